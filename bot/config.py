@@ -1,0 +1,291 @@
+"""The district's configuration: one YAML file read once into typed objects.
+
+Secrets never live in the file; they come from the environment (see `Secrets`).
+Every problem with the file becomes a `ConfigError` naming the file, the key and
+the fix, which the CLI prints as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ConfigError(Exception):
+    """A problem an operator can fix by editing the config file or the environment."""
+
+
+class Strict(BaseModel):
+    # Unknown keys are typos more often than not: refuse them.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal number 540.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if not isinstance(value, str) or not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+        raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. \"09:00\"")
+    hours, minutes = value.strip().split(":")
+    return time(int(hours), int(minutes))
+
+
+Clock = Annotated[time, Field(description="HH:MM in the district's time zone")]
+
+
+class StationKind(StrEnum):
+    THANA = "thana"
+    CHOWKI = "chowki"
+    OFFICE = "office"
+
+
+class InCharge(Strict):
+    name: str = ""
+    rank: str = ""
+    phone: str = ""
+
+
+class Station(Strict):
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    name_hi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+    kind: StationKind
+    in_charge: InCharge = InCharge()
+
+
+class SpOffice(Strict):
+    name_hi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+
+
+class District(Strict):
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    name_hi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
+    sp_office: SpOffice
+    stations: Annotated[list[Station], Field(min_length=1)]
+
+
+class Campaign(Strict):
+    title_hi: str
+    title_en: str
+
+
+class Sessions(Strict):
+    idle_timeout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    update_window_hours: Annotated[int, Field(ge=0, le=24 * 7)] = 24
+    max_comment_chars: Annotated[int, Field(ge=50, le=4000)] = 1000
+
+
+class WeeklyAt(Strict):
+    weekday: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
+    at: Clock = time(10, 0)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> time:
+        return _parse_clock(value)
+
+
+class Digests(Strict):
+    sp_office_daily_at: Clock = time(9, 0)
+    in_charge_weekly: WeeklyAt = WeeklyAt()
+    min_responses_to_rank: Annotated[int, Field(ge=1)] = 5
+
+    @field_validator("sp_office_daily_at", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> time:
+        return _parse_clock(value)
+
+
+class Condition(Strict):
+    """An answer that triggers a rule: `in` a set of option ids, or a scale `at_most` N."""
+
+    question: str
+    in_: Annotated[list[str] | None, Field(alias="in")] = None
+    at_most: int | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        if (self.in_ is None) == (self.at_most is None):
+            raise ValueError("give exactly one of `in: [option ids]` or `at_most: N`")
+        return self
+
+
+class AlertRule(Strict):
+    id: str
+    any: Annotated[list[Condition], Field(min_length=1)]
+    notify: Annotated[list[Literal["in_charge", "sp_office"]], Field(min_length=1)]
+    severity: Literal["red", "normal"] = "normal"
+
+
+class Alerts(Strict):
+    acknowledge_within_hours: Annotated[int, Field(ge=1)] = 24
+    rules: list[AlertRule] = []
+
+
+class Telegram(Strict):
+    bot_username: str = ""
+    base_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+
+
+class WhatsApp(Strict):
+    number: str = ""
+    public_url: str = ""
+    webhook_path: str = "/whatsapp/webhook"
+
+
+class Database(Strict):
+    url: str = ""
+
+
+class Config(Strict):
+    campaign: Campaign
+    timezone: str = "Asia/Kolkata"
+    languages: Annotated[list[Literal["hi", "en"]], Field(min_length=1)] = ["hi", "en"]
+    default_language: Literal["hi", "en"] = "hi"
+    data_dir: str = ""
+    database: Database = Database()
+    sessions: Sessions = Sessions()
+    digests: Digests = Digests()
+    alerts: Alerts = Alerts()
+    telegram: Telegram = Telegram()
+    whatsapp: WhatsApp = WhatsApp()
+    districts: Annotated[list[District], Field(min_length=1)]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Kolkata")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Config:
+        seen: dict[str, str] = {}
+        for d, district in enumerate(self.districts):
+            for s, station in enumerate(district.stations):
+                key = station.code.upper()
+                where = f"districts[{d}].stations[{s}].code"
+                if key in seen:
+                    raise ValueError(
+                        f"{where}: station code {station.code!r} is already used at {seen[key]};"
+                        " every station needs its own code"
+                    )
+                seen[key] = where
+        if self.default_language not in self.languages:
+            raise ValueError("default_language must be one of `languages`")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def stations(self) -> Iterator[tuple[District, Station]]:
+        for district in self.districts:
+            for station in district.stations:
+                yield district, station
+
+    def station(self, code: str) -> Station | None:
+        for _, station in self.stations():
+            if station.code.upper() == code.upper():
+                return station
+        return None
+
+
+def _location(err: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for item in err["loc"]:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif "function" in str(item):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _explain(err: dict[str, Any]) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key; check its spelling or remove it (see README, Configuration)"
+    if kind == "missing":
+        return "required key is missing; add it"
+    if kind == "string_pattern_mismatch":
+        return "use 1-64 characters: letters, digits, _ or -"
+    return msg.removeprefix("Value error, ")
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and check the config file; raise ConfigError with a one-line reason."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass --config FILE or set PRAYAS_CONFIG"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML; check indentation and quotes") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (campaign:, districts:, ...)")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _location(first)
+        reason = _explain(first)
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        key = f" {where}:" if where else ""
+        raise ConfigError(f"{path}:{key} {reason}{tail}") from None
+
+
+def config_path(option: str | None) -> Path:
+    """--config wins, then PRAYAS_CONFIG, then ./config.yaml."""
+    return Path(option or os.environ.get("PRAYAS_CONFIG") or "config.yaml")
+
+
+def data_dir(config: Config) -> Path:
+    chosen = os.environ.get("PRAYAS_DATA_DIR") or config.data_dir
+    if chosen:
+        return Path(chosen).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "prayas"
+
+
+def database_url(config: Config) -> str:
+    """DATABASE_URL overrides the file; the default is SQLite in the data directory."""
+    url = os.environ.get("DATABASE_URL") or config.database.url
+    if not url:
+        return f"sqlite:///{data_dir(config) / 'prayas.db'}"
+    if url.startswith(("postgres://", "postgresql://")):
+        # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url

@@ -1,0 +1,74 @@
+"""Catalogs and rendering: turn the engine's message ids into text in one language.
+
+The `.po` files in `locale/` are the source of truth. They are compiled in memory
+when the app starts, so a forgotten `pybabel compile` can never ship stale Hindi.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from conversations.effects import Msg, Reply
+
+DOMAIN = "prayas"
+
+
+def locale_dir() -> Path:
+    chosen = os.environ.get("PRAYAS_LOCALE_DIR")
+    return Path(chosen) if chosen else Path(__file__).resolve().parent.parent / "locale"
+
+
+def _compile(po_path: Path) -> gettext.GNUTranslations:
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """One translation table per language; unknown languages fall back to the msgid."""
+
+    tables: dict[str, gettext.NullTranslations]
+
+    @classmethod
+    def load(cls, languages: Iterable[str], directory: Path | None = None) -> Catalogs:
+        directory = directory or locale_dir()
+        tables: dict[str, gettext.NullTranslations] = {}
+        for lang in languages:
+            po = directory / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+            tables[lang] = _compile(po) if po.exists() else gettext.NullTranslations()
+        return cls(tables)
+
+    def text(self, lang: str, msg: Msg | str) -> str:
+        if isinstance(msg, str):
+            return self._gettext(lang, msg)
+        params = {k: self.text(lang, v) if isinstance(v, Msg) else v for k, v in msg.params}
+        template = self._gettext(lang, msg.id)
+        return template.format(**params) if params else template
+
+    def _gettext(self, lang: str, msgid: str) -> str:
+        table = self.tables.get(lang)
+        return table.gettext(msgid) if table else msgid
+
+    def translations_of(self, msgid: str) -> list[str]:
+        return [t.gettext(msgid) for t in self.tables.values()]
+
+    def render(self, reply: Reply, numbered: bool = True) -> str:
+        """A reply as plain text; choices as a numbered list unless shown as buttons."""
+        lines = [self.text(reply.lang, line) for line in reply.lines]
+        if numbered:
+            for choice in reply.choices:
+                emoji = f"{choice.emoji} " if choice.emoji else ""
+                lines.append(f"{choice.number}. {emoji}{self.text(reply.lang, choice.label)}")
+        return "\n".join(lines)

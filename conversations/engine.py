@@ -1,0 +1,333 @@
+"""The dialogue as a pure function: (session, event, now, survey) -> (session, effects).
+
+No I/O, no clock, no global locale: whatever the engine needs comes in as an
+argument, so every conversation can be replayed exactly in a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from conversations import messages as M
+from conversations.answers import NO, YES, choose_option, command, is_skip_text
+from conversations.effects import (
+    Closed, Completed, Effect, Event, Media, Msg, Reply, Start, Tap, Text, Tick,
+)
+from conversations.prompts import (
+    SKIP_CHOICE, STATION_QUESTION, SWITCH_QUESTION, ask, next_question, picker, prune,
+    station_name, switch_prompt,
+)
+from conversations.session import Answer, Session
+from conversations.stations import code_in_text, search
+from conversations.survey import Question, Survey
+from conversations.text import clean, normalize, whole_number
+
+Result = tuple[Session, list[Effect]]
+_LIVE = ("pick_station", "confirm_switch", "asking")
+
+
+def new_session(lang: str) -> Session:
+    return Session(lang=lang)
+
+
+def step(session: Session, event: Event, now: datetime, survey: Survey) -> Result:
+    """Advance one conversation by one event."""
+    effects: list[Effect] = []
+    if _idle(session, now, survey):
+        effects.append(Closed("expired"))
+        session = replace(session, stage="ended", outcome="expired", question=None)
+    if isinstance(event, Tick):
+        return session, effects
+    session = replace(session, last_seen=now)
+    handler = {
+        "new": _on_new,
+        "pick_station": _on_picker,
+        "confirm_switch": _on_switch,
+        "asking": _on_question,
+        "ended": _on_ended,
+    }[session.stage]
+    session, more = handler(session, event, survey)
+    return session, effects + more
+
+
+def thanks(session: Session, reference: str, updated: bool) -> Reply:
+    """The last message, once the service has stored the feedback under `reference`."""
+    msgid = M.THANKS_UPDATED if updated else M.THANKS
+    return Reply(session.lang, (Msg.of(msgid, reference=reference),))
+
+
+def _idle(session: Session, now: datetime, survey: Survey) -> bool:
+    return (
+        session.stage in _LIVE
+        and session.last_seen is not None
+        and now - session.last_seen >= survey.idle_timeout
+    )
+
+
+def _say(session: Session, *lines: Msg) -> Reply:
+    return Reply(session.lang, lines)
+
+
+# ---- starting -------------------------------------------------------------------------
+
+
+def _begin(session: Session, code: str, survey: Survey, *before: Msg) -> Result:
+    """A fresh feedback for the station `code`, greeting first."""
+    fresh = Session(lang=session.lang, stage="asking", station=code, last_seen=session.last_seen)
+    first = next_question(survey, {})
+    assert first is not None, "a loaded survey always has a question"
+    fresh = replace(fresh, question=first.id)
+    greeting = Msg.of(M.GREETING, station=station_name(survey, code, session.lang))
+    return fresh, [ask(fresh, survey, *before, greeting, Msg(M.PRIVACY), Msg(M.HOW_TO))]
+
+
+def _start(session: Session, code: str | None, survey: Survey) -> Result:
+    station = survey.station(code.strip()) if code and code.strip() else None
+    if station is not None:
+        return _begin(session, station.code, survey)
+    notes = [Msg(M.WELCOME)]
+    if code and code.strip():
+        shown = code.strip()[:64] if code.strip().isprintable() else "?"
+        notes.append(Msg.of(M.UNKNOWN_CODE, code=shown))
+    new, reply = picker(session, survey, None, *notes)
+    return new, [reply]
+
+
+def _language(session: Session, cmd: str) -> Session:
+    lang = cmd.split(":", 1)[1]
+    return replace(session, lang=lang)
+
+
+def _on_new(session: Session, event: Event, survey: Survey) -> Result:
+    if isinstance(event, Start):
+        return _start(session, event.code, survey)
+    if isinstance(event, Text):
+        cmd = command(event.text)
+        if cmd and cmd.startswith("lang:"):
+            session = _language(session, cmd)
+        elif (station := code_in_text(event.text, survey.stations)) is not None:
+            return _begin(session, station.code, survey)
+    return _start(session, None, survey)
+
+
+# ---- the station picker ---------------------------------------------------------------
+
+
+def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
+    if isinstance(event, Start):
+        return _start(session, event.code, survey)
+    if isinstance(event, Tap):
+        if event.question == STATION_QUESTION and survey.station(event.option):
+            return _begin(session, survey.station(event.option).code, survey)  # type: ignore[union-attr]
+        new, reply = picker(session, survey, _listed(session, survey), Msg(M.STALE_BUTTON))
+        return new, [reply]
+    if isinstance(event, Media):
+        new, reply = picker(session, survey, _listed(session, survey), Msg(M.MEDIA_NOT_READ))
+        return new, [reply]
+    assert isinstance(event, Text)
+    cmd = command(event.text)
+    if cmd == "stop":
+        return _stop(session)
+    if cmd and cmd.startswith("lang:"):
+        session = _language(session, cmd)
+        new, reply = picker(session, survey, _listed(session, survey), Msg(M.LANGUAGE_SET))
+        return new, [reply]
+    if cmd == "help":
+        new, reply = picker(session, survey, _listed(session, survey), Msg(M.HELP))
+        return new, [reply]
+    number = whole_number(event.text)
+    if number is not None and 1 <= number <= len(session.candidates):
+        return _begin(session, session.candidates[number - 1], survey)
+    if (station := code_in_text(event.text, survey.stations)) is not None:
+        return _begin(session, station.code, survey)
+    found = search(event.text, survey.stations) if number is None else []
+    if len(found) == 1:
+        return _begin(session, found[0].code, survey)
+    if found:
+        new, reply = picker(session, survey, tuple(found), Msg(M.MANY_STATIONS))
+        return new, [reply]
+    example = survey.stations[0].name(session.lang) if survey.stations else ""
+    note = Msg.of(M.NO_STATION_MATCH, example=example)
+    new, reply = picker(session, survey, None, note)
+    return new, [reply]
+
+
+def _listed(session: Session, survey: Survey) -> tuple | None:
+    if not session.candidates:
+        return None
+    return tuple(s for code in session.candidates if (s := survey.station(code)))
+
+
+# ---- a re-scan in the middle of a feedback --------------------------------------------
+
+
+def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
+    choice: str | None = None
+    if isinstance(event, Tap) and event.question == SWITCH_QUESTION:
+        choice = event.option
+    elif isinstance(event, Start):
+        station = survey.station(event.code or "")
+        if station is not None:
+            session = replace(session, pending_station=station.code)
+    elif isinstance(event, Text):
+        cmd = command(event.text)
+        if cmd == "stop":
+            return _stop(session)
+        if cmd and cmd.startswith("lang:"):
+            session = _language(session, cmd)
+        choice = _switch_choice(event.text)
+    if choice == "new" and session.pending_station:
+        effects: list[Effect] = [Closed("switched")] if session.answers else []
+        new, more = _begin(session, session.pending_station, survey)
+        return new, effects + more
+    if choice == "continue":
+        back = replace(session, stage="asking", pending_station=None)
+        return back, [ask(back, survey, Msg(M.CONTINUING))]
+    return session, [switch_prompt(session, survey)]
+
+
+def _switch_choice(text: str) -> str | None:
+    number = whole_number(text)
+    if number in (1, 2):
+        return "new" if number == 1 else "continue"
+    norm = normalize(text)
+    if norm in _SWITCH_NEW:
+        return "new"
+    if norm in _SWITCH_CONTINUE:
+        return "continue"
+    return None
+
+
+_SWITCH_NEW = {normalize(w) for w in [*YES, "new", "naya", "नया"]}
+_SWITCH_CONTINUE = {normalize(w) for w in [*NO, "continue", "jari", "जारी", "aage", "आगे"]}
+
+
+# ---- asking the questions -------------------------------------------------------------
+
+
+def _on_question(session: Session, event: Event, survey: Survey) -> Result:
+    assert session.question is not None
+    question = survey.question(session.question)
+    if isinstance(event, Start):
+        return _rescan(session, event.code, survey)
+    if isinstance(event, Tap):
+        if event.question != question.id:
+            return session, [ask(session, survey, Msg(M.STALE_BUTTON))]
+        if event.option == SKIP_CHOICE and question.type == "text" and not question.required:
+            return _accept(session, question, Answer(skipped=True), survey)
+        if question.option(event.option) is None:
+            return session, [ask(session, survey, Msg(M.STALE_BUTTON))]
+        return _accept(session, question, Answer(option=event.option), survey)
+    if isinstance(event, Media):
+        if question.type == "text" and event.kind in ("voice", "audio"):
+            return _accept(session, question, Answer(voice=event.ref or event.kind), survey)
+        return _miss(session, question, survey, Msg(M.MEDIA_NOT_READ))
+    assert isinstance(event, Text)
+    cmd = command(event.text)
+    if cmd is not None:
+        return _command(session, question, cmd, survey)
+    if question.type == "text":
+        return _comment(session, question, event.text, survey)
+    option = choose_option(question, event.text)
+    if option is None:
+        return _miss(session, question, survey)
+    return _accept(session, question, Answer(option=option.id), survey)
+
+
+def _rescan(session: Session, code: str | None, survey: Survey) -> Result:
+    station = survey.station(code.strip()) if code else None
+    if station is None:
+        return session, [ask(session, survey, Msg(M.UNKNOWN_CODE_MIDWAY))]
+    if not session.answers:
+        return _begin(session, station.code, survey)
+    pending = replace(session, stage="confirm_switch", pending_station=station.code)
+    return pending, [switch_prompt(pending, survey)]
+
+
+def _command(session: Session, question: Question, cmd: str, survey: Survey) -> Result:
+    if cmd == "restart":
+        assert session.station is not None
+        return _begin(session, session.station, survey, Msg(M.RESTARTED))
+    if cmd == "stop":
+        return _stop(session)
+    if cmd == "help":
+        return replace(session, misses=0), [ask(session, survey, Msg(M.HELP))]
+    if cmd.startswith("lang:"):
+        session = _language(session, cmd)
+        return session, [ask(session, survey, Msg(M.LANGUAGE_SET))]
+    if cmd == "skip":
+        if question.required:
+            return session, [ask(session, survey, Msg(M.CANNOT_SKIP))]
+        return _accept(session, question, Answer(skipped=True), survey)
+    assert cmd == "back"
+    if not session.history:
+        return session, [ask(session, survey, Msg(M.BACK_AT_FIRST))]
+    previous = session.history[-1]
+    answers = {q: a for q, a in session.answers.items() if q != previous}
+    back = replace(session, question=previous, answers=answers, history=session.history[:-1],
+                   misses=0)
+    return back, [ask(back, survey)]
+
+
+def _comment(session: Session, question: Question, text: str, survey: Survey) -> Result:
+    # "1" is the "nothing to add" choice when the channel shows it as a numbered list.
+    if (is_skip_text(text) or whole_number(text) == 1) and not question.required:
+        return _accept(session, question, Answer(skipped=True), survey)
+    comment = clean(text)
+    if not comment:
+        return _miss(session, question, survey)
+    notes: tuple[Msg, ...] = ()
+    if len(comment) > survey.max_comment_chars:
+        comment = comment[: survey.max_comment_chars]
+        notes = (Msg.of(M.TRUNCATED, limit=str(survey.max_comment_chars)),)
+    return _accept(session, question, Answer(text=comment), survey, *notes)
+
+
+def _miss(session: Session, question: Question, survey: Survey, *note: Msg) -> Result:
+    misses = session.misses + 1
+    lines = list(note) or [Msg(M.REASK_TEXT if question.type == "text" else M.REASK)]
+    if misses >= 3:
+        lines.append(Msg(M.HINT_HELP if question.required else M.HINT_SKIP))
+    session = replace(session, misses=misses)
+    return session, [ask(session, survey, *lines)]
+
+
+def _accept(session: Session, question: Question, answer: Answer, survey: Survey,
+            *notes: Msg) -> Result:
+    answers = prune(survey, {**session.answers, question.id: answer})
+    history = (*[q for q in session.history if q in answers and q != question.id], question.id)
+    following = next_question(survey, answers)
+    session = replace(session, answers=answers, history=history, misses=0,
+                      question=following.id if following else None)
+    if following is None:
+        done = replace(session, stage="ended", outcome="complete")
+        return done, ([_say(done, *notes)] if notes else []) + [Completed()]
+    return session, [ask(session, survey, *notes)]
+
+
+def _stop(session: Session) -> Result:
+    stopped = replace(session, stage="ended", outcome="stopped", question=None, candidates=())
+    return stopped, [_say(stopped, Msg(M.STOPPED)), Closed("stopped")]
+
+
+# ---- after the end --------------------------------------------------------------------
+
+
+def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
+    if isinstance(event, Start):
+        return _start(session, event.code, survey)
+    cmd = command(event.text) if isinstance(event, Text) else None
+    if cmd and cmd.startswith("lang:"):
+        session = _language(session, cmd)
+    if cmd == "restart" or session.outcome == "expired":
+        before = (Msg(M.EXPIRED),) if session.outcome == "expired" and cmd != "restart" else ()
+        if session.station is None:
+            new, reply = picker(session, survey, None, *before)
+            return new, [reply]
+        return _begin(session, session.station, survey, *before)
+    if isinstance(event, Text) and (station := code_in_text(event.text, survey.stations)):
+        return _begin(session, station.code, survey)
+    if session.outcome == "complete" and session.reference:
+        return session, [_say(session, Msg.of(M.ENDED_COMPLETE, reference=session.reference))]
+    return session, [_say(session, Msg(M.ENDED_STOPPED))]

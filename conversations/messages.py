@@ -1,0 +1,68 @@
+"""Every sentence the dialogue says, as English message ids for the catalogs.
+
+`N_` only marks a string for `pybabel extract`; translation happens when a channel
+renders a Reply in the session's language.
+"""
+
+
+def N_(message: str) -> str:
+    return message
+
+
+WELCOME = N_("Namaste! Thank you for telling us about your visit to the police.")
+GREETING = N_("Namaste! This feedback is about: {station}.")
+PRIVACY = N_(
+    "Your feedback goes to the SP office. Your name and number are not shown to the station."
+)
+HOW_TO = N_("Send the number of your answer. Write 'help' at any time.")
+PROGRESS = N_("({n}/{total}) {ask}")
+
+PICK_STATION = N_("Which police station or office did you visit? Send its number, "
+                  "or type a few letters of its name.")
+PICK_STATION_TYPE = N_("Which police station or office did you visit? "
+                       "Type a few letters of its name.")
+UNKNOWN_CODE = N_("We could not find the station code {code}.")
+NO_STATION_MATCH = N_("No station matches what you typed. Please type a few letters "
+                      "of the name, for example: {example}")
+MANY_STATIONS = N_("Several stations match. Send the number of yours:")
+UNKNOWN_CODE_MIDWAY = N_("We could not find that station code. "
+                         "Let us continue with the current feedback.")
+
+REASK = N_("Sorry, I did not understand. Please send the number of one option:")
+REASK_TEXT = N_("Please type what you want to tell us, or send a voice note.")
+MEDIA_NOT_READ = N_("Sorry, I can only read text messages here.")
+STALE_BUTTON = N_("That button was for an earlier question. Please answer this one:")
+HINT_SKIP = N_("Still unsure? Write 'skip' to leave this question, or 'help'.")
+HINT_HELP = N_("This question is needed for the feedback. Write 'help' if you are stuck.")
+CANNOT_SKIP = N_("This question cannot be skipped. Please choose one option.")
+HELP = N_(
+    "How to answer: send the number of your answer (1, 2, 3 ...) or tap a button.\n"
+    "Words you can send at any time:\n"
+    "'back' – previous question\n"
+    "'restart' – start again\n"
+    "'हिंदी' – in Hindi\n"
+    "'stop' – end the feedback"
+)
+BACK_AT_FIRST = N_("This is the first question.")
+LANGUAGE_SET = N_("Okay, let us continue in English.")
+RESTARTED = N_("Okay, let us start again from the first question.")
+STOPPED = N_("Okay, the feedback is stopped. The answers you gave are kept, without your "
+             "name. To start again, write 'restart'.")
+EXPIRED = N_("Your last conversation was closed after a long pause; the answers you gave "
+             "are kept. Let us start again.")
+SWITCH_ASK = N_("You are giving feedback about {current}. "
+                "Start a new feedback for {new} instead?")
+SWITCH_NEW = N_("Yes, start a new feedback")
+SWITCH_CONTINUE = N_("No, continue this one")
+CONTINUING = N_("Okay, let us continue.")
+ENDED_COMPLETE = N_("We have already received your feedback (number {reference}). Thank you! "
+                    "To give another, write 'restart'.")
+ENDED_STOPPED = N_("This feedback was stopped. To start again, write 'restart' "
+                   "or scan the QR code again.")
+THANKS = N_("Thank you! Your feedback has been recorded.\n"
+            "Reference number: {reference}\n"
+            "The SP office reads every feedback.")
+THANKS_UPDATED = N_("Thank you! Your earlier feedback {reference} from today has been "
+                    "updated with these answers.")
+TRUNCATED = N_("Your message was long, so we kept the first {limit} characters.")
+NOTHING_TO_ADD = N_("Nothing to add")

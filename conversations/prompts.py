@@ -1,0 +1,105 @@
+"""Building the replies the engine sends: a question with its choices, the station picker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from conversations import messages as M
+from conversations.effects import Choice, Msg, Reply
+from conversations.session import Answer, Session
+from conversations.survey import Question, StationRef, Survey
+
+SKIP_CHOICE = "_skip"
+STATION_QUESTION = "_station"
+SWITCH_QUESTION = "_switch"
+PICKER_LIST_MAX = 25  # above this a numbered list is too long for a phone screen
+
+
+def applies(question: Question, answers: Mapping[str, Answer]) -> bool:
+    return all(
+        (a := answers.get(other)) is not None and a.option in wanted
+        for other, wanted in question.when.items()
+    )
+
+
+def next_question(survey: Survey, answers: Mapping[str, Answer]) -> Question | None:
+    """The first question that applies and is not answered yet."""
+    for question in survey.questions:
+        if question.id not in answers and applies(question, answers):
+            return question
+    return None
+
+
+def prune(survey: Survey, answers: dict[str, Answer]) -> dict[str, Answer]:
+    """Drop answers to questions that no longer apply (after 'back' changed an answer)."""
+    kept: dict[str, Answer] = {}
+    for question in survey.questions:
+        if question.id in answers and applies(question, kept):
+            kept[question.id] = answers[question.id]
+    return kept
+
+
+def _progress(survey: Survey, question: Question, answers: Mapping[str, Answer]) -> tuple[int, int]:
+    # A question whose condition is not yet decided counts: the total may shrink, never grow.
+    def maybe(q: Question) -> bool:
+        return all(
+            other not in answers or answers[other].option in wanted
+            for other, wanted in q.when.items()
+        )
+
+    possible = [q.id for q in survey.questions if maybe(q)]
+    return possible.index(question.id) + 1, len(possible)
+
+
+def choices(question: Question) -> tuple[Choice, ...]:
+    if question.type == "text":
+        return () if question.required else (Choice(SKIP_CHOICE, 1, Msg(M.NOTHING_TO_ADD)),)
+    return tuple(
+        Choice(o.id, n, Msg(o.label), o.emoji) for n, o in enumerate(question.options, start=1)
+    )
+
+
+def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
+    """The current question, after any notes in `before`."""
+    assert session.question is not None
+    question = survey.question(session.question)
+    n, total = _progress(survey, question, session.answers)
+    line = Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=Msg(question.ask))
+    return Reply(session.lang, (*before, line), choices(question), question.id)
+
+
+def station_name(survey: Survey, code: str | None, lang: str) -> str:
+    station = survey.station(code) if code else None
+    if station is None:
+        return code or ""
+    if lang == "hi":
+        return station.name_hi
+    return f"{station.name_en} ({station.name_hi})"
+
+
+def picker(session: Session, survey: Survey, listed: tuple[StationRef, ...] | None,
+           *before: Msg) -> tuple[Session, Reply]:
+    """Ask which station; list `listed`, or every station when there are few."""
+    if listed is None:
+        listed = survey.stations if len(survey.stations) <= PICKER_LIST_MAX else ()
+    prompt = M.PICK_STATION if listed else M.PICK_STATION_TYPE
+    if listed and before and before[-1].id == M.MANY_STATIONS:
+        prompt = None
+    station_choices = tuple(
+        Choice(s.code, n, Msg(s.name(session.lang))) for n, s in enumerate(listed, start=1)
+    )
+    lines = (*before, Msg(prompt)) if prompt else before
+    new = Session(lang=session.lang, stage="pick_station",
+                  candidates=tuple(s.code for s in listed), last_seen=session.last_seen)
+    return new, Reply(session.lang, lines, station_choices, STATION_QUESTION)
+
+
+def switch_prompt(session: Session, survey: Survey, *before: Msg) -> Reply:
+    current = station_name(survey, session.station, session.lang)
+    new = station_name(survey, session.pending_station, session.lang)
+    return Reply(
+        session.lang,
+        (*before, Msg.of(M.SWITCH_ASK, current=current, new=new)),
+        (Choice("new", 1, Msg(M.SWITCH_NEW)), Choice("continue", 2, Msg(M.SWITCH_CONTINUE))),
+        SWITCH_QUESTION,
+    )

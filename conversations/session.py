@@ -1,0 +1,57 @@
+"""A citizen's conversation state: plain data, stored as JSON between turns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Stage = Literal["new", "pick_station", "confirm_switch", "asking", "ended"]
+Outcome = Literal["complete", "stopped", ""]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer: an option id, a comment text, a voice note reference, or a skip."""
+
+    option: str | None = None
+    text: str | None = None
+    voice: str | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    lang: str
+    stage: Stage = "new"
+    station: str | None = None
+    question: str | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    history: tuple[str, ...] = ()  # answered question ids, in order, for "back"
+    misses: int = 0  # unclear replies to the current question
+    candidates: tuple[str, ...] = ()  # station codes listed in the picker, in order
+    pending_station: str | None = None  # a re-scanned code waiting for "start new?"
+    outcome: Outcome = ""
+    reference: str | None = None  # set by the service when the feedback completes
+    last_seen: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["answers"] = {
+            q: {k: v for k, v in asdict(a).items() if v not in (None, False)}
+            for q, a in self.answers.items()
+        }
+        data["history"] = list(self.history)
+        data["candidates"] = list(self.candidates)
+        data["last_seen"] = self.last_seen.isoformat() if self.last_seen else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Session:
+        data = dict(data)
+        data["answers"] = {q: Answer(**a) for q, a in data.get("answers", {}).items()}
+        data["history"] = tuple(data.get("history", ()))
+        data["candidates"] = tuple(data.get("candidates", ()))
+        if data.get("last_seen"):
+            data["last_seen"] = datetime.fromisoformat(data["last_seen"])
+        return cls(**data)

@@ -1,0 +1,49 @@
+"""Finding the station a citizen means: a code in the text, or a few letters of a name."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from conversations.survey import StationRef
+from conversations.text import normalize
+
+# Words on every name that say nothing about which station it is.
+_GENERIC = {normalize(w) for w in ["थाना", "थाने", "चौकी", "पुलिस", "police", "station", "thana",
+                                   "chowki", "chauki", "ps", "पीएस", "कार्यालय", "office"]}
+_CODE_TOKEN = re.compile(r"[A-Za-z0-9_-]{2,64}")
+
+
+def code_in_text(text: str, stations: tuple[StationRef, ...]) -> StationRef | None:
+    """A station code anywhere in a message ('फीडबैक BLB05', 'blb05 please')."""
+    by_code = {s.code.upper(): s for s in stations}
+    found = {by_code[t.upper()] for t in _CODE_TOKEN.findall(text) if t.upper() in by_code}
+    return found.pop() if len(found) == 1 else None
+
+
+def _keys(station: StationRef) -> list[str]:
+    keys = []
+    for name in (station.name_hi, station.name_en):
+        words = [w for w in normalize(name).split() if w not in _GENERIC]
+        keys.append(" ".join(words))
+    return keys
+
+
+def search(text: str, stations: tuple[StationRef, ...], limit: int = 9) -> list[StationRef]:
+    """Stations whose name contains what was typed; close spellings if none does."""
+    typed = " ".join(w for w in normalize(text).split() if w not in _GENERIC)
+    if len(typed) < 2:
+        return []
+    contains = [s for s in stations if any(typed in key for key in _keys(s))]
+    if contains:
+        return contains[:limit]
+    scored = []
+    for s in stations:
+        best = max(
+            difflib.SequenceMatcher(None, typed, word).ratio()
+            for key in _keys(s) for word in [key, *key.split()]
+        )
+        if best >= 0.75:
+            scored.append((best, s))
+    scored.sort(key=lambda pair: -pair[0])
+    return [s for _, s in scored[:limit]]

@@ -1,0 +1,205 @@
+"""The survey as data: questions, options, conditions — loaded from YAML and checked.
+
+Labels in the file are English gettext message ids; the Hindi (and any other
+language) lives in `locale/`. Question and option ids are stable: stored answers
+refer to them, so re-wording or translating never breaks history.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from conversations.text import normalize
+
+ID_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
+QuestionType = Literal["choice", "scale", "text"]
+
+# Shared labels of every 1-5 scale; a question may override them with `labels:`.
+SCALE_LABELS = (
+    "Very bad",
+    "Bad",
+    "Okay",
+    "Good",
+    "Very good",
+)
+SCALE_EMOJI = ("😡", "🙁", "😐", "🙂", "😊")
+
+
+class SurveyError(Exception):
+    """The survey file is wrong; the message names the file, the place and the fix."""
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    emoji: str = ""
+    words: frozenset[str] = frozenset()
+    value: int | None = None  # the number on a 1-5 scale
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: QuestionType
+    ask: str
+    options: tuple[Option, ...] = ()
+    required: bool = False
+    # question id -> option ids that make this question apply (all must hold)
+    when: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class StationRef:
+    """What the dialogue needs to know of a station: its code and its names."""
+
+    code: str
+    name_hi: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_hi if lang == "hi" else self.name_en
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The survey as run in one deployment: questions plus the district's stations."""
+
+    id: str
+    questions: tuple[Question, ...]
+    stations: tuple[StationRef, ...] = ()
+    languages: tuple[str, ...] = ("hi", "en")
+    idle_timeout: timedelta = timedelta(minutes=30)
+    max_comment_chars: int = 1000
+
+    def question(self, question_id: str) -> Question:
+        return next(q for q in self.questions if q.id == question_id)
+
+    def station(self, code: str) -> StationRef | None:
+        wanted = code.upper()
+        return next((s for s in self.stations if s.code.upper() == wanted), None)
+
+    def with_label_words(self, labels: Mapping[str, Iterable[str]]) -> Survey:
+        """Let citizens type an option's label in any language we translate it to.
+
+        `labels` maps an English label (msgid) to its translations.
+        """
+        questions = []
+        for q in self.questions:
+            options = tuple(
+                replace(o, words=o.words | {normalize(t) for t in labels.get(o.label, ())})
+                for o in q.options
+            )
+            questions.append(replace(q, options=options))
+        return replace(self, questions=tuple(questions))
+
+
+def _fail(path: Path, where: str, message: str) -> SurveyError:
+    return SurveyError(f"{path}: {where}: {message}")
+
+
+def _words(raw: Any) -> frozenset[str]:
+    return frozenset(normalize(str(w)) for w in raw or () if normalize(str(w)))
+
+
+def _options(path: Path, where: str, qtype: str, raw: dict[str, Any]) -> tuple[Option, ...]:
+    if qtype == "scale":
+        labels = raw.get("labels", SCALE_LABELS)
+        if len(labels) != 5:
+            raise _fail(path, f"{where}.labels", "a scale needs exactly 5 labels, worst first")
+        return tuple(
+            Option(id=str(n), label=str(label), emoji=SCALE_EMOJI[n - 1], value=n)
+            for n, label in enumerate(labels, start=1)
+        )
+    if qtype == "text":
+        if raw.get("options"):
+            raise _fail(path, f"{where}.options", "a text question takes no options; remove them")
+        return ()
+    options = raw.get("options") or []
+    if len(options) < 2:
+        raise _fail(path, f"{where}.options", "a choice question needs at least 2 options")
+    result: list[Option] = []
+    for n, opt in enumerate(options):
+        ow = f"{where}.options[{n}]"
+        if not isinstance(opt, dict) or set(opt) - {"id", "label", "words", "emoji"}:
+            raise _fail(path, ow, "write an option as {id: ..., label: ..., words: [...]}")
+        oid = str(opt.get("id", ""))
+        if not ID_PATTERN.match(oid):
+            raise _fail(path, f"{ow}.id", f"{oid!r} is not a valid id (a-z, 0-9, _)")
+        if any(o.id == oid for o in result):
+            raise _fail(path, f"{ow}.id", f"option id {oid!r} is used twice in this question")
+        if not opt.get("label"):
+            raise _fail(path, f"{ow}.label", "every option needs a label")
+        result.append(
+            Option(id=oid, label=str(opt["label"]), emoji=str(opt.get("emoji", "")),
+                   words=_words(opt.get("words")))
+        )
+    return tuple(result)
+
+
+def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question]) -> Question:
+    where = f"questions[{n}]"
+    allowed = {"id", "type", "ask", "options", "labels", "required", "when"}
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "each question is a mapping with id, type and ask")
+    if unknown := set(raw) - allowed:
+        raise _fail(path, where, f"unknown key {sorted(unknown)[0]!r}; allowed: {sorted(allowed)}")
+    qid = str(raw.get("id", ""))
+    if not ID_PATTERN.match(qid):
+        raise _fail(path, f"{where}.id", f"{qid!r} is not a valid id (a-z, 0-9, _)")
+    if qid in earlier:
+        raise _fail(path, f"{where}.id", f"question id {qid!r} is used twice")
+    qtype = raw.get("type")
+    if qtype not in ("choice", "scale", "text"):
+        raise _fail(path, f"{where}.type", "type must be choice, scale or text")
+    if not raw.get("ask"):
+        raise _fail(path, f"{where}.ask", "every question needs the text to ask")
+    when: dict[str, frozenset[str]] = {}
+    for other, wanted in (raw.get("when") or {}).items():
+        if other not in earlier:
+            raise _fail(path, f"{where}.when.{other}",
+                        "a condition must refer to an earlier question's id")
+        wanted = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+        known = {o.id for o in earlier[other].options}
+        if bad := [w for w in wanted if w not in known]:
+            raise _fail(path, f"{where}.when.{other}",
+                        f"{bad[0]!r} is not an option of {other!r}; options: {sorted(known)}")
+        when[other] = frozenset(wanted)
+    return Question(
+        id=qid, type=qtype, ask=str(raw["ask"]),
+        options=_options(path, where, qtype, raw),
+        required=bool(raw.get("required", False)), when=when,
+    )
+
+
+def load_survey(path: str | Path) -> Survey:
+    """Read a survey file and check it: unique ids, conditions on real answers."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SurveyError(f"{path}: survey file not found") from None
+    except yaml.YAMLError:
+        raise SurveyError(f"{path}: not valid YAML; check indentation and quotes") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
+        raise SurveyError(f"{path}: expected `id:` and a list under `questions:`")
+    questions: dict[str, Question] = {}
+    for n, item in enumerate(raw["questions"]):
+        q = _question(path, n, item, questions)
+        questions[q.id] = q
+    if not questions:
+        raise SurveyError(f"{path}: questions: the survey has no questions")
+    return Survey(id=str(raw.get("id", path.stem)), questions=tuple(questions.values()))
+
+
+DEFAULT_SURVEY = Path(__file__).with_name("survey.yaml")
