@@ -179,7 +179,9 @@ class Config(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Kolkata")
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Asia/Kolkata"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -252,7 +254,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML; check indentation and quotes") from None
+        raise ConfigError(
+            f"{path}:{where} is not valid YAML; check indentation and quotes"
+        ) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (campaign:, districts:, ...)")
     try:

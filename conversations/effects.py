@@ -15,9 +15,13 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Start:
-    """The citizen opened the bot from a QR code; `code` is the deep-link payload."""
+    """The citizen opened the bot from a QR code; `code` is the deep-link payload.
+
+    `lang` is a hint (a console flag, a language picked earlier) used for a fresh start.
+    """
 
     code: str | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)

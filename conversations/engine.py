@@ -12,11 +12,28 @@ from datetime import datetime
 from conversations import messages as M
 from conversations.answers import NO, YES, choose_option, command, is_skip_text
 from conversations.effects import (
-    Closed, Completed, Effect, Event, Media, Msg, Reply, Start, Tap, Text, Tick,
+    Closed,
+    Completed,
+    Effect,
+    Event,
+    Media,
+    Msg,
+    Reply,
+    Start,
+    Tap,
+    Text,
+    Tick,
 )
 from conversations.prompts import (
-    SKIP_CHOICE, STATION_QUESTION, SWITCH_QUESTION, ask, next_question, picker, prune,
-    station_name, switch_prompt,
+    SKIP_CHOICE,
+    STATION_QUESTION,
+    SWITCH_QUESTION,
+    ask,
+    next_question,
+    picker,
+    prune,
+    station_name,
+    switch_prompt,
 )
 from conversations.session import Answer, Session
 from conversations.stations import code_in_text, search
@@ -82,7 +99,9 @@ def _begin(session: Session, code: str, survey: Survey, *before: Msg) -> Result:
     return fresh, [ask(fresh, survey, *before, greeting, Msg(M.PRIVACY), Msg(M.HOW_TO))]
 
 
-def _start(session: Session, code: str | None, survey: Survey) -> Result:
+def _start(session: Session, code: str | None, survey: Survey, lang: str | None = None) -> Result:
+    if lang in survey.languages:
+        session = replace(session, lang=lang)
     station = survey.station(code.strip()) if code and code.strip() else None
     if station is not None:
         return _begin(session, station.code, survey)
@@ -101,7 +120,7 @@ def _language(session: Session, cmd: str) -> Session:
 
 def _on_new(session: Session, event: Event, survey: Survey) -> Result:
     if isinstance(event, Start):
-        return _start(session, event.code, survey)
+        return _start(session, event.code, survey, event.lang)
     if isinstance(event, Text):
         cmd = command(event.text)
         if cmd and cmd.startswith("lang:"):
@@ -116,7 +135,7 @@ def _on_new(session: Session, event: Event, survey: Survey) -> Result:
 
 def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
     if isinstance(event, Start):
-        return _start(session, event.code, survey)
+        return _start(session, event.code, survey, event.lang)
     if isinstance(event, Tap):
         if event.question == STATION_QUESTION and survey.station(event.option):
             return _begin(session, survey.station(event.option).code, survey)  # type: ignore[union-attr]
@@ -316,7 +335,7 @@ def _stop(session: Session) -> Result:
 
 def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
     if isinstance(event, Start):
-        return _start(session, event.code, survey)
+        return _start(session, event.code, survey, event.lang)
     cmd = command(event.text) if isinstance(event, Text) else None
     if cmd and cmd.startswith("lang:"):
         session = _language(session, cmd)

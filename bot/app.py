@@ -1,0 +1,70 @@
+"""Wiring: config file -> database, survey, catalogs, identity -> the feedback service."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session as Db
+
+from bot.config import Config, data_dir, database_url, load_config
+from bot.i18n import Catalogs
+from bot.identity import load_identity
+from bot.service import FeedbackService
+from conversations.survey import DEFAULT_SURVEY, StationRef, Survey, load_survey
+from storage import feedback as store
+from storage.db import open_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class App:
+    config: Config
+    engine: Engine
+    survey: Survey
+    catalogs: Catalogs
+    service: FeedbackService
+
+
+def district_survey(config: Config, catalogs: Catalogs, path: Path = DEFAULT_SURVEY) -> Survey:
+    """The survey file, plus this deployment's stations, limits and translated labels."""
+    survey = load_survey(path)
+    labels = {o.label: catalogs.translations_of(o.label)
+              for q in survey.questions for o in q.options}
+    stations = tuple(StationRef(s.code, s.name_hi, s.name_en) for _, s in config.stations())
+    survey = replace(
+        survey,
+        stations=stations,
+        languages=tuple(config.languages),
+        idle_timeout=timedelta(minutes=config.sessions.idle_timeout_minutes),
+        max_comment_chars=config.sessions.max_comment_chars,
+    )
+    return survey.with_label_words(labels)
+
+
+def open_database(config: Config) -> Engine:
+    """The database, migrated to the current schema, with the stations of config.yaml."""
+    engine = open_engine(database_url(config))
+    before, after = upgrade(engine)
+    if before != after:
+        log.info("database schema %s -> %s", before or "empty", after)
+    with Db(engine) as db, db.begin():
+        store.sync_stations(db, ((d.code, s) for d, s in config.stations()))
+    return engine
+
+
+def build_app(config_file: Path) -> App:
+    config = load_config(config_file)
+    catalogs = Catalogs.load(config.languages)
+    survey = district_survey(config, catalogs)
+    engine = open_database(config)
+    identity = load_identity(data_dir(config))
+    service = FeedbackService(
+        engine, survey, identity, config.default_language,
+        timedelta(hours=config.sessions.update_window_hours),
+    )
+    return App(config, engine, survey, catalogs, service)

@@ -1,0 +1,103 @@
+"""`prayas export`: feedback as CSV or XLSX for the SP office, labels in Hindi and English."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+
+from bot.i18n import Catalogs
+from conversations.survey import Survey
+from storage.export import ExportRow
+from storage.models import Answer
+
+FIXED = ["reference", "station_code", "station_hi", "station_en", "district", "channel",
+         "language", "status", "started_at", "completed_at", "updated_at"]
+
+
+def day_bounds(since: date | None, until: date | None,
+               zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """Calendar days in the district's zone -> a half-open UTC range, `until` inclusive."""
+    start = datetime.combine(since, time(0), zone) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(0), zone) if until else None
+    return start, end
+
+
+def header(survey: Survey) -> list[str]:
+    columns = list(FIXED)
+    for q in survey.questions:
+        if q.type == "text":
+            columns += [q.id, f"{q.id}_voice"]
+        else:
+            columns += [q.id, f"{q.id}_hi", f"{q.id}_en"]
+    return columns
+
+
+def _answer_cells(survey: Survey, catalogs: Catalogs, answers: dict[str, Answer]) -> list[str]:
+    cells: list[str] = []
+    for q in survey.questions:
+        a = answers.get(q.id)
+        if q.type == "text":
+            if a is None:
+                cells += ["", ""]
+            else:
+                said = "(skipped)" if a.skipped else (a.text or "")
+                cells += [said, "yes" if a.voice_ref else ""]
+            continue
+        if a is None:
+            cells += ["", "", ""]
+        elif a.skipped or a.option_id is None:
+            cells += ["(skipped)", "", ""]
+        else:
+            option = q.option(a.option_id)
+            label = option.label if option else a.option_id
+            cells += [a.option_id, catalogs.text("hi", label), catalogs.text("en", label)]
+    return cells
+
+
+def _stamp(value: datetime | None, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def table(rows: Iterable[ExportRow], survey: Survey, catalogs: Catalogs,
+          zone: ZoneInfo) -> Iterator[list[str]]:
+    for r in rows:
+        yield [
+            r.reference, r.station_code, r.station_hi, r.station_en, r.district, r.channel,
+            r.language, r.status, _stamp(r.started_at, zone), _stamp(r.completed_at, zone),
+            _stamp(r.updated_at, zone), *_answer_cells(survey, catalogs, r.answers),
+        ]
+
+
+def _safe(cell: str) -> str:
+    # A comment starting with = or + would run as a formula in Excel: keep it text.
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") and not cell[1:2].isdigit() else cell
+
+
+def write(path: Path, fmt: str, columns: list[str], lines: Iterable[list[str]],
+          tick: Callable[[], None] = lambda: None) -> int:
+    """Write the table; returns the number of feedback rows."""
+    count = 0
+    if fmt == "csv":
+        # utf-8-sig: Excel on Windows opens Devanagari correctly only with the BOM.
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for line in lines:
+                writer.writerow([_safe(c) for c in line])
+                count += 1
+                tick()
+        return count
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("feedback")
+    sheet.append(columns)
+    for line in lines:
+        sheet.append([_safe(c) for c in line])
+        count += 1
+        tick()
+    book.save(path)
+    return count

@@ -1,0 +1,53 @@
+"""Citizens are stored as a keyed hash of their URN, never the URN itself."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError
+
+KEY_ENV = "PRAYAS_HMAC_KEY"
+KEY_FILE = "hmac.key"
+
+
+class Identity:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def sender(self, urn: str) -> str:
+        """A stable pseudonym for `telegram:123` etc.; the same citizen, the same hash."""
+        return hmac.new(self._key, urn.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def load_identity(data_dir: Path) -> Identity:
+    """The key from PRAYAS_HMAC_KEY; on a dev machine, one generated once beside the database.
+
+    Losing or changing the key breaks the "same citizen within 24 h" link, so a
+    production deployment sets it in the environment and keeps it safe.
+    """
+    from_env = os.environ.get(KEY_ENV, "")
+    if from_env:
+        if len(from_env) < 32:
+            raise ConfigError(f"{KEY_ENV}: too short; use at least 32 random characters "
+                              "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+        return Identity(from_env.encode("utf-8"))
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass  # another process made it first; use theirs
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot create the identity key ({exc.strerror}); set "
+                              f"{KEY_ENV} or PRAYAS_DATA_DIR to a writable place") from None
+        print(f"warning: {KEY_ENV} is not set; generated a key in {path}. "
+              "Set it in the environment for production.", file=sys.stderr)
+    return Identity(path.read_text(encoding="utf-8").strip().encode("utf-8"))

@@ -1,0 +1,89 @@
+"""One turn of a conversation, in one transaction: the only place that opens one.
+
+Channel adapters call `FeedbackService.handle` with a sender URN and an event, and
+send back the replies it returns — after it returns, so every answer is committed
+before the citizen sees the next question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session as Db
+
+from bot.identity import Identity
+from conversations.effects import Closed, Completed, Event, Reply
+from conversations.engine import new_session, step, thanks
+from conversations.session import Session
+from conversations.survey import Survey
+from storage import feedback as store
+from storage.models import Conversation, Feedback
+
+
+@dataclass(frozen=True)
+class Turn:
+    replies: list[Reply]
+    completed_reference: str | None = None
+
+
+class FeedbackService:
+    def __init__(self, engine: Engine, survey: Survey, identity: Identity,
+                 default_language: str, update_window: timedelta) -> None:
+        self.engine = engine
+        self.survey = survey
+        self.identity = identity
+        self.default_language = default_language
+        self.update_window = update_window
+        self._values = {
+            q.id: {o.id: o.value for o in q.options} for q in survey.questions
+        }
+
+    def handle(self, urn: str, channel: str, event: Event, now: datetime) -> Turn:
+        """Run one event through the engine and store the outcome atomically."""
+        sender = self.identity.sender(urn)
+        with Db(self.engine) as db, db.begin():
+            store.lock_sender(db, sender)
+            row = store.conversation_of(db, sender)
+            before = Session.from_json(row.state) if row else new_session(self.default_language)
+            session, effects = step(before, event, now, self.survey)
+            feedback_id = row.feedback_id if row else None
+            if any(isinstance(e, Closed) for e in effects):
+                feedback_id = None  # what was answered stays stored, as incomplete
+            feedback = db.get(Feedback, feedback_id) if feedback_id else None
+            if feedback is None and session.answers and session.station:
+                feedback = store.open_feedback(db, sender=sender, station=session.station,
+                                               channel=channel, language=session.lang, now=now)
+            if feedback is not None:
+                store.save_answers(db, feedback, session.answers, self._values, now, session.lang)
+            replies = [e for e in effects if isinstance(e, Reply)]
+            reference = None
+            if feedback is not None and any(isinstance(e, Completed) for e in effects):
+                session, reply, reference = self._complete(db, feedback, session, urn, now)
+                replies.append(reply)
+                feedback = None  # the next answers start a new feedback
+            self._save(db, row, sender, channel, session, feedback, now)
+        return Turn(replies, reference)
+
+    def _complete(self, db: Db, feedback: Feedback, session: Session, urn: str,
+                  now: datetime) -> tuple[Session, Reply, str]:
+        def agreed(question: str) -> bool:
+            answer = session.answers.get(question)
+            return answer is not None and answer.option == "yes"
+
+        store.keep_contact(db, feedback, urn, agreed("contact"), agreed("followup"), now)
+        kept, updated = store.complete(db, feedback, now, self.update_window)
+        session = replace(session, reference=kept.reference)
+        return session, thanks(session, kept.reference, updated), kept.reference
+
+    @staticmethod
+    def _save(db: Db, row: Conversation | None, sender: str, channel: str, session: Session,
+              feedback: Feedback | None, now: datetime) -> None:
+        if row is None:
+            row = Conversation(sender=sender, channel=channel, stage=session.stage,
+                               state={}, updated_at=now)
+        row.channel, row.stage, row.state = channel, session.stage, session.to_json()
+        row.feedback_id = feedback.id if feedback else None
+        row.updated_at = now
+        db.add(row)

@@ -1,0 +1,147 @@
+"""Opening the database: SQLite by default (WAL, foreign keys, busy timeout), PostgreSQL
+by URL; migrations applied on start when that is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """A database problem an operator can fix; the message says how."""
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        # Take the write lock up front: a turn reads then writes, and two turns for
+        # one citizen must not interleave (SQLite's per-sender lock is the file lock).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_engine(url: str) -> Engine:
+    """An Engine for `url`; creates the SQLite file's directory if needed."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"database URL {url!r} is not valid; use sqlite:///PATH or postgresql://USER@HOST/DB"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:":
+            folder = Path(path).expanduser().resolve().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the database folder {folder} ({exc.strerror}); "
+                    "set PRAYAS_DATA_DIR or DATABASE_URL to a writable place"
+                ) from None
+        engine = create_engine(url, poolclass=NullPool if not path or path == ":memory:" else None)
+        _sqlite_pragmas(engine)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ImportError, SQLAlchemyError) as exc:
+        raise DatabaseError(f"cannot use database URL {parsed!r}: {exc}") from None
+
+
+def _alembic(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _describe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (before, after)."""
+    before = _check_upgradable(engine)
+    if before != head_revision():
+        _backup_sqlite(engine, before)
+        try:
+            command.upgrade(_alembic(engine), "head")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(
+                f"{_describe(engine)}: migration failed and was rolled back "
+                f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})"
+            ) from None
+    return before, head_revision()
+
+
+def _check_upgradable(engine: Engine) -> str | None:
+    try:
+        tables = set(inspect(engine).get_table_names())
+        revision = current_revision(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(
+            f"cannot open the database {_describe(engine)} ({reason}); "
+            "check DATABASE_URL / PRAYAS_DATA_DIR and that the place is writable"
+        ) from None
+    script = ScriptDirectory(str(MIGRATIONS))
+    if revision is None and tables - {"alembic_version"}:
+        raise DatabaseError(
+            f"{_describe(engine)} holds tables that Prayas did not create; "
+            "point DATABASE_URL at an empty database"
+        )
+    if revision is not None and revision not in {r.revision for r in script.walk_revisions()}:
+        raise DatabaseError(
+            f"{_describe(engine)} has schema revision {revision}, newer than this version of "
+            "Prayas knows; install the newer Prayas that wrote it"
+        )
+    return revision
+
+
+def _backup_sqlite(engine: Engine, revision: str | None) -> None:
+    """Before migrating an existing SQLite file, keep a copy beside it."""
+    if revision is None or engine.url.get_backend_name() != "sqlite":
+        return
+    path = Path(engine.url.database or "")
+    if path.is_file():
+        backup = path.with_name(f"{path.name}.before-{head_revision()}")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(path, backup)
+        log.warning("database schema %s upgraded; a copy was kept at %s", revision, backup)

@@ -1,0 +1,80 @@
+"""Feedback rows for export: one per feedback, answers attached, never an identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session as Db
+
+from storage.models import Answer, Feedback, Station
+
+BATCH = 500
+
+
+@dataclass
+class ExportRow:
+    reference: str
+    station_code: str
+    station_hi: str
+    station_en: str
+    district: str
+    channel: str
+    language: str
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    updated_at: datetime
+    answers: dict[str, Answer] = field(default_factory=dict)
+
+
+def _query(since: datetime | None, until: datetime | None, station: str | None):  # type: ignore[no-untyped-def]
+    query = (
+        select(Feedback, Station)
+        .join(Station, Station.code == Feedback.station_code)
+        .where(Feedback.status != "merged")
+    )
+    if since is not None:
+        query = query.where(Feedback.started_at >= since)
+    if until is not None:
+        query = query.where(Feedback.started_at < until)
+    if station is not None:
+        query = query.where(func.upper(Feedback.station_code) == station.upper())
+    return query
+
+
+def count_rows(engine: Engine, since: datetime | None, until: datetime | None,
+               station: str | None) -> int:
+    with Db(engine) as db:
+        inner = _query(since, until, station).subquery()
+        return int(db.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def export_rows(engine: Engine, since: datetime | None = None, until: datetime | None = None,
+                station: str | None = None) -> Iterator[ExportRow]:
+    """Feedback in `[since, until)`, oldest first, fetched in batches."""
+    last_id = 0
+    with Db(engine) as db:
+        while True:
+            batch = db.execute(
+                _query(since, until, station).where(Feedback.id > last_id)  # type: ignore[operator]
+                .order_by(Feedback.id).limit(BATCH)
+            ).all()
+            if not batch:
+                return
+            ids = [f.id for f, _ in batch]
+            answers: dict[int, dict[str, Answer]] = {}
+            for answer in db.execute(select(Answer).where(Answer.feedback_id.in_(ids))).scalars():  # type: ignore[attr-defined]
+                answers.setdefault(answer.feedback_id, {})[answer.question_id] = answer
+            for fb, st in batch:
+                assert fb.id is not None
+                yield ExportRow(
+                    reference=fb.reference, station_code=fb.station_code, station_hi=st.name_hi,
+                    station_en=st.name_en, district=st.district_code, channel=fb.channel,
+                    language=fb.language, status=fb.status, started_at=fb.started_at,
+                    completed_at=fb.completed_at, updated_at=fb.updated_at,
+                    answers=answers.get(fb.id, {}),
+                )
+            last_id = ids[-1]  # type: ignore[assignment]

@@ -1,0 +1,144 @@
+"""Reading and writing conversations and feedback. Callers own the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlmodel import Session as Db
+
+from conversations.session import Answer as SessionAnswer
+from storage.models import (
+    Answer,
+    Contact,
+    Conversation,
+    Feedback,
+    ReferenceCounter,
+    Station,
+)
+
+
+def lock_sender(db: Db, sender: str) -> None:
+    """Serialise one citizen's turns across processes.
+
+    On PostgreSQL a transaction-scoped advisory lock; on SQLite the file's write
+    lock, taken by BEGIN IMMEDIATE when the transaction started, already does it.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(sender.encode()).digest()[:8], "big", signed=True)
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
+    """Make the station table match config.yaml; stations removed from it go inactive."""
+    wanted = {station.code: (district, station) for district, station in stations}
+    existing = {s.code: s for s in db.execute(select(Station)).scalars()}
+    for code, (district, station) in wanted.items():
+        row = existing.get(code)
+        if row is None:
+            db.add(Station(code=code, district_code=district, name_hi=station.name_hi,
+                           name_en=station.name_en, kind=station.kind, active=True))
+        else:
+            row.district_code, row.name_hi, row.name_en = district, station.name_hi, station.name_en
+            row.kind, row.active = station.kind, True
+    for code, row in existing.items():
+        if code not in wanted:
+            row.active = False
+
+
+def conversation_of(db: Db, sender: str) -> Conversation | None:
+    query = select(Conversation).where(Conversation.sender == sender)
+    return db.execute(query).scalar_one_or_none()
+
+
+def next_reference(db: Db, now: datetime) -> str:
+    """`FB-YY-NNNNNN`, from a per-year counter bumped inside the caller's transaction."""
+    year = now.year
+    bumped = db.execute(
+        update(ReferenceCounter).where(ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
+    ).scalar_one_or_none()
+    if bumped is None:
+        db.execute(insert(ReferenceCounter).values(year=year, last=1))
+        bumped = 1
+    return f"FB-{year % 100:02d}-{bumped:06d}"
+
+
+def open_feedback(db: Db, *, sender: str, station: str, channel: str, language: str,
+                  now: datetime) -> Feedback:
+    feedback = Feedback(reference=next_reference(db, now), station_code=station, sender=sender,
+                        channel=channel, language=language, started_at=now, updated_at=now)
+    db.add(feedback)
+    db.flush()
+    return feedback
+
+
+def _row(feedback_id: int, question: str, answer: SessionAnswer,
+         values: Mapping[str, Mapping[str, int | None]]) -> dict[str, Any]:
+    return {
+        "feedback_id": feedback_id, "question_id": question, "option_id": answer.option,
+        "value": values.get(question, {}).get(answer.option or ""),
+        "text": answer.text, "voice_ref": answer.voice, "skipped": answer.skipped,
+    }
+
+
+def save_answers(db: Db, feedback: Feedback, answers: Mapping[str, SessionAnswer],
+                 values: Mapping[str, Mapping[str, int | None]], now: datetime,
+                 language: str) -> None:
+    """Replace the feedback's stored answers with the session's (partial answers count)."""
+    assert feedback.id is not None
+    db.execute(delete(Answer).where(Answer.feedback_id == feedback.id))
+    rows = [_row(feedback.id, q, a, values) for q, a in answers.items()]
+    if rows:
+        db.execute(insert(Answer), rows)
+    feedback.updated_at = now
+    feedback.language = language
+
+
+def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tuple[Feedback, bool]:
+    """Mark complete; a feedback for the same station by the same citizen within `window`
+    is updated instead of counted twice. Returns the feedback that holds the answers and
+    whether it was an earlier, already completed one.
+    """
+    earlier = db.execute(
+        select(Feedback)
+        .where(Feedback.sender == feedback.sender, Feedback.station_code == feedback.station_code,
+               Feedback.id != feedback.id, Feedback.status != "merged",
+               Feedback.started_at >= now - window)
+        .order_by(Feedback.started_at.desc()).limit(1)  # type: ignore[union-attr]
+    ).scalar_one_or_none()
+    if earlier is None:
+        feedback.status, feedback.completed_at, feedback.updated_at = "complete", now, now
+        return feedback, False
+    was_complete = earlier.status == "complete"
+    db.execute(delete(Answer).where(Answer.feedback_id == earlier.id))
+    db.execute(update(Answer).where(Answer.feedback_id == feedback.id)
+               .values(feedback_id=earlier.id))
+    db.execute(delete(Contact).where(Contact.feedback_id == earlier.id))
+    db.execute(update(Contact).where(Contact.feedback_id == feedback.id)
+               .values(feedback_id=earlier.id))
+    earlier.status, earlier.updated_at = "complete", now
+    earlier.completed_at = earlier.completed_at or now
+    earlier.channel, earlier.language = feedback.channel, feedback.language
+    feedback.status, feedback.merged_into, feedback.updated_at = "merged", earlier.id, now
+    return earlier, was_complete
+
+
+def keep_contact(db: Db, feedback: Feedback, urn: str, may_contact: bool, may_follow_up: bool,
+                 now: datetime) -> None:
+    """Store the citizen's address only when they agreed to be contacted or followed up."""
+    assert feedback.id is not None
+    db.execute(delete(Contact).where(Contact.feedback_id == feedback.id))
+    if may_contact or may_follow_up:
+        db.add(Contact(feedback_id=feedback.id, urn=urn, may_contact=may_contact,
+                       may_follow_up=may_follow_up, created_at=now))
+
+
+def count_feedback(db: Db, status: str | None = None) -> int:
+    query = select(func.count()).select_from(Feedback)
+    if status:
+        query = query.where(Feedback.status == status)
+    return int(db.execute(query).scalar_one())

@@ -1,0 +1,150 @@
+"""The tables. Times are stored in UTC; a citizen appears only as a keyed hash.
+
+Schema changes go through Alembic (`storage/migrations`); a test checks that these
+models and the migrations describe the same schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UtcDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UtcDateTime(), **kwargs))
+
+
+class Station(SQLModel, table=True):
+    """Copied from config.yaml on start, so stored feedback keeps a station's names."""
+
+    code: str = Field(primary_key=True, max_length=64)
+    district_code: str = Field(max_length=64, index=True)
+    name_hi: str
+    name_en: str
+    kind: str = Field(max_length=16)
+    active: bool = True
+
+
+class Conversation(SQLModel, table=True):
+    """One sender's current dialogue: the engine's session as JSON, one row per sender."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=64, unique=True)  # HMAC of the URN, never the URN
+    channel: str = Field(max_length=16)
+    stage: str = Field(max_length=16)
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    feedback_id: int | None = Field(default=None, foreign_key="feedback.id")
+    updated_at: datetime = _utc(nullable=False)
+
+
+class Feedback(SQLModel, table=True):
+    """A visit's feedback. Created at the first answer; `complete` once all are in."""
+
+    __table_args__ = (
+        Index("ix_feedback_station_started", "station_code", "started_at"),
+        Index("ix_feedback_sender_station", "sender", "station_code"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)
+    station_code: str = Field(foreign_key="station.code", max_length=64)
+    sender: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    language: str = Field(max_length=8)
+    status: str = Field(default="incomplete", max_length=16)  # incomplete | complete | merged
+    started_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+    completed_at: datetime | None = _utc(nullable=True)
+    merged_into: int | None = Field(default=None, foreign_key="feedback.id")
+
+
+class Answer(SQLModel, table=True):
+    """One answer by stable ids; `value` holds the number of a 1-5 scale for averages."""
+
+    feedback_id: int = Field(foreign_key="feedback.id", primary_key=True)
+    question_id: str = Field(max_length=40, primary_key=True)
+    option_id: str | None = Field(default=None, max_length=40)
+    value: int | None = None
+    text: str | None = None
+    voice_ref: str | None = None
+    skipped: bool = False
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last reference number handed out per year: numbers are never reused."""
+
+    __tablename__ = "reference_counter"
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Contact(SQLModel, table=True):
+    """A citizen's reachable address, kept only when they agreed; SP office eyes only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(foreign_key="feedback.id", unique=True)
+    urn: str = Field(max_length=128)
+    may_contact: bool = False
+    may_follow_up: bool = False
+    created_at: datetime = _utc(nullable=False)
+
+
+class Officer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("urn", "role", "scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    urn: str = Field(max_length=128, index=True)
+    name: str = ""
+    role: str = Field(max_length=16)  # in_charge | sp_office
+    scope: str = Field(max_length=64)  # a station code, or a district code for the SP office
+    language: str = Field(default="hi", max_length=8)
+    active: bool = True
+    enrolled_at: datetime = _utc(nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(foreign_key="feedback.id", index=True)
+    station_code: str = Field(foreign_key="station.code", max_length=64)
+    rule: str = Field(max_length=64)
+    severity: str = Field(default="normal", max_length=16)
+    status: str = Field(default="open", max_length=16)  # open | acknowledged | escalated
+    created_at: datetime = _utc(nullable=False)
+    acknowledged_at: datetime | None = _utc(nullable=True)
+    acknowledged_by: int | None = Field(default=None, foreign_key="officer.id")
+    note: str | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """Every proactive message, written in the transaction of its cause."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=128, unique=True)
+    kind: str = Field(max_length=16)  # red_alert | alert | follow_up | digest
+    priority: int = 5
+    recipient: str = Field(max_length=128)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _utc(nullable=False)
+    created_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc(nullable=True)
+    last_error: str | None = None
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """Provider message ids already handled, so a redelivery is answered only once."""
+
+    __tablename__ = "processed_message"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    provider_id: str = Field(max_length=128, primary_key=True)
+    received_at: datetime = _utc(nullable=False)
