@@ -5,7 +5,7 @@ by URL; migrations applied on start when that is safe.
 from __future__ import annotations
 
 import logging
-import shutil
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -141,7 +141,12 @@ def _backup_sqlite(engine: Engine, revision: str | None) -> None:
     path = Path(engine.url.database or "")
     if path.is_file():
         backup = path.with_name(f"{path.name}.before-{head_revision()}")
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copy2(path, backup)
+        # SQLite's online backup: consistent even with a WAL file beside the database.
+        raw = engine.raw_connection()
+        try:
+            with sqlite3.connect(backup) as target:
+                raw.driver_connection.backup(target)  # type: ignore[union-attr]
+            target.close()
+        finally:
+            raw.close()
         log.warning("database schema %s upgraded; a copy was kept at %s", revision, backup)

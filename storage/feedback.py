@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session as Db
 
 from conversations.session import Answer as SessionAnswer
@@ -57,13 +59,15 @@ def conversation_of(db: Db, sender: str) -> Conversation | None:
 def next_reference(db: Db, now: datetime) -> str:
     """`FB-YY-NNNNNN`, from a per-year counter bumped inside the caller's transaction."""
     year = now.year
+    dialect = db.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # Two first feedbacks of a year may race to create the row: let one win quietly.
+    db.execute(upsert(ReferenceCounter).values(year=year, last=0)
+               .on_conflict_do_nothing(index_elements=["year"]))
     bumped = db.execute(
         update(ReferenceCounter).where(ReferenceCounter.year == year)
         .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
-    ).scalar_one_or_none()
-    if bumped is None:
-        db.execute(insert(ReferenceCounter).values(year=year, last=1))
-        bumped = 1
+    ).scalar_one()
     return f"FB-{year % 100:02d}-{bumped:06d}"
 
 

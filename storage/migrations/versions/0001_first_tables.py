@@ -57,13 +57,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "processed_message",
-        sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("provider_id", sa.String(length=128), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("channel", "provider_id"),
-    )
-    op.create_table(
         "reference_counter",
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
@@ -212,7 +205,6 @@ def downgrade() -> None:
 
     op.drop_table("station")
     op.drop_table("reference_counter")
-    op.drop_table("processed_message")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_due")
 

@@ -1,0 +1,208 @@
+"""The storage contract: the same behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlmodel import Session as Db
+from sqlmodel import SQLModel
+
+from conversations.effects import Start, Text
+from storage import feedback as store
+from storage.db import DatabaseError, current_revision, head_revision, open_engine, upgrade
+from storage.export import export_rows
+from storage.models import Answer, Contact, Conversation, Feedback, Station
+from tests.conftest import T0
+
+HINDI_ANSWERS = ["1", "1", "४", "हाँ", "चल रही", "हाँ", "नहीं", "५", "अच्छा लगा", "हाँ", "नहीं"]
+
+
+def give_feedback(app, urn: str, answers: list[str], station: str = "BLB05", start=T0):  # type: ignore[no-untyped-def]
+    now = start
+    turn = app.service.handle(urn, "telegram", Start(station), now)
+    for answer in answers:
+        now += timedelta(seconds=20)
+        turn = app.service.handle(urn, "telegram", Text(answer), now)
+    return turn
+
+
+def test_migrations_reach_head_and_match_the_models(app) -> None:  # type: ignore[no-untyped-def]
+    assert current_revision(app.engine) == head_revision()
+    with app.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_stations_follow_the_config(app) -> None:  # type: ignore[no-untyped-def]
+    with Db(app.engine) as db:
+        codes = set(db.execute(select(Station.code)).scalars())
+    assert {"BLB00", "BLB05", "BLB19"} <= codes
+    assert len(codes) == len(list(app.config.stations()))
+
+
+def test_a_whole_feedback_is_stored_by_ids(app) -> None:  # type: ignore[no-untyped-def]
+    turn = give_feedback(app, "telegram:1001", HINDI_ANSWERS)
+    assert turn.completed_reference == "FB-26-000001"
+    with Db(app.engine) as db:
+        feedback = db.execute(select(Feedback)).scalar_one()
+        answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
+    assert feedback.status == "complete" and feedback.station_code == "BLB05"
+    assert feedback.completed_at == T0 + timedelta(seconds=20 * len(HINDI_ANSWERS))
+    assert answers["purpose"].option_id == "complaint_fir"
+    assert answers["behaviour"].option_id == "4" and answers["behaviour"].value == 4
+    assert answers["satisfaction"].value == 5
+    assert answers["action"].option_id == "in_progress"
+    assert answers["comment"].text == "अच्छा लगा"
+
+
+def test_the_citizen_is_only_a_hash(app) -> None:  # type: ignore[no-untyped-def]
+    give_feedback(app, "telegram:555123", HINDI_ANSWERS)
+    with Db(app.engine) as db:
+        rows = [*db.execute(select(Feedback)).scalars(), *db.execute(select(Conversation)).scalars()]
+        contacts = list(db.execute(select(Contact)).scalars())
+    for row in rows:
+        assert "555123" not in str(row.model_dump())
+    # contact = yes, so the address is kept — in its own table, and only there.
+    assert [c.urn for c in contacts] == ["telegram:555123"]
+    assert contacts[0].may_contact and not contacts[0].may_follow_up
+
+
+def test_no_contact_is_kept_without_consent(app) -> None:  # type: ignore[no-untyped-def]
+    give_feedback(app, "telegram:42", [*HINDI_ANSWERS[:-2], "नहीं", "नहीं"])
+    with Db(app.engine) as db:
+        assert list(db.execute(select(Contact)).scalars()) == []
+
+
+def test_partial_answers_are_kept_as_incomplete(app) -> None:  # type: ignore[no-untyped-def]
+    give_feedback(app, "telegram:7", ["2", "3"])
+    with Db(app.engine) as db:
+        feedback = db.execute(select(Feedback)).scalar_one()
+        answered = set(db.execute(select(Answer.question_id)).scalars())
+    assert feedback.status == "incomplete"
+    assert answered == {"purpose", "heard"}
+
+
+def test_second_feedback_within_a_day_updates_the_first(app) -> None:  # type: ignore[no-untyped-def]
+    first = give_feedback(app, "telegram:9", HINDI_ANSWERS)
+    later = T0 + timedelta(hours=5)
+    second = give_feedback(app, "telegram:9", ["5", "1", "1", "no", "no", "1", "skip", "no", "no"],
+                           start=later)
+    assert second.completed_reference == first.completed_reference
+    assert "अपडेट" in app.catalogs.render(second.replies[-1])
+    with Db(app.engine) as db:
+        counted = db.execute(select(Feedback).where(Feedback.status == "complete")).scalars().all()
+        assert len(counted) == 1
+        answers = {a.question_id: a.option_id for a in db.execute(
+            select(Answer).where(Answer.feedback_id == counted[0].id)).scalars()}
+    assert answers["purpose"] == "other" and answers["behaviour"] == "1"
+    assert "receipt" not in answers  # the new answers replace the old, they do not mix
+
+
+def test_after_a_day_it_counts_again(app) -> None:  # type: ignore[no-untyped-def]
+    first = give_feedback(app, "telegram:9", HINDI_ANSWERS)
+    second = give_feedback(app, "telegram:9", HINDI_ANSWERS, start=T0 + timedelta(hours=25))
+    assert first.completed_reference != second.completed_reference
+    with Db(app.engine) as db:
+        assert store.count_feedback(db, "complete") == 2
+
+
+def test_references_are_unique_under_concurrency(app) -> None:  # type: ignore[no-untyped-def]
+    references: list[str] = []
+    errors: list[BaseException] = []
+
+    def citizen(n: int) -> None:
+        try:
+            turn = give_feedback(app, f"telegram:{n}", HINDI_ANSWERS)
+            references.append(turn.completed_reference or "")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=citizen, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(references) == [f"FB-26-{n:06d}" for n in range(1, 9)]
+
+
+def test_one_citizens_turns_never_interleave(app) -> None:  # type: ignore[no-untyped-def]
+    app.service.handle("telegram:77", "telegram", Start("BLB05"), T0)
+    barrier = threading.Barrier(2)
+
+    def send(answer: str) -> None:
+        barrier.wait()
+        app.service.handle("telegram:77", "telegram", Text(answer), T0 + timedelta(seconds=5))
+
+    threads = [threading.Thread(target=send, args=(a,)) for a in ("1", "1")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Two answers processed one after the other: purpose, then heard.
+    with Db(app.engine) as db:
+        answered = set(db.execute(select(Answer.question_id)).scalars())
+    assert answered == {"purpose", "heard"}
+
+
+def test_reference_numbers_never_reused_across_years(app) -> None:  # type: ignore[no-untyped-def]
+    with Db(app.engine) as db, db.begin():
+        refs = [store.next_reference(db, T0) for _ in range(3)]
+        refs.append(store.next_reference(db, T0.replace(year=2027)))
+    assert refs == ["FB-26-000001", "FB-26-000002", "FB-26-000003", "FB-27-000001"]
+
+
+def test_export_rows_carry_no_identity(app) -> None:  # type: ignore[no-untyped-def]
+    give_feedback(app, "telegram:31337", HINDI_ANSWERS)
+    rows = list(export_rows(app.engine))
+    assert len(rows) == 1 and rows[0].reference == "FB-26-000001"
+    assert "31337" not in repr(rows) and "sender" not in repr(rows)
+
+
+def test_export_filters_by_day_and_station(app) -> None:  # type: ignore[no-untyped-def]
+    give_feedback(app, "telegram:1", HINDI_ANSWERS, station="BLB05")
+    give_feedback(app, "telegram:2", HINDI_ANSWERS, station="BLB06", start=T0 + timedelta(days=2))
+    assert [r.station_code for r in export_rows(app.engine, station="blb06")] == ["BLB06"]
+    assert [r.station_code for r in export_rows(app.engine, until=T0 + timedelta(days=1))] == [
+        "BLB05"]
+
+
+def test_an_older_schema_is_upgraded_keeping_its_data(database_url: str) -> None:
+    from alembic import command
+
+    from storage.db import _alembic
+
+    engine = open_engine(database_url)
+    command.upgrade(_alembic(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO reference_counter (year, last) VALUES (2026, 41)"))
+    before, after = upgrade(engine)
+    assert (before, after) == ("0001", head_revision())
+    assert "processed_message" in inspect(engine).get_table_names()
+    with Db(engine) as db, db.begin():
+        assert store.next_reference(db, T0) == "FB-26-000042"
+    engine.dispose()
+
+
+def test_a_newer_schema_is_refused(database_url: str) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseError, match="newer than this version"):
+        upgrade(engine)
+    engine.dispose()
+
+
+def test_a_foreign_database_is_refused(database_url: str) -> None:
+    engine = open_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE payroll (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(DatabaseError, match="did not create"):
+        upgrade(engine)
+    engine.dispose()
