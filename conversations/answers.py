@@ -49,6 +49,9 @@ SCALE_WORDS: dict[int, list[str]] = {
 }
 NEGATIONS = {normalize(w) for w in ["नहीं", "नही", "ना", "मत", "nahi", "nahin", "nhi", "not",
                                     "no", "na", "never", "dont", "didnt"]}
+# "pata nahi" is "I don't know", not "no".
+UNSURE = {normalize(w) for w in ["पता", "pata", "pta", "मालूम", "maloom", "malum", "शायद",
+                                 "shayad", "know", "sure", "idea"]}
 SKIP_TEXT = {normalize(w) for w in ["कुछ नहीं", "kuch nahi", "kuchh nahi", "nothing", "none",
                                     "नहीं", "no", "nahi", "-", "na", "nil", "कुछ नही"]}
 
@@ -108,7 +111,7 @@ def choose_option(question: Question, text: str) -> Option | None:
     if len(meanings) != 1:
         return None
     # "अच्छा नहीं था" must not read as "good": a stray negation makes it unclear.
-    if any(word in NEGATIONS for word in rest):
+    if any(word in NEGATIONS or word in UNSURE for word in rest):
         return None
     return question.option(meanings.pop())
 

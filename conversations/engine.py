@@ -6,6 +6,7 @@ argument, so every conversation can be replayed exactly in a test.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 
@@ -36,7 +37,7 @@ from conversations.prompts import (
     switch_prompt,
 )
 from conversations.session import Answer, Session
-from conversations.stations import code_in_text, search
+from conversations.stations import code_in_text, example_name, search
 from conversations.survey import Question, Survey
 from conversations.text import clean, normalize, whole_number
 
@@ -107,8 +108,10 @@ def _start(session: Session, code: str | None, survey: Survey, lang: str | None 
         return _begin(session, station.code, survey)
     notes = [Msg(M.WELCOME)]
     if code and code.strip():
-        shown = code.strip()[:64] if code.strip().isprintable() else "?"
-        notes.append(Msg.of(M.UNKNOWN_CODE, code=shown))
+        # Echo a code only if it looks like one: never repeat arbitrary link payloads.
+        looks_like_code = re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code.strip())
+        notes.append(Msg.of(M.UNKNOWN_CODE, code=code.strip()) if looks_like_code
+                     else Msg(M.UNKNOWN_LINK))
     new, reply = picker(session, survey, None, *notes)
     return new, [reply]
 
@@ -166,8 +169,7 @@ def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
     if found:
         new, reply = picker(session, survey, tuple(found), Msg(M.MANY_STATIONS))
         return new, [reply]
-    example = survey.stations[0].name(session.lang) if survey.stations else ""
-    note = Msg.of(M.NO_STATION_MATCH, example=example)
+    note = Msg.of(M.NO_STATION_MATCH, example=example_name(survey.stations, session.lang))
     new, reply = picker(session, survey, None, note)
     return new, [reply]
 

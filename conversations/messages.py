@@ -22,6 +22,7 @@ PICK_STATION = N_("Which police station or office did you visit? Send its number
 PICK_STATION_TYPE = N_("Which police station or office did you visit? "
                        "Type a few letters of its name.")
 UNKNOWN_CODE = N_("We could not find the station code {code}.")
+UNKNOWN_LINK = N_("We could not recognise the station from this link.")
 NO_STATION_MATCH = N_("No station matches what you typed. Please type a few letters "
                       "of the name, for example: {example}")
 MANY_STATIONS = N_("Several stations match. Send the number of yours:")

@@ -29,6 +29,13 @@ def _keys(station: StationRef) -> list[str]:
     return keys
 
 
+def example_name(stations: tuple[StationRef, ...], lang: str) -> str:
+    """The shortest distinctive station name, to show what "a few letters" means."""
+    names = [" ".join(w for w in s.name(lang).split() if normalize(w) not in _GENERIC)
+             for s in stations]
+    return min((n for n in names if n), key=len, default="")
+
+
 def search(text: str, stations: tuple[StationRef, ...], limit: int = 9) -> list[StationRef]:
     """Stations whose name contains what was typed; close spellings if none does."""
     typed = " ".join(w for w in normalize(text).split() if w not in _GENERIC)
