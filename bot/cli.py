@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -194,6 +195,10 @@ def export(ctx: click.Context, fmt: str | None, out: Path, since: str | None,
         raise click.BadParameter("give --format csv|xlsx or an --out ending in .csv/.xlsx",
                                  param_hint="--format")
     first, last = _day(since, "--since"), _day(until, "--until")
+    folder = out.resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(f"{out}: cannot write the export (no writable folder {folder}); "
+                          "choose a writable --out")
     app = _app(ctx)
     if station and app.config.station(station) is None:
         raise ConfigError(f"{ctx.obj}: no station with code {station!r} (see `prayas stations`)")

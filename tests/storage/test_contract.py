@@ -63,7 +63,8 @@ def test_a_whole_feedback_is_stored_by_ids(app) -> None:  # type: ignore[no-unty
 def test_the_citizen_is_only_a_hash(app) -> None:  # type: ignore[no-untyped-def]
     give_feedback(app, "telegram:555123", HINDI_ANSWERS)
     with Db(app.engine) as db:
-        rows = [*db.execute(select(Feedback)).scalars(), *db.execute(select(Conversation)).scalars()]
+        rows = [*db.execute(select(Feedback)).scalars(),
+                *db.execute(select(Conversation)).scalars()]
         contacts = list(db.execute(select(Contact)).scalars())
     for row in rows:
         assert "555123" not in str(row.model_dump())

@@ -1,0 +1,154 @@
+"""The `prayas` command as an operator runs it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import ROOT, SAMPLE_CONFIG
+
+PRAYAS = shutil.which("prayas", path=str(Path(sys.executable).parent)) or "prayas"
+HINDI_FEEDBACK = "\n".join(
+    ["शिकायत", "तुरंत", "४", "हाँ", "चल रही है", "हाँ", "नहीं", "😊",
+     "मुंशी जी ने अच्छे से बात की", "हाँ", "नहीं"]) + "\n"
+SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["db"], ["db", "upgrade"],
+               ["db", "current"]]
+
+
+def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
+        cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([PRAYAS, *args], input=stdin, capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=120)
+
+
+def _operator_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.mark.parametrize("args", SUBCOMMANDS, ids=lambda a: " ".join(a) or "prayas")
+def test_every_command_has_help(args: list[str]) -> None:
+    result = run(*args, "--help")
+    assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_piped_hindi_feedback_lands_and_is_exported(backend: str, tmp_path: Path,
+                                                      request: pytest.FixtureRequest) -> None:
+    env = {}
+    if backend == "postgres":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    chat = run("chat", "--station", "BLB05", stdin=HINDI_FEEDBACK, env=env)
+    assert chat.returncode == 0, chat.stderr
+    assert "नमस्ते! यह फीडबैक थाना सिमगा के बारे में है।" in chat.stdout
+    assert "क्रमांक: FB-26-" in chat.stdout or "क्रमांक: FB-" in chat.stdout
+    reference = chat.stdout.split("क्रमांक: ")[1].split()[0]
+
+    out = tmp_path / "feedback.csv"
+    export = run("export", "--format", "csv", "--out", str(out), env=env)
+    assert export.returncode == 0, export.stderr
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["reference"] == reference and row["status"] == "complete"
+    assert row["station_code"] == "BLB05" and row["station_hi"] == "थाना सिमगा"
+    assert (row["behaviour"], row["behaviour_hi"], row["behaviour_en"]) == ("4", "अच्छा", "Good")
+    assert (row["satisfaction"], row["satisfaction_en"]) == ("5", "Very good")
+    assert row["comment"] == "मुंशी जी ने अच्छे से बात की"
+    assert row["channel"] == "console"
+    assert "console:" not in out.read_text(encoding="utf-8-sig")
+
+    xlsx = tmp_path / "feedback.xlsx"
+    assert run("export", "--out", str(xlsx), env=env).returncode == 0
+    sheet = load_workbook(xlsx).active
+    values = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert values[0][:2] == ["reference", "station_code"] and values[1][0] == reference
+
+
+def test_stdin_ending_early_keeps_the_answers_and_says_so() -> None:
+    result = run("chat", "--station", "BLB05", "--lang", "en", stdin="1\n2\n")
+    assert result.returncode == 1
+    assert "(3/11) How did the police staff treat you?" in result.stdout
+    assert "not completed" in result.stderr
+
+
+def test_hostile_input_gets_polite_answers(tmp_path: Path) -> None:
+    long_text = "क" * 10_000
+    lines = ["\x00\x07\x1b[31m", "🙏" * 50, "1", "1", "5", "1", "1", "1", "1", "5", long_text,
+             "no", "no"]
+    result = run("chat", "--station", "BLB01", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "माफ़ कीजिए, समझ नहीं आया।" in result.stdout
+    assert "आपका संदेश लंबा था, इसलिए पहले 1000 अक्षर रखे गए हैं।" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_station() -> None:
+    _operator_error(run("chat", "--station", "NOPE1"), "no station with code 'NOPE1'",
+                    "prayas stations")
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    _operator_error(run("--config", str(tmp_path / "x.yaml"), "check"),
+                    "config file not found", "--config")
+
+
+def test_config_from_the_environment(tmp_path: Path) -> None:
+    _operator_error(run("check", env={"PRAYAS_CONFIG": str(tmp_path / "y.yaml")}), "y.yaml")
+
+
+def test_bad_config(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace("sessions:", "sesions:"),
+                   encoding="utf-8")
+    _operator_error(run("--config", str(bad), "chat", "--station", "BLB05"),
+                    str(bad), "sesions: unknown key")
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    _operator_error(run("chat", "--station", "BLB05", env={"PRAYAS_DATA_DIR": str(blocker / "x")}),
+                    "cannot create the database folder", "PRAYAS_DATA_DIR")
+
+
+def test_unwritable_export(tmp_path: Path) -> None:
+    _operator_error(run("export", "--out", str(tmp_path / "no" / "such" / "dir.csv")),
+                    "cannot write the export", "--out")
+
+
+def test_newer_database_schema_is_refused(tmp_path: Path) -> None:
+    assert run("db", "upgrade").returncode == 0
+    import sqlite3
+
+    db = Path(os.environ["PRAYAS_DATA_DIR"]) / "prayas.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff'")
+    conn.close()
+    _operator_error(run("chat", "--station", "BLB05"), "newer than this version")
+
+
+def test_db_commands() -> None:
+    first = run("db", "upgrade")
+    assert first.returncode == 0 and "was empty" in first.stdout
+    assert "up to date" in run("db", "upgrade").stdout
+    assert "database: 0002" in run("db", "current").stdout
+
+
+def test_stations_lists_the_sample() -> None:
+    result = run("stations")
+    assert result.returncode == 0
+    assert "BLB05\tBLB\tthana\tथाना सिमगा\tSimga" in result.stdout

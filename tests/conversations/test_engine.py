@@ -1,0 +1,138 @@
+"""The engine's rules, one at a time, as pure function calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conversations import messages as M
+from conversations.effects import Closed, Completed, Media, Reply, Start, Tap, Text, Tick
+from conversations.engine import new_session, step
+from conversations.session import Session
+from conversations.survey import Survey
+from tests.conftest import T0
+
+
+def talk(survey: Survey, *events, session: Session | None = None, start=T0):  # type: ignore[no-untyped-def]
+    session = session or new_session("hi")
+    effects = []
+    now = start
+    for event in events:
+        now += timedelta(seconds=10)
+        session, effects = step(session, event, now, survey)
+    return session, effects
+
+
+def ids(effects) -> list[str]:  # type: ignore[no-untyped-def]
+    return [line.id for e in effects if isinstance(e, Reply) for line in e.lines]
+
+
+def test_step_is_pure(survey: Survey) -> None:
+    session = new_session("hi")
+    first = step(session, Start("BLB05"), T0, survey)
+    second = step(session, Start("BLB05"), T0, survey)
+    assert first == second and session == new_session("hi")
+
+
+def test_greeting_confirms_station_and_privacy(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"))
+    assert session.station == "BLB05" and session.question == "purpose"
+    reply = effects[0]
+    assert reply.lines[0].params == (("station", "थाना सिमगा"),)
+    assert M.PRIVACY in ids(effects)
+    assert [c.id for c in reply.choices] == ["complaint_fir", "application", "verification",
+                                            "lost_item", "other"]
+
+
+def test_conditions_follow_the_answers(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("3"), Text("1"), Text("4"))
+    assert session.question == "guidance"  # verification: no receipt, no action question
+    session, _ = talk(survey, Text("पीछे"), Text("पीछे"), Text("पीछे"), Text("1"),
+                      session=session)
+    assert session.question == "heard" and session.answers["purpose"].option == "complaint_fir"
+    session, _ = talk(survey, Text("1"), Text("4"), Text("हाँ"), session=session)
+    assert session.question == "action" and session.answers["receipt"].option == "yes"
+
+
+def test_changing_an_answer_drops_answers_that_no_longer_apply(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"), Text("1"), Text("4"), Text("हाँ"))
+    for _ in range(4):
+        session, _ = talk(survey, Text("back"), session=session)
+    assert session.question == "purpose"
+    session, _ = talk(survey, Text("5"), session=session)
+    assert "receipt" not in session.answers
+
+
+def test_required_questions_cannot_be_skipped(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Text("1"), Text("1"), Text("skip"))
+    assert session.question == "behaviour" and M.CANNOT_SKIP in ids(effects)
+
+
+def test_three_misses_offer_skip_or_help(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Text("1"), Text("?!"), Text("abc"),
+                            Text("xyz"))
+    assert session.question == "heard" and M.HINT_SKIP in ids(effects)
+    session, effects = talk(survey, Text("छोड़ें"), Text("a"), Text("b"), Text("c"),
+                            session=session)
+    assert session.answers["heard"].skipped
+    assert session.question == "behaviour" and M.HINT_HELP in ids(effects)
+
+
+def test_old_buttons_do_not_answer_the_current_question(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Text("1"), Tap("purpose", "other"))
+    assert session.question == "heard" and session.answers["purpose"].option == "complaint_fir"
+    assert M.STALE_BUTTON in ids(effects) and session.misses == 0
+
+
+def test_an_idle_conversation_expires_on_the_sweep(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"))
+    still, effects = step(session, Tick(), T0 + timedelta(minutes=29), survey)
+    assert effects == [] and still.stage == "asking"
+    gone, effects = step(session, Tick(), T0 + timedelta(minutes=31), survey)
+    assert effects == [Closed("expired")] and gone.stage == "ended"
+
+
+def test_a_code_inside_a_whatsapp_text_starts_that_station(survey: Survey) -> None:
+    session, _ = talk(survey, Text("फीडबैक BLB07"))
+    assert session.station == "BLB07"
+    session, _ = talk(survey, Text("Feedback for blb08 please"))
+    assert session.station == "BLB08"
+
+
+def test_a_comment_is_cut_at_the_limit_and_the_citizen_told(survey: Survey) -> None:
+    answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4"]]
+    session, _ = talk(survey, Start("BLB05"), *answers)
+    assert session.question == "comment"
+    session, effects = talk(survey, Text("अ" * 5000), session=session)
+    assert len(session.answers["comment"].text or "") == survey.max_comment_chars
+    assert M.TRUNCATED in ids(effects)
+
+
+def test_a_voice_note_is_a_comment(survey: Survey) -> None:
+    answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4"]]
+    session, _ = talk(survey, Start("BLB05"), *answers, Media("voice", "file-123"))
+    assert session.answers["comment"].voice == "file-123"
+    session, effects = talk(survey, Media("voice", "file-9"), session=session)
+    assert M.MEDIA_NOT_READ in ids(effects)  # voice where a yes/no is asked: re-ask
+
+
+def test_completion_is_an_effect_for_the_service(survey: Survey) -> None:
+    answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4", "नहीं", "no", "no"]]
+    session, effects = talk(survey, Start("BLB05"), *answers)
+    assert effects == [Completed()] and session.stage == "ended"
+
+
+def test_a_rescan_before_any_answer_simply_switches(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Start("BLB06"))
+    assert session.station == "BLB06" and session.stage == "asking"
+
+
+def test_a_rescan_after_answers_asks_first(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Text("1"), Start("BLB06"))
+    assert session.stage == "confirm_switch" and M.SWITCH_ASK in ids(effects)
+    switched, effects = talk(survey, Text("हाँ"), session=session)
+    assert switched.station == "BLB06" and Closed("switched") in effects
+
+
+def test_the_session_survives_json(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"), Text("2"), Text("😊"))
+    assert Session.from_json(session.to_json()) == session
