@@ -162,8 +162,9 @@ class Database(Strict):
 class Config(Strict):
     campaign: Campaign
     timezone: str = "Asia/Kolkata"
-    languages: Annotated[list[Literal["hi", "en"]], Field(min_length=1)] = ["hi", "en"]
-    default_language: Literal["hi", "en"] = "hi"
+    languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]],
+                         Field(min_length=1)] = ["hi", "en"]
+    default_language: str = "hi"
     data_dir: str = ""
     database: Database = Database()
     sessions: Sessions = Sessions()

@@ -16,6 +16,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.config import ConfigError
 from conversations.effects import Msg, Reply
 
 DOMAIN = "prayas"
@@ -47,7 +48,10 @@ class Catalogs:
         tables: dict[str, gettext.NullTranslations] = {}
         for lang in languages:
             po = directory / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-            tables[lang] = _compile(po) if po.exists() else gettext.NullTranslations()
+            if not po.exists():
+                raise ConfigError(f"languages: no catalog {po} for {lang!r}; add it with "
+                                  "`pybabel init` (README, Languages) or remove the language")
+            tables[lang] = _compile(po)
         return cls(tables)
 
     def text(self, lang: str, msg: Msg | str) -> str:

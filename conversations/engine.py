@@ -116,9 +116,10 @@ def _start(session: Session, code: str | None, survey: Survey, lang: str | None 
     return new, [reply]
 
 
-def _language(session: Session, cmd: str) -> Session:
+def _language(session: Session, cmd: str, survey: Survey) -> Session:
     lang = cmd.split(":", 1)[1]
-    return replace(session, lang=lang)
+    # A language this deployment has no catalog for is not offered: stay as we are.
+    return replace(session, lang=lang) if lang in survey.languages else session
 
 
 def _on_new(session: Session, event: Event, survey: Survey) -> Result:
@@ -127,7 +128,7 @@ def _on_new(session: Session, event: Event, survey: Survey) -> Result:
     if isinstance(event, Text):
         cmd = command(event.text)
         if cmd and cmd.startswith("lang:"):
-            session = _language(session, cmd)
+            session = _language(session, cmd, survey)
         elif (station := code_in_text(event.text, survey.stations)) is not None:
             return _begin(session, station.code, survey)
     return _start(session, None, survey)
@@ -152,7 +153,7 @@ def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
     if cmd == "stop":
         return _stop(session)
     if cmd and cmd.startswith("lang:"):
-        session = _language(session, cmd)
+        session = _language(session, cmd, survey)
         new, reply = picker(session, survey, _listed(session, survey), Msg(M.LANGUAGE_SET))
         return new, [reply]
     if cmd == "help":
@@ -196,7 +197,7 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
         if cmd == "stop":
             return _stop(session)
         if cmd and cmd.startswith("lang:"):
-            session = _language(session, cmd)
+            session = _language(session, cmd, survey)
         choice = _switch_choice(event.text)
     if choice == "new" and session.pending_station:
         effects: list[Effect] = [Closed("switched")] if session.answers else []
@@ -275,7 +276,7 @@ def _command(session: Session, question: Question, cmd: str, survey: Survey) -> 
     if cmd == "help":
         return replace(session, misses=0), [ask(session, survey, Msg(M.HELP))]
     if cmd.startswith("lang:"):
-        session = _language(session, cmd)
+        session = _language(session, cmd, survey)
         return session, [ask(session, survey, Msg(M.LANGUAGE_SET))]
     if cmd == "skip":
         if question.required:
@@ -340,7 +341,7 @@ def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
         return _start(session, event.code, survey, event.lang)
     cmd = command(event.text) if isinstance(event, Text) else None
     if cmd and cmd.startswith("lang:"):
-        session = _language(session, cmd)
+        session = _language(session, cmd, survey)
     if cmd == "restart" or session.outcome == "expired":
         before = (Msg(M.EXPIRED),) if session.outcome == "expired" and cmd != "restart" else ()
         if session.station is None:
