@@ -214,3 +214,130 @@ def export(ctx: click.Context, fmt: str | None, out: Path, since: str | None,
         raise ConfigError(f"{out}: cannot write the export ({exc.strerror}); "
                           "choose a writable --out") from None
     click.echo(f"wrote {count} feedback rows to {out}")
+
+
+@main.command()
+@click.pass_context
+@operator_errors
+def poll(ctx: click.Context) -> None:
+    """Run the Telegram bot by long polling (one small deployment, or development).
+
+    Needs TELEGRAM_BOT_TOKEN; TELEGRAM_BASE_URL points at a self-hosted Bot API server.
+    """
+    from bot.telegram.runner import bot_token, run_polling
+
+    bot_token()  # fail before opening the database when the token is missing
+    run_polling(_app(ctx))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+@operator_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web app: Telegram webhook (telegram.webhook_path) and /healthz.
+
+    Needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET; registers the webhook at
+    telegram.public_url on start when that is set.
+    """
+    from bot.telegram.runner import bot_token
+    from bot.web import serve as run_server
+    from bot.web import webhook_secret
+
+    bot_token()
+    webhook_secret()
+    run_server(_app(ctx), host, port)
+
+
+@main.group()
+def officer() -> None:
+    """Officers: invite by one-time link, list, remove."""
+
+
+@officer.command("invite")
+@click.option("--role", required=True, type=click.Choice(["in_charge", "sp_office"]))
+@click.option("--station", metavar="CODE", help="The station (for an in-charge).")
+@click.option("--district", metavar="CODE", help="The district (for the SP office; default: "
+              "the station's district, or the only district).")
+@click.option("--name", default="", help="The officer's name, shown in their welcome.")
+@click.pass_context
+@operator_errors
+def officer_invite(ctx: click.Context, role: str, station: str | None, district: str | None,
+                   name: str) -> None:
+    """Print a one-time, expiring t.me link; opening it enrols that Telegram account."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session as Db
+
+    from bot.app import open_database
+    from storage import officers as store
+
+    config = load_config(ctx.obj)
+    if not config.telegram.bot_username:
+        raise ConfigError(f"{ctx.obj}: telegram.bot_username is empty; set it to the bot's "
+                          "username from @BotFather")
+    scope = _officer_scope(config, role, station, district, ctx.obj)
+    engine = open_database(config)
+    valid = timedelta(hours=config.telegram.invite_valid_hours)
+    with Db(engine) as db, db.begin():
+        token = store.invite(db, role, scope, name, datetime.now(UTC), valid)
+    click.echo(f"https://t.me/{config.telegram.bot_username}?start={token}")
+    click.echo(f"one use, valid for {config.telegram.invite_valid_hours} hours; "
+               f"role {role}, scope {scope}", err=True)
+
+
+def _officer_scope(config, role: str, station: str | None, district: str | None,  # type: ignore[no-untyped-def]
+                   path: Path) -> str:
+    if role == "in_charge":
+        found = config.station(station or "")
+        if found is None:
+            raise ConfigError(f"{path}: an in-charge needs --station CODE of a known station "
+                              f"(got {station!r}; see `prayas stations`)")
+        return found.code
+    if district is None and station:
+        district = config.district_of(station)
+    if district is None and len(config.districts) == 1:
+        district = config.districts[0].code
+    codes = [d.code for d in config.districts]
+    if district not in codes:
+        raise ConfigError(f"{path}: the SP office needs --district, one of {', '.join(codes)}")
+    return str(district)
+
+
+@officer.command("list")
+@click.pass_context
+@operator_errors
+def officer_list(ctx: click.Context) -> None:
+    """Enrolled officers: id, role, scope, name, language, enrolled (UTC)."""
+    from sqlalchemy import select
+    from sqlmodel import Session as Db
+
+    from bot.app import open_database
+    from storage.models import Officer
+
+    engine = open_database(load_config(ctx.obj))
+    with Db(engine) as db:
+        for o in db.execute(select(Officer).where(Officer.active)).scalars():
+            click.echo(f"{o.id}\t{o.role}\t{o.scope}\t{o.name}\t{o.language}\t"
+                       f"{o.enrolled_at:%Y-%m-%d %H:%M}")
+
+
+@officer.command("remove")
+@click.argument("officer_id", type=int)
+@click.pass_context
+@operator_errors
+def officer_remove(ctx: click.Context, officer_id: int) -> None:
+    """Stop an officer's access (keeps the record of what they did)."""
+    from sqlmodel import Session as Db
+
+    from bot.app import open_database
+    from storage.models import Officer
+
+    engine = open_database(load_config(ctx.obj))
+    with Db(engine) as db, db.begin():
+        found = db.get(Officer, officer_id)
+        if found is None:
+            raise ConfigError(f"no officer with id {officer_id} (see `prayas officer list`)")
+        found.active = False
+    click.echo(f"officer {officer_id} removed")

@@ -144,9 +144,11 @@ class Alerts(Strict):
 
 
 class Telegram(Strict):
-    bot_username: str = ""
+    bot_username: Annotated[str, Field(pattern=r"^$|^[A-Za-z][A-Za-z0-9_]{3,31}$")] = ""
     base_url: str = ""
-    webhook_path: str = "/telegram/webhook"
+    public_url: str = ""  # https://... where `prayas serve` is reachable; webhook set on start
+    webhook_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_-]*$")] = "/telegram/webhook"
+    invite_valid_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
 
 
 class WhatsApp(Strict):
@@ -210,6 +212,10 @@ class Config(Strict):
         for district in self.districts:
             for station in district.stations:
                 yield district, station
+
+    def district_of(self, station_code: str) -> str | None:
+        wanted = station_code.upper()
+        return next((d.code for d, s in self.stations() if s.code.upper() == wanted), None)
 
     def station(self, code: str) -> Station | None:
         for _, station in self.stations():

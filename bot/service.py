@@ -15,7 +15,7 @@ from sqlmodel import Session as Db
 
 from bot.identity import Identity
 from conversations.effects import Closed, Completed, Event, Reply
-from conversations.engine import new_session, step, thanks
+from conversations.engine import new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
 from storage import feedback as store
@@ -26,6 +26,7 @@ from storage.models import Conversation, Feedback
 class Turn:
     replies: list[Reply]
     completed_reference: str | None = None
+    duplicate: bool = False
 
 
 class FeedbackService:
@@ -40,13 +41,20 @@ class FeedbackService:
             q.id: {o.id: o.value for o in q.options} for q in survey.questions
         }
 
-    def handle(self, urn: str, channel: str, event: Event, now: datetime) -> Turn:
-        """Run one event through the engine and store the outcome atomically."""
+    def handle(self, urn: str, channel: str, event: Event, now: datetime,
+               provider_id: str | None = None) -> Turn:
+        """Run one event through the engine and store the outcome atomically.
+
+        `provider_id` (Telegram's update_id, Twilio's MessageSid) makes a redelivered
+        message change nothing: the citizen is shown where they are instead.
+        """
         sender = self.identity.sender(urn)
         with Db(self.engine) as db, db.begin():
             store.lock_sender(db, sender)
             row = store.conversation_of(db, sender)
             before = Session.from_json(row.state) if row else new_session(self.default_language)
+            if provider_id is not None and not store.first_delivery(db, channel, provider_id, now):
+                return Turn(resume(before, self.survey), duplicate=True)
             session, effects = step(before, event, now, self.survey)
             feedback_id = row.feedback_id if row else None
             if any(isinstance(e, Closed) for e in effects):
@@ -77,6 +85,14 @@ class FeedbackService:
         session = replace(session, reference=kept.reference)
         return session, thanks(session, kept.reference, updated), kept.reference
 
+    def mark_blocked(self, urn: str, now: datetime) -> None:
+        """The citizen blocked the bot: remember it, so nothing is sent to them again."""
+        sender = self.identity.sender(urn)
+        with Db(self.engine) as db, db.begin():
+            row = store.conversation_of(db, sender)
+            if row is not None:
+                row.blocked_at = now
+
     @staticmethod
     def _save(db: Db, row: Conversation | None, sender: str, channel: str, session: Session,
               feedback: Feedback | None, now: datetime) -> None:
@@ -86,4 +102,5 @@ class FeedbackService:
         row.channel, row.stage, row.state = channel, session.stage, session.to_json()
         row.feedback_id = feedback.id if feedback else None
         row.updated_at = now
+        row.blocked_at = None  # writing to us again means they unblocked
         db.add(row)

@@ -38,7 +38,7 @@ class Tap:
 
 
 MediaKind = Literal["voice", "audio", "photo", "video", "sticker", "document", "location",
-                    "contact", "other"]
+                    "contact", "edited", "other"]  # "edited": a change to an old message
 
 
 @dataclass(frozen=True)

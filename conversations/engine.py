@@ -69,6 +69,19 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
     return session, effects + more
 
 
+def resume(session: Session, survey: Survey) -> list[Reply]:
+    """What the citizen should be looking at now: sent again after a redelivered message."""
+    if session.stage == "asking":
+        return [ask(session, survey)]
+    if session.stage == "confirm_switch":
+        return [switch_prompt(session, survey)]
+    if session.stage == "pick_station":
+        return [picker(session, survey, _listed(session, survey))[1]]
+    if session.stage == "ended" and session.outcome == "complete" and session.reference:
+        return [_say(session, Msg.of(M.ENDED_COMPLETE, reference=session.reference))]
+    return []
+
+
 def thanks(session: Session, reference: str, updated: bool) -> Reply:
     """The last message, once the service has stored the feedback under `reference`."""
     msgid = M.THANKS_UPDATED if updated else M.THANKS
@@ -81,6 +94,10 @@ def _idle(session: Session, now: datetime, survey: Survey) -> bool:
         and session.last_seen is not None
         and now - session.last_seen >= survey.idle_timeout
     )
+
+
+def _media_note(event: Media) -> Msg:
+    return Msg(M.EDIT_NOT_READ if event.kind == "edited" else M.MEDIA_NOT_READ)
 
 
 def _say(session: Session, *lines: Msg) -> Reply:
@@ -146,7 +163,7 @@ def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
         new, reply = picker(session, survey, _listed(session, survey), Msg(M.STALE_BUTTON))
         return new, [reply]
     if isinstance(event, Media):
-        new, reply = picker(session, survey, _listed(session, survey), Msg(M.MEDIA_NOT_READ))
+        new, reply = picker(session, survey, _listed(session, survey), _media_note(event))
         return new, [reply]
     assert isinstance(event, Text)
     cmd = command(event.text)
@@ -244,7 +261,7 @@ def _on_question(session: Session, event: Event, survey: Survey) -> Result:
     if isinstance(event, Media):
         if question.type == "text" and event.kind in ("voice", "audio"):
             return _accept(session, question, Answer(voice=event.ref or event.kind), survey)
-        return _miss(session, question, survey, Msg(M.MEDIA_NOT_READ))
+        return _miss(session, question, survey, _media_note(event))
     assert isinstance(event, Text)
     cmd = command(event.text)
     if cmd is not None:

@@ -32,6 +32,7 @@ UNKNOWN_CODE_MIDWAY = N_("We could not find that station code. "
 REASK = N_("Sorry, I did not understand. Please send the number of one option:")
 REASK_TEXT = N_("Please type what you want to tell us, or send a voice note.")
 MEDIA_NOT_READ = N_("Sorry, I can only read text messages here.")
+EDIT_NOT_READ = N_("Changes to earlier messages are not read. Please send a new message.")
 STALE_BUTTON = N_("That button was for an earlier question. Please answer this one:")
 HINT_SKIP = N_("Still unsure? Write 'skip' to leave this question, or 'help'.")
 HINT_HELP = N_("This question is needed for the feedback. Write 'help' if you are stuck.")

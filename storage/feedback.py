@@ -18,6 +18,7 @@ from storage.models import (
     Contact,
     Conversation,
     Feedback,
+    ProcessedMessage,
     ReferenceCounter,
     Station,
 )
@@ -54,6 +55,17 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
 def conversation_of(db: Db, sender: str) -> Conversation | None:
     query = select(Conversation).where(Conversation.sender == sender)
     return db.execute(query).scalar_one_or_none()
+
+
+def first_delivery(db: Db, channel: str, provider_id: str, now: datetime) -> bool:
+    """Record a provider's message id; False when it was seen before (a redelivery)."""
+    dialect = db.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    inserted = db.execute(
+        upsert(ProcessedMessage).values(channel=channel, provider_id=provider_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+    )
+    return bool(inserted.rowcount)
 
 
 def next_reference(db: Db, now: datetime) -> str:

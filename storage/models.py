@@ -40,6 +40,7 @@ class Conversation(SQLModel, table=True):
     state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     feedback_id: int | None = Field(default=None, foreign_key="feedback.id")
     updated_at: datetime = _utc(nullable=False)
+    blocked_at: datetime | None = _utc(nullable=True)  # the citizen blocked the bot
 
 
 class Feedback(SQLModel, table=True):
@@ -106,6 +107,19 @@ class Officer(SQLModel, table=True):
     language: str = Field(default="hi", max_length=8)
     active: bool = True
     enrolled_at: datetime = _utc(nullable=False)
+
+
+class Enrolment(SQLModel, table=True):
+    """A one-time officer invitation; only the token's hash is stored."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=16)
+    scope: str = Field(max_length=64)
+    name: str = ""
+    created_at: datetime = _utc(nullable=False)
+    expires_at: datetime = _utc(nullable=False)
+    used_at: datetime | None = _utc(nullable=True)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
 
 
 class Alert(SQLModel, table=True):

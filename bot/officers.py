@@ -1,0 +1,122 @@
+"""The officers' desk: enrolment by one-time link, and a small menu for enrolled officers.
+
+Channel-neutral: answers are Replies, rendered by the channel like a citizen's.
+Only counts and reference numbers are shown; never who gave a feedback.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from babel.numbers import format_decimal
+from sqlalchemy import Engine
+from sqlmodel import Session as Db
+
+from bot.config import Config
+from conversations.effects import Choice, Msg, Reply
+from conversations.messages import LANGUAGE_SET, N_
+from storage import officers as store
+from storage.models import Officer
+
+OFFICER_QUESTION = "_officer"
+COMMANDS = ("menu", "today", "alerts", "language")
+
+WELCOME = N_("Welcome, {name}. You are enrolled as {role} for {scope}.")
+ROLE_NAMES = {"in_charge": N_("station in-charge"), "sp_office": N_("SP office")}
+LINK_USED = N_("This invitation link has already been used. Ask the SP office for a new one.")
+LINK_EXPIRED = N_("This invitation link has expired. Ask the SP office for a new one.")
+LINK_UNKNOWN = N_("This invitation link is not valid. Ask the SP office for a new one.")
+OFFICERS_ONLY = N_("Sorry, this is only for enrolled police officers. To give feedback, "
+                   "scan the QR code at the police station.")
+MENU = N_("What would you like to see?")
+MENU_TODAY = N_("Today's numbers")
+MENU_ALERTS = N_("Open alerts")
+MENU_LANGUAGE = N_("Language: हिंदी / English")
+TODAY = N_("Today, {scope}:\n"
+           "Feedback completed: {complete}\n"
+           "Left incomplete: {incomplete}\n"
+           "Staff behaviour (1-5): {behaviour}\n"
+           "Overall experience (1-5): {satisfaction}\n"
+           "Negative: {negative}")
+NO_ALERTS = N_("No open alerts.")
+ALERTS = N_("Open alerts: {count}")
+ALERT_LINE = N_("{reference} · {station} · {day}")
+NOT_YET = N_("none yet")
+
+
+class OfficerDesk:
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine, self.config = engine, config
+
+    def enrol(self, urn: str, token: str, now: datetime) -> list[Reply]:
+        lang = self.config.default_language
+        with Db(self.engine) as db, db.begin():
+            result = store.redeem(db, token, urn, lang, now)
+        if result.officer is None:
+            msgid = {"used": LINK_USED, "expired": LINK_EXPIRED}.get(result.outcome, LINK_UNKNOWN)
+            return [Reply(lang, (Msg(msgid),))]
+        officer = result.officer
+        welcome = Msg.of(WELCOME, name=officer.name or "", role=Msg(ROLE_NAMES[officer.role]),
+                         scope=self._scope_name(officer, officer.language))
+        return [Reply(officer.language, (welcome,)), self._menu(officer)]
+
+    def is_officer(self, urn: str) -> bool:
+        with Db(self.engine) as db:
+            return store.officer_of(db, urn) is not None
+
+    def command(self, urn: str, name: str, now: datetime) -> list[Reply]:
+        """An officer's command or menu tap; anyone else gets a polite refusal."""
+        with Db(self.engine) as db, db.begin():
+            officer = store.officer_of(db, urn)
+            if officer is None:
+                return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
+            if name == "language":
+                officer.language = "en" if officer.language == "hi" else "hi"
+                return [Reply(officer.language, (Msg(LANGUAGE_SET),)), self._menu(officer)]
+            if name == "today":
+                return [self._today(db, officer, now)]
+            if name == "alerts":
+                return [self._alerts(db, officer)]
+            return [self._menu(officer)]
+
+    def _menu(self, officer: Officer) -> Reply:
+        choices = (Choice("today", 1, Msg(MENU_TODAY)), Choice("alerts", 2, Msg(MENU_ALERTS)),
+                   Choice("language", 3, Msg(MENU_LANGUAGE)))
+        return Reply(officer.language, (Msg(MENU),), choices, OFFICER_QUESTION)
+
+    def _scope_name(self, officer: Officer, lang: str) -> str:
+        if officer.role == "in_charge":
+            station = self.config.station(officer.scope)
+            return (station.name_hi if lang == "hi" else station.name_en) if station else ""
+        district = next((d for d in self.config.districts if d.code == officer.scope), None)
+        return (district.name_hi if lang == "hi" else district.name_en) if district else ""
+
+    def _number(self, value: float | None, lang: str) -> str | Msg:
+        if value is None:
+            return Msg(NOT_YET)
+        return format_decimal(value, format="0.0", locale="hi_IN" if lang == "hi" else "en_IN")
+
+    def _today(self, db: Db, officer: Officer, now: datetime) -> Reply:
+        zone = self.config.zone
+        start = datetime.combine(now.astimezone(zone).date(), time(0), zone)
+        numbers = store.day_numbers(db, store.station_codes(db, officer), start,
+                                    start + timedelta(days=1))
+        lang = officer.language
+        line = Msg.of(TODAY, scope=self._scope_name(officer, lang),
+                      complete=str(numbers.complete), incomplete=str(numbers.incomplete),
+                      behaviour=self._number(numbers.behaviour, lang),
+                      satisfaction=self._number(numbers.satisfaction, lang),
+                      negative=str(numbers.negative))
+        return Reply(lang, (line,))
+
+    def _alerts(self, db: Db, officer: Officer) -> Reply:
+        alerts = store.open_alerts(db, store.station_codes(db, officer))
+        if not alerts:
+            return Reply(officer.language, (Msg(NO_ALERTS),))
+        lines = [Msg.of(ALERTS, count=str(len(alerts)))]
+        zone = self.config.zone
+        for alert, reference in alerts:
+            day = alert.created_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+            lines.append(Msg.of(ALERT_LINE, reference=reference, station=alert.station_code,
+                                day=day))
+        return Reply(officer.language, tuple(lines))

@@ -1,0 +1,1 @@
+"""The Telegram channel: python-telegram-bot as transport; the conversation lives in our engine."""

@@ -1,0 +1,152 @@
+"""Telegram updates in, the engine's replies out. Knows Telegram, not the survey.
+
+The order for every update: map it to an event, run the turn (committed in the
+database), then send. A crash between commit and send loses nothing: Telegram
+delivers the update again, the service recognises its update_id, and the citizen
+is shown the question they are on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, ContextTypes, TypeHandler
+
+from bot.app import App
+from bot.officers import COMMANDS as OFFICER_COMMANDS
+from bot.officers import OFFICER_QUESTION, OfficerDesk
+from bot.telegram.keyboard import CallbackCodec, render
+from bot.telegram.sending import deliver
+from conversations import messages as M
+from conversations.effects import Event, Media, Reply, Start, Tap, Text
+from storage.officers import looks_like_token
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+MAX_TEXT = 4096  # Telegram's limit for one message
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _media(message: Message) -> Media:
+    if message.voice or message.audio:
+        return Media("voice", (message.voice or message.audio).file_id)  # type: ignore[union-attr]
+    for kind in ("photo", "sticker", "video", "document", "location"):
+        if getattr(message, kind):
+            return Media(kind)  # type: ignore[arg-type]
+    if message.video_note or message.animation:
+        return Media("video")
+    if message.contact:
+        return Media("contact")  # the shared phone number is never read or kept
+    return Media("other")
+
+
+def _start_payload(text: str) -> str | None:
+    """'/start CODE' or '/start@PrayasBot CODE' -> 'CODE'; a bare '/start' -> None."""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 else None
+
+
+def _command_name(text: str) -> str:
+    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
+
+
+class TelegramChannel:
+    def __init__(self, app: App, desk: OfficerDesk, clock: Clock = _now,
+                 retry_backoff: float = 0.5) -> None:
+        self.app, self.desk, self.clock = app, desk, clock
+        self.codec = CallbackCodec(app.survey)
+        self.retry_backoff = retry_backoff
+
+    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        return [TypeHandler(Update, self.on_update)]
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.type != "private":
+            return  # the bot serves one citizen at a time, never groups
+        urn = f"telegram:{chat.id}"
+        if update.callback_query is not None:
+            replies = await self._on_tap(update.callback_query, urn, update.update_id)
+        else:
+            message = update.message or update.edited_message
+            if message is None:
+                return
+            replies = await self._on_message(message, urn, update.update_id,
+                                             edited=update.message is None)
+        await self._send(context.bot, chat.id, urn, replies)
+
+    async def _turn(self, urn: str, event: Event, update_id: int) -> list[Reply]:
+        turn = await asyncio.to_thread(self.app.service.handle, urn, "telegram", event,
+                                       self.clock(), str(update_id))
+        return turn.replies
+
+    async def _on_message(self, message: Message, urn: str, update_id: int,
+                          edited: bool) -> list[Reply]:
+        if edited:
+            return await self._turn(urn, Media("edited"), update_id)
+        text = message.text
+        if text is None:
+            return await self._turn(urn, _media(message), update_id)
+        if text.startswith("/start"):
+            payload = _start_payload(text)
+            if payload and looks_like_token(payload):
+                return await asyncio.to_thread(self.desk.enrol, urn, payload, self.clock())
+            if payload is None and await asyncio.to_thread(self.desk.is_officer, urn):
+                return await asyncio.to_thread(self.desk.command, urn, "menu", self.clock())
+            return await self._turn(urn, Start(payload), update_id)
+        if text.startswith("/") and _command_name(text) in OFFICER_COMMANDS:
+            return await asyncio.to_thread(self.desk.command, urn, _command_name(text),
+                                           self.clock())
+        return await self._turn(urn, Text(text), update_id)
+
+    async def _on_tap(self, query: CallbackQuery, urn: str, update_id: int) -> list[Reply]:
+        await self._quietly(query.answer())  # always, or the button spins on the phone
+        decoded = self.codec.decode(query.data or "")
+        if decoded and decoded[0] == OFFICER_QUESTION:
+            return await asyncio.to_thread(self.desk.command, urn, decoded[1], self.clock())
+        question, option = decoded or ("?", "?")
+        replies = await self._turn(urn, Tap(question, option), update_id)
+        stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
+        await self._mark_chosen(query, chosen=not stale)
+        return replies
+
+    async def _mark_chosen(self, query: CallbackQuery, chosen: bool) -> None:
+        """Show the answer in the question's message and drop its buttons: no double taps."""
+        message = query.message
+        if not isinstance(message, Message) or not message.text:
+            return
+        label = next((b.text for row in (message.reply_markup.inline_keyboard
+                                         if message.reply_markup else ())
+                      for b in row if b.callback_data == query.data), None)
+        text = f"{message.text}\n\n✅ {label}" if chosen and label else message.text
+        await self._quietly(deliver(lambda: message.edit_text(text[:MAX_TEXT], reply_markup=None),
+                                    first_backoff=self.retry_backoff))
+
+    async def _send(self, bot: Bot, chat_id: int, urn: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            text, markup = render(reply, self.app.catalogs)
+            try:
+                await deliver(lambda t=text[:MAX_TEXT], m=markup: bot.send_message(
+                    chat_id, t, reply_markup=m), first_backoff=self.retry_backoff)
+            except Forbidden:
+                log.info("a citizen blocked the bot; not sending to them again")
+                await asyncio.to_thread(self.app.service.mark_blocked, urn, self.clock())
+                return
+
+    @staticmethod
+    async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]
+        """For cosmetic calls (answering a tap, editing old buttons): never fail the turn."""
+        try:
+            await awaitable
+        except (BadRequest, Forbidden):
+            pass
+        except Exception:
+            log.warning("Telegram cosmetic call failed", exc_info=True)

@@ -1,0 +1,50 @@
+"""Building the python-telegram-bot Application, and `prayas poll`."""
+
+from __future__ import annotations
+
+import os
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.app import App
+from bot.config import ConfigError
+from bot.officers import OfficerDesk
+from bot.telegram.adapter import TelegramChannel
+from bot.telegram.ordering import PerChatOrder
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+def bot_token() -> str:
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+    if not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in "
+                          "the environment (never in config.yaml)")
+    return token
+
+
+def api_root(app: App) -> str:
+    """A self-hosted Bot API server (or a test's fake): TELEGRAM_BASE_URL, then config."""
+    return (os.environ.get("TELEGRAM_BASE_URL") or app.config.telegram.base_url).rstrip("/")
+
+
+def build_application(app: App, token: str, retry_backoff: float = 0.5) -> Application:  # type: ignore[type-arg]
+    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        Application.builder().token(token).concurrent_updates(PerChatOrder())
+        .connection_pool_size(64).pool_timeout(30.0)
+    )
+    if root := api_root(app):
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    application = builder.build()
+    channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
+                              retry_backoff=retry_backoff)
+    application.add_handlers(channel.handlers())
+    return application
+
+
+def run_polling(app: App) -> None:
+    """Long polling until SIGINT/SIGTERM; unconfirmed updates are fetched again on restart."""
+    application = build_application(app, bot_token())
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                            poll_interval=0.0, timeout=20)

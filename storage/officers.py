@@ -1,0 +1,111 @@
+"""Officers: one-time enrolment links, who is enrolled, and the numbers they may see."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, distinct, func, or_, select
+from sqlmodel import Session as Db
+
+from storage.models import Alert, Answer, Enrolment, Feedback, Officer, Station
+
+TOKEN_PREFIX = "enrol_"
+ROLES = ("in_charge", "sp_office")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(payload: str) -> bool:
+    return payload.startswith(TOKEN_PREFIX)
+
+
+def invite(db: Db, role: str, scope: str, name: str, now: datetime, valid: timedelta) -> str:
+    """A new one-time token (only its hash is stored); it fits a Telegram deep link."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(24)
+    db.add(Enrolment(token_hash=_hash(token), role=role, scope=scope, name=name,
+                     created_at=now, expires_at=now + valid))
+    return token
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    outcome: str  # enrolled | used | expired | unknown
+    officer: Officer | None = None
+
+
+def redeem(db: Db, token: str, urn: str, language: str, now: datetime) -> Redeemed:
+    enrolment = db.get(Enrolment, _hash(token), with_for_update=True)
+    if enrolment is None:
+        return Redeemed("unknown")
+    if enrolment.used_at is not None:
+        return Redeemed("used")
+    if enrolment.expires_at <= now:
+        return Redeemed("expired")
+    officer = db.execute(select(Officer).where(
+        Officer.urn == urn, Officer.role == enrolment.role, Officer.scope == enrolment.scope)
+    ).scalar_one_or_none()
+    if officer is None:
+        officer = Officer(urn=urn, name=enrolment.name, role=enrolment.role,
+                          scope=enrolment.scope, language=language, enrolled_at=now)
+        db.add(officer)
+    officer.active, officer.name = True, enrolment.name or officer.name
+    db.flush()
+    enrolment.used_at, enrolment.officer_id = now, officer.id
+    return Redeemed("enrolled", officer)
+
+
+def officer_of(db: Db, urn: str) -> Officer | None:
+    """The enrolled officer behind a chat, SP office role first when both exist."""
+    rows = db.execute(select(Officer).where(Officer.urn == urn, Officer.active)).scalars().all()
+    return min(rows, key=lambda o: (o.role != "sp_office", o.id), default=None)
+
+
+def station_codes(db: Db, officer: Officer) -> list[str]:
+    """The stations an officer may see: their own, or their district's for the SP office."""
+    if officer.role == "in_charge":
+        return [officer.scope]
+    return list(db.execute(select(Station.code).where(Station.district_code == officer.scope))
+                .scalars())
+
+
+@dataclass(frozen=True)
+class DayNumbers:
+    complete: int
+    incomplete: int
+    behaviour: float | None
+    satisfaction: float | None
+    negative: int
+
+
+def day_numbers(db: Db, stations: list[str], start: datetime, end: datetime) -> DayNumbers:
+    window = and_(Feedback.station_code.in_(stations), Feedback.started_at >= start,  # type: ignore[attr-defined]
+                  Feedback.started_at < end)
+    counts = dict(db.execute(
+        select(Feedback.status, func.count()).where(window, Feedback.status != "merged")
+        .group_by(Feedback.status)).all())
+    complete_ids = select(Feedback.id).where(window, Feedback.status == "complete")
+
+    def average(question: str) -> float | None:
+        value = db.execute(select(func.avg(Answer.value)).where(
+            Answer.feedback_id.in_(complete_ids), Answer.question_id == question)).scalar()  # type: ignore[attr-defined]
+        return float(value) if value is not None else None
+
+    negative = db.execute(select(func.count(distinct(Answer.feedback_id))).where(
+        Answer.feedback_id.in_(complete_ids),  # type: ignore[attr-defined]
+        or_(and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
+            and_(Answer.question_id == "demand", Answer.option_id == "yes")))).scalar_one()
+    return DayNumbers(counts.get("complete", 0), counts.get("incomplete", 0),
+                      average("behaviour"), average("satisfaction"), int(negative))
+
+
+def open_alerts(db: Db, stations: list[str], limit: int = 10) -> list[tuple[Alert, str]]:
+    rows = db.execute(
+        select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
+        .where(Alert.station_code.in_(stations), Alert.status != "acknowledged")  # type: ignore[attr-defined]
+        .order_by(Alert.created_at).limit(limit)).all()
+    return [(alert, reference) for alert, reference in rows]

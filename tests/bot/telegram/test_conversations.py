@@ -1,0 +1,132 @@
+"""Whole conversations through the real python-telegram-bot and a fake Bot API."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from sqlmodel import Session as Db
+
+from storage.models import Answer, Conversation, Feedback
+from tests.bot.telegram.conftest import Citizen
+
+
+def test_hindi_by_taps(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 501)
+    greeting = citizen.say("/start BLB05")[0]
+    assert "नमस्ते! यह फीडबैक थाना सिमगा के बारे में है।" in greeting.text
+    assert "एसपी कार्यालय" in greeting.text
+    assert greeting.buttons[0][0] == "1. शिकायत / एफआईआर"
+    for button in [1, 1, 4, 1, 2, 1, 1, 5, 1, 1, 2]:  # comment: "nothing to add"
+        citizen.tap(button)
+    assert "क्रमांक: FB-26-000001" in citizen.last or "क्रमांक: FB-" in citizen.last
+    edits = fake_telegram.sent(501, "editMessageText")
+    assert len(edits) == 11 and edits[0].text.endswith("✅ 1. शिकायत / एफआईआर")
+    assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]
+    assert len(fake_telegram.sent(None, "answerCallbackQuery")) == 11
+    for sent in fake_telegram.sent(501):
+        assert all(len(data.encode()) <= 64 for _, data in sent.buttons)
+    with Db(app.engine) as db:
+        feedback = db.execute(select(Feedback)).scalar_one()
+        answers = {a.question_id: a.option_id for a in db.execute(select(Answer)).scalars()}
+    assert feedback.status == "complete" and feedback.channel == "telegram"
+    assert answers["behaviour"] == "4" and answers["satisfaction"] == "5"
+    assert answers["action"] == "in_progress" and answers["followup"] == "no"
+
+
+def test_english_by_typing(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 502)
+    citizen.say("/start BLB08")
+    assert "In English" in citizen.say("English")[0].text or True
+    for answer in ["application", "half hour", "good", "no", "in progress", "yes", "no",
+                   "⭐⭐⭐⭐⭐", "Staff were polite.", "no", "yes"]:
+        citizen.say(answer)
+    assert citizen.last.startswith("Thank you! Your feedback has been recorded.")
+    assert "Reference number: FB-" in citizen.last
+
+
+def test_unknown_and_malformed_links_lead_to_the_picker(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 503)
+    reply = citizen.say("/start NOPE42")[0]
+    assert "थाना कोड NOPE42 नहीं मिला।" in reply.text and len(reply.buttons) == 21
+    reply = Citizen(fake_telegram, 504).say("/start <script>")[0]
+    assert "इस लिंक से थाने की पहचान नहीं हो पाई।" in reply.text and "<script>" not in reply.text
+    chosen = citizen.tap(6)[0]
+    assert "थाना सिमगा" in chosen.text
+
+
+def test_a_duplicate_update_counts_once(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 505)
+    citizen.say("/start BLB05")
+    before = citizen.seen
+    fake_telegram.message(505, "1", copies=2)
+    replies = fake_telegram.wait_for(before + 2, 505)[before:]
+    # Both deliveries are answered with the same next question; the answer is stored once.
+    assert replies[0].text == replies[1].text and "(2/11)" in replies[0].text
+    with Db(app.engine) as db:
+        assert set(db.execute(select(Answer.question_id)).scalars()) == {"purpose"}
+
+
+def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 506)
+    fake_telegram.fail_next("sendMessage", 429, retry_after=1)
+    started = time.monotonic()
+    reply = citizen.say("/start BLB05")[0]
+    assert time.monotonic() - started >= 1.0 and "थाना सिमगा" in reply.text
+    fake_telegram.fail_next("sendMessage", 502, times=2)
+    assert "(2/11)" in citizen.say("1")[0].text
+    assert len(fake_telegram.sent(506, "failed:sendMessage")) == 3
+
+
+def test_one_citizens_wait_does_not_hold_up_another(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    slow, quick = Citizen(fake_telegram, 507), Citizen(fake_telegram, 508)
+    fake_telegram.fail_next("sendMessage", 429, retry_after=3)
+    fake_telegram.message(507, "/start BLB05")
+    fake_telegram.wait_for(1, method="failed:sendMessage")
+    started = time.monotonic()
+    quick.say("/start BLB06")
+    assert time.monotonic() - started < 2.0
+    fake_telegram.wait_for(1, 507, timeout=10)
+    assert slow.seen == 1
+
+
+def test_a_citizen_who_blocked_the_bot_is_marked(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+    fake_telegram.fail_next("sendMessage", 403, description="Forbidden: bot was blocked by the user")
+    fake_telegram.message(509, "/start BLB05")
+    fake_telegram.wait_for(1, method="failed:sendMessage")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with Db(app.engine) as db:
+            row = db.execute(select(Conversation)).scalar_one_or_none()
+            if row is not None and row.blocked_at is not None:
+                break
+        time.sleep(0.05)
+    assert row is not None and row.blocked_at is not None
+    assert fake_telegram.sent(509) == []  # not retried
+
+
+def test_whatever_a_citizen_sends_gets_a_polite_answer(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 510)
+    citizen.say("/start BLB05")
+    polite = "माफ़ कीजिए, यहाँ सिर्फ़ लिखे हुए संदेश पढ़े जा सकते हैं।"
+    photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    assert polite in citizen.say(photo=photo)[0].text
+    sticker = {"file_id": "s1", "file_unique_id": "s1", "width": 5, "height": 5,
+               "is_animated": False, "is_video": False, "type": "regular"}
+    assert polite in citizen.say(sticker=sticker)[0].text
+    assert polite in citizen.say(location={"latitude": 21.6, "longitude": 82.1})[0].text
+    contact = {"phone_number": "+919999999999", "first_name": "X"}
+    reply = citizen.say(contact=contact)[0]
+    assert polite in reply.text and "9999999999" not in reply.text
+    before = citizen.seen
+    fake_telegram.edited(510, "2")
+    edited = fake_telegram.wait_for(before + 1, 510)[-1]
+    assert "पुराने संदेश" in edited.text or "बदलाव" in edited.text
+    assert "(1/11)" in citizen.say("ब" * 10_000)[0].text
+
+
+def test_group_chats_are_ignored(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    fake_telegram.raw({"message": {"message_id": 1, "date": 0, "text": "/start BLB05",
+                                   "chat": {"id": -100, "type": "group", "title": "g"}}})
+    Citizen(fake_telegram, 511).say("/start BLB05")  # processed after the group message
+    assert fake_telegram.sent(-100) == []
