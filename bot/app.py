@@ -16,7 +16,7 @@ from bot.identity import load_identity
 from bot.service import FeedbackService
 from conversations.survey import DEFAULT_SURVEY, StationRef, Survey, load_survey
 from storage import feedback as store
-from storage.db import open_engine, upgrade
+from storage.db import open_engine, upgrade, writer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def open_database(config: Config) -> Engine:
     before, after = upgrade(engine)
     if before != after:
         log.info("database schema %s -> %s", before or "empty", after)
-    with Db(engine) as db, db.begin():
+    with Db(writer(engine)) as db, db.begin():
         store.sync_stations(db, ((d.code, s) for d, s in config.stations()))
     return engine
 
@@ -62,9 +62,9 @@ def build_app(config_file: Path) -> App:
     catalogs = Catalogs.load(config.languages)
     survey = district_survey(config, catalogs)
     engine = open_database(config)
-    identity = load_identity(data_dir(config))
+    identity = load_identity(data_dir(config), database_url(config))
     service = FeedbackService(
         engine, survey, identity, config.default_language,
-        timedelta(hours=config.sessions.update_window_hours),
+        timedelta(hours=config.sessions.update_window_hours), config.zone,
     )
     return App(config, engine, survey, catalogs, service)

@@ -272,6 +272,7 @@ def officer_invite(ctx: click.Context, role: str, station: str | None, district:
 
     from bot.app import open_database
     from storage import officers as store
+    from storage.db import writer
 
     config = load_config(ctx.obj)
     if not config.telegram.bot_username:
@@ -280,7 +281,7 @@ def officer_invite(ctx: click.Context, role: str, station: str | None, district:
     scope = _officer_scope(config, role, station, district, ctx.obj)
     engine = open_database(config)
     valid = timedelta(hours=config.telegram.invite_valid_hours)
-    with Db(engine) as db, db.begin():
+    with Db(writer(engine)) as db, db.begin():
         token = store.invite(db, role, scope, name, datetime.now(UTC), valid)
     click.echo(f"https://t.me/{config.telegram.bot_username}?start={token}")
     click.echo(f"one use, valid for {config.telegram.invite_valid_hours} hours; "
@@ -332,10 +333,11 @@ def officer_remove(ctx: click.Context, officer_id: int) -> None:
     from sqlmodel import Session as Db
 
     from bot.app import open_database
+    from storage.db import writer
     from storage.models import Officer
 
     engine = open_database(load_config(ctx.obj))
-    with Db(engine) as db, db.begin():
+    with Db(writer(engine)) as db, db.begin():
         found = db.get(Officer, officer_id)
         if found is None:
             raise ConfigError(f"no officer with id {officer_id} (see `prayas officer list`)")

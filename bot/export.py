@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from bot.i18n import Catalogs
 from conversations.survey import Survey
@@ -73,9 +74,19 @@ def table(rows: Iterable[ExportRow], survey: Survey, catalogs: Catalogs,
         ]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(cell: str) -> str:
-    # A comment starting with = or + would run as a formula in Excel: keep it text.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") and not cell[1:2].isdigit() else cell
+    """A citizen's comment must never run as a formula when the SP office opens the CSV."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _text_cell(sheet, value: str) -> WriteOnlyCell:  # type: ignore[no-untyped-def]
+    # Typed as a string, so openpyxl never stores "=..." as a formula.
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def write(path: Path, fmt: str, columns: list[str], lines: Iterable[list[str]],
@@ -96,7 +107,7 @@ def write(path: Path, fmt: str, columns: list[str], lines: Iterable[list[str]],
     sheet = book.create_sheet("feedback")
     sheet.append(columns)
     for line in lines:
-        sheet.append([_safe(c) for c in line])
+        sheet.append([_text_cell(sheet, c) for c in line])
         count += 1
         tick()
     book.save(path)

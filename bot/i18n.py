@@ -9,6 +9,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,12 @@ DOMAIN = "prayas"
 
 
 def locale_dir() -> Path:
+    """$PRAYAS_LOCALE_DIR, else the checkout's locale/, else the installed copy."""
     chosen = os.environ.get("PRAYAS_LOCALE_DIR")
-    return Path(chosen) if chosen else Path(__file__).resolve().parent.parent / "locale"
+    if chosen:
+        return Path(chosen)
+    checkout = Path(__file__).resolve().parent.parent / "locale"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "prayas" / "locale"
 
 
 def _compile(po_path: Path) -> gettext.GNUTranslations:

@@ -24,7 +24,7 @@ class Identity:
         return hmac.new(self._key, urn.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def load_identity(data_dir: Path) -> Identity:
+def load_identity(data_dir: Path, database_url: str = "sqlite://") -> Identity:
     """The key from PRAYAS_HMAC_KEY; on a dev machine, one generated once beside the database.
 
     Losing or changing the key breaks the "same citizen within 24 h" link, so a
@@ -36,18 +36,33 @@ def load_identity(data_dir: Path) -> Identity:
             raise ConfigError(f"{KEY_ENV}: too short; use at least 32 random characters "
                               "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
         return Identity(from_env.encode("utf-8"))
+    if not database_url.startswith("sqlite"):
+        # Several hosts share a PostgreSQL database: each generating its own key would
+        # give one citizen several hashes.
+        raise ConfigError(f"{KEY_ENV} is not set; with PostgreSQL every process must use the "
+                          "same key: set it in the environment (32+ random characters)")
     path = data_dir / KEY_FILE
     if not path.exists():
-        try:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass  # another process made it first; use theirs
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot create the identity key ({exc.strerror}); set "
-                              f"{KEY_ENV} or PRAYAS_DATA_DIR to a writable place") from None
-        print(f"warning: {KEY_ENV} is not set; generated a key in {path}. "
-              "Set it in the environment for production.", file=sys.stderr)
+        _generate(path)
     return Identity(path.read_text(encoding="utf-8").strip().encode("utf-8"))
+
+
+def _generate(path: Path) -> None:
+    """Write a new key atomically: a second process never reads a half-written file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)  # fails if another process got there first
+        except FileExistsError:
+            return
+        finally:
+            temporary.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot create the identity key ({exc.strerror}); set "
+                          f"{KEY_ENV} or PRAYAS_DATA_DIR to a writable place") from None
+    print(f"warning: {KEY_ENV} is not set; generated a key in {path}. "
+          "Set it in the environment for production.", file=sys.stderr)

@@ -16,6 +16,7 @@ from bot.config import Config
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
 from storage import officers as store
+from storage.db import writer
 from storage.models import Officer
 
 OFFICER_QUESTION = "_officer"
@@ -46,7 +47,7 @@ NOT_YET = N_("none yet")
 
 class OfficerDesk:
     def __init__(self, engine: Engine, config: Config) -> None:
-        self.engine, self.config = engine, config
+        self.engine, self.config = writer(engine), config
 
     def enrol(self, urn: str, token: str, now: datetime) -> list[Reply]:
         lang = self.config.default_language

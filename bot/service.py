@@ -8,17 +8,18 @@ before the citizen sees the next question.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
 from bot.identity import Identity
-from conversations.effects import Closed, Completed, Event, Reply
+from conversations.effects import Closed, Completed, Event, Reply, Tick
 from conversations.engine import new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
 from storage import feedback as store
+from storage.db import writer
 from storage.models import Conversation, Feedback
 
 
@@ -31,8 +32,9 @@ class Turn:
 
 class FeedbackService:
     def __init__(self, engine: Engine, survey: Survey, identity: Identity,
-                 default_language: str, update_window: timedelta) -> None:
-        self.engine = engine
+                 default_language: str, update_window: timedelta, zone: tzinfo = UTC) -> None:
+        self.engine = writer(engine)
+        self.zone = zone
         self.survey = survey
         self.identity = identity
         self.default_language = default_language
@@ -56,15 +58,8 @@ class FeedbackService:
             if provider_id is not None and not store.first_delivery(db, channel, provider_id, now):
                 return Turn(resume(before, self.survey), duplicate=True)
             session, effects = step(before, event, now, self.survey)
-            feedback_id = row.feedback_id if row else None
-            if any(isinstance(e, Closed) for e in effects):
-                feedback_id = None  # what was answered stays stored, as incomplete
-            feedback = db.get(Feedback, feedback_id) if feedback_id else None
-            if feedback is None and session.answers and session.station:
-                feedback = store.open_feedback(db, sender=sender, station=session.station,
-                                               channel=channel, language=session.lang, now=now)
-            if feedback is not None:
-                store.save_answers(db, feedback, session.answers, self._values, now, session.lang)
+            previous = row.feedback_id if row else None
+            feedback = self._feedback_for(db, session, effects, previous, sender, channel, now)
             replies = [e for e in effects if isinstance(e, Reply)]
             reference = None
             if feedback is not None and any(isinstance(e, Completed) for e in effects):
@@ -72,7 +67,25 @@ class FeedbackService:
                 replies.append(reply)
                 feedback = None  # the next answers start a new feedback
             self._save(db, row, sender, channel, session, feedback, now)
+            if previous is not None and previous != (feedback.id if feedback else None):
+                store.discard_if_empty(db, previous)
         return Turn(replies, reference)
+
+    def _feedback_for(self, db: Db, session: Session, effects: list, previous: int | None,  # type: ignore[type-arg]
+                      sender: str, channel: str, now: datetime) -> Feedback | None:
+        """The feedback this turn's answers belong to, created at the first answer."""
+        feedback = db.get(Feedback, previous) if previous else None
+        if any(isinstance(e, Closed) for e in effects):
+            feedback = None  # what was answered stays stored, as incomplete
+        if feedback is not None and feedback.station_code != session.station:
+            feedback = None  # one station's answers never go into another's feedback
+        if feedback is None and session.answers and session.station:
+            feedback = store.open_feedback(db, sender=sender, station=session.station,
+                                           channel=channel, language=session.lang, now=now,
+                                           year=now.astimezone(self.zone).year)
+        if feedback is not None:
+            store.save_answers(db, feedback, session.answers, self._values, now, session.lang)
+        return feedback
 
     def _complete(self, db: Db, feedback: Feedback, session: Session, urn: str,
                   now: datetime) -> tuple[Session, Reply, str]:
@@ -84,6 +97,25 @@ class FeedbackService:
         kept, updated = store.complete(db, feedback, now, self.update_window)
         session = replace(session, reference=kept.reference)
         return session, thanks(session, kept.reference, updated), kept.reference
+
+    def expire_idle(self, now: datetime) -> int:
+        """Close conversations silent for longer than the idle timeout (the scheduler's sweep).
+
+        Their answers stay stored, counted as incomplete; returns how many were closed.
+        """
+        closed = 0
+        with Db(self.engine) as db, db.begin():
+            for row in store.idle_conversations(db, now - self.survey.idle_timeout):
+                session, effects = step(Session.from_json(row.state), Tick(), now, self.survey)
+                if not any(isinstance(e, Closed) for e in effects):
+                    continue
+                previous, row.feedback_id = row.feedback_id, None
+                row.stage, row.state = session.stage, session.to_json()
+                db.flush()
+                if previous is not None:
+                    store.discard_if_empty(db, previous)
+                closed += 1
+        return closed
 
     def mark_blocked(self, urn: str, now: datetime) -> None:
         """The citizen blocked the bot: remember it, so nothing is sent to them again."""
@@ -104,3 +136,4 @@ class FeedbackService:
         row.updated_at = now
         row.blocked_at = None  # writing to us again means they unblocked
         db.add(row)
+        db.flush()

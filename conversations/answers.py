@@ -31,27 +31,33 @@ _COMMANDS.update({normalize("/" + k): v for k, v in COMMANDS.items() if k.isasci
 
 YES = ["हाँ", "हां", "हा", "हाँ जी", "जी हाँ", "जी", "haan", "han", "haa", "ha", "haan ji", "ji",
        "ji haan", "yes", "y", "yeah", "yep", "yup", "sure", "👍", "✅", "✔", "मिली", "mili",
-       "mila", "मिला", "bilkul", "बिल्कुल"]
-NO = ["नहीं", "नही", "ना", "नहीं जी", "जी नहीं", "nahi", "nahin", "nhi", "nai", "na", "no", "n",
-      "nope", "👎", "❌", "नहीं मिली", "nahi mili", "नहीं मिला", "nahi mila"]
+       "mila", "मिला", "bilkul", "बिल्कुल", "zaroor", "jarur", "jaroor", "ज़रूर", "जरूर"]
+# Where a wrong "yes" has consequences (an improper demand goes to the SP office as a red
+# alert), only these count: no emoji, no bare "ji".
+YES_STRICT = ["हाँ", "हां", "हा", "haan", "han", "haa", "ha", "yes", "हाँ जी", "haan ji"]
+NO = ["नहीं", "नही", "ना", "नहीं जी", "जी नहीं", "ji nahi", "ji nahin", "nahi ji", "nahi", "nahin",
+      "nhi", "nai", "na", "no", "n", "nope", "👎", "❌", "नहीं मिली", "nahi mili", "nahin mili",
+      "नहीं मिला", "nahi mila", "nahin mila"]
 # Whatever the scale's labels say, these words carry the same meaning.
 SCALE_WORDS: dict[int, list[str]] = {
     1: ["बहुत खराब", "bahut kharab", "bahut kharaab", "bahut bura", "बहुत बुरा", "very bad",
         "worst", "terrible", "बेकार", "bekar", "bekaar", "😡", "😠", "🤬", "😤"],
     2: ["खराब", "kharab", "kharaab", "bura", "बुरा", "bad", "poor", "🙁", "😞", "☹", "😟",
-        "😒", "👎"],
+        "😒", "👎", "असंतुष्ट", "asantusht", "dissatisfied"],
     3: ["ठीक", "ठीक ठाक", "theek", "thik", "theek thaak", "thik thak", "ok", "okay", "average",
         "सामान्य", "samanya", "चलेगा", "so so", "😐", "😶", "😑"],
-    4: ["अच्छा", "accha", "acha", "achha", "achchha", "good", "nice", "🙂", "😀", "👍", "☺"],
+    4: ["अच्छा", "accha", "acha", "achha", "achchha", "good", "nice", "🙂", "😀", "👍", "☺",
+        "संतुष्ट", "santusht", "satisfied"],
     5: ["बहुत अच्छा", "bahut accha", "bahut acha", "bahut achha", "very good", "excellent",
         "बढ़िया", "badhiya", "badiya", "बहुत बढ़िया", "शानदार", "shandar", "best", "great",
-        "😊", "😃", "😄", "😍", "🥰", "🤩", "👌", "❤"],
+        "😊", "😃", "😄", "😍", "🥰", "🤩", "👌", "❤", "बहुत संतुष्ट", "bahut santusht"],
 }
 NEGATIONS = {normalize(w) for w in ["नहीं", "नही", "ना", "मत", "nahi", "nahin", "nhi", "not",
                                     "no", "na", "never", "dont", "didnt"]}
 # "pata nahi" is "I don't know", not "no".
 UNSURE = {normalize(w) for w in ["पता", "pata", "pta", "मालूम", "maloom", "malum", "शायद",
-                                 "shayad", "know", "sure", "idea"]}
+                                 "shayad", "know", "sure", "idea", "याद", "yaad", "yad",
+                                 "remember"]}
 SKIP_TEXT = {normalize(w) for w in ["कुछ नहीं", "kuch nahi", "kuchh nahi", "nothing", "none",
                                     "नहीं", "no", "nahi", "-", "na", "nil", "कुछ नही"]}
 
@@ -68,7 +74,7 @@ def _phrases(question: Question) -> dict[str, str]:
     for option in question.options:
         words = set(option.words) | {normalize(option.label)}
         if option.id == "yes":
-            words |= {normalize(w) for w in YES}
+            words |= {normalize(w) for w in (YES_STRICT if question.strict else YES)}
         elif option.id == "no":
             words |= {normalize(w) for w in NO}
         if option.value is not None:
@@ -86,6 +92,8 @@ def _by_number(question: Question, n: int) -> Option | None:
 
 
 def _by_emoji(question: Question, text: str) -> Option | None:
+    if question.strict:
+        return None
     found = emoji_only(text)
     if not found:
         return None
@@ -110,8 +118,9 @@ def choose_option(question: Question, text: str) -> Option | None:
     meanings, rest = match_phrases(text, phrases)
     if len(meanings) != 1:
         return None
-    # "अच्छा नहीं था" must not read as "good": a stray negation makes it unclear.
-    if any(word in NEGATIONS or word in UNSURE for word in rest):
+    # "अच्छा नहीं था" must not read as "good", nor "2 haan" as yes: a stray negation,
+    # doubt or number makes the message unclear.
+    if any(word in NEGATIONS or word in UNSURE or word.isdigit() for word in rest):
         return None
     return question.option(meanings.pop())
 

@@ -72,7 +72,7 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
 def resume(session: Session, survey: Survey) -> list[Reply]:
     """What the citizen should be looking at now: sent again after a redelivered message."""
     if session.stage == "asking":
-        return [ask(session, survey)]
+        return [ask(session, survey)] if _current(session, survey) else []
     if session.stage == "confirm_switch":
         return [switch_prompt(session, survey)]
     if session.stage == "pick_station":
@@ -148,6 +148,8 @@ def _on_new(session: Session, event: Event, survey: Survey) -> Result:
             session = _language(session, cmd, survey)
         elif (station := code_in_text(event.text, survey.stations)) is not None:
             return _begin(session, station.code, survey)
+        elif len(found := search(event.text, survey.stations, word_start=True)) == 1:
+            return _begin(session, found[0].code, survey)
     return _start(session, None, survey)
 
 
@@ -175,6 +177,9 @@ def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
         return new, [reply]
     if cmd == "help":
         new, reply = picker(session, survey, _listed(session, survey), Msg(M.HELP))
+        return new, [reply]
+    if cmd is not None:  # back, restart, skip: there is nothing before the station
+        new, reply = picker(session, survey, None)
         return new, [reply]
     number = whole_number(event.text)
     if number is not None and 1 <= number <= len(session.candidates):
@@ -215,6 +220,8 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
             return _stop(session)
         if cmd and cmd.startswith("lang:"):
             session = _language(session, cmd, survey)
+        if cmd == "help":
+            return session, [switch_prompt(session, survey, Msg(M.HELP))]
         choice = _switch_choice(event.text)
     if choice == "new" and session.pending_station:
         effects: list[Effect] = [Closed("switched")] if session.answers else []
@@ -245,10 +252,24 @@ _SWITCH_CONTINUE = {normalize(w) for w in [*NO, "continue", "jari", "जार�
 # ---- asking the questions -------------------------------------------------------------
 
 
+def _current(session: Session, survey: Survey) -> Question | None:
+    """The question being asked, if the survey and config still have it and its station."""
+    if session.question is None or survey.station(session.station or "") is None:
+        return None
+    return survey.question(session.question)
+
+
 def _on_question(session: Session, event: Event, survey: Survey) -> Result:
-    assert session.question is not None
-    question = survey.question(session.question)
+    question = _current(session, survey)
+    if question is None:
+        # The survey file or the station list changed under this conversation.
+        if survey.station(session.station or "") is None:
+            new, reply = picker(session, survey, None, Msg(M.RESTARTED))
+            return new, [Closed("switched"), reply]
+        return _begin(session, session.station or "", survey, Msg(M.RESTARTED))
     if isinstance(event, Start):
+        if not (event.code or "").strip():
+            return session, [ask(session, survey)]  # a bare /start: show where we are
         return _rescan(session, event.code, survey)
     if isinstance(event, Tap):
         if event.question != question.id:
@@ -261,6 +282,8 @@ def _on_question(session: Session, event: Event, survey: Survey) -> Result:
     if isinstance(event, Media):
         if question.type == "text" and event.kind in ("voice", "audio"):
             return _accept(session, question, Answer(voice=event.ref or event.kind), survey)
+        if event.kind == "edited":  # not a wrong answer: just not something we read
+            return session, [ask(session, survey, _media_note(event))]
         return _miss(session, question, survey, _media_note(event))
     assert isinstance(event, Text)
     cmd = command(event.text)

@@ -14,7 +14,7 @@ GREETING = N_("Namaste! This feedback is about: {station}.")
 PRIVACY = N_(
     "Your feedback goes to the SP office. Your name and number are not shown to the station."
 )
-HOW_TO = N_("Send the number of your answer. Write 'help' at any time.")
+HOW_TO = N_("Send the number of your answer. Write 'help' at any time, or 'हिंदी' for Hindi.")
 PROGRESS = N_("({n}/{total}) {ask}")
 
 PICK_STATION = N_("Which police station or office did you visit? Send its number, "
@@ -29,12 +29,12 @@ MANY_STATIONS = N_("Several stations match. Send the number of yours:")
 UNKNOWN_CODE_MIDWAY = N_("We could not find that station code. "
                          "Let us continue with the current feedback.")
 
-REASK = N_("Sorry, I did not understand. Please send the number of one option:")
+REASK = N_("Sorry, I did not understand. Please send the number of one answer below (e.g. 1):")
 REASK_TEXT = N_("Please type what you want to tell us, or send a voice note.")
 MEDIA_NOT_READ = N_("Sorry, I can only read text messages here.")
 EDIT_NOT_READ = N_("Changes to earlier messages are not read. Please send a new message.")
 STALE_BUTTON = N_("That button was for an earlier question. Please answer this one:")
-HINT_SKIP = N_("Still unsure? Write 'skip' to leave this question, or 'help'.")
+HINT_SKIP = N_("Stuck? Write 'skip' to leave this question, or 'help'.")
 HINT_HELP = N_("This question is needed for the feedback. Write 'help' if you are stuck.")
 CANNOT_SKIP = N_("This question cannot be skipped. Please choose one option.")
 HELP = N_(
@@ -42,10 +42,13 @@ HELP = N_(
     "Words you can send at any time:\n"
     "'back' – previous question\n"
     "'restart' – start again\n"
+    "'skip' – leave a question that is not needed\n"
     "'हिंदी' – in Hindi\n"
     "'stop' – end the feedback"
 )
 BACK_AT_FIRST = N_("This is the first question.")
+# TRANSLATORS: said in the language just chosen, so each catalog names its own language
+# ("ठीक है, अब हिंदी में बात करते हैं।").
 LANGUAGE_SET = N_("Okay, let us continue in English.")
 RESTARTED = N_("Okay, let us start again from the first question.")
 STOPPED = N_("Okay, the feedback is stopped. The answers you gave are kept, without your "
@@ -55,6 +58,8 @@ EXPIRED = N_("Your last conversation was closed after a long pause; the answers 
 SWITCH_ASK = N_("You are giving feedback about {current}. "
                 "Start a new feedback for {new} instead?")
 SWITCH_NEW = N_("Yes, start a new feedback")
+SAME_STATION_ASK = N_("You are already giving this feedback. Start again from the first question?")
+START_AGAIN = N_("Yes, start again")
 SWITCH_CONTINUE = N_("No, continue this one")
 CONTINUING = N_("Okay, let us continue.")
 ENDED_COMPLETE = N_("We have already received your feedback (number {reference}). Thank you! "
@@ -64,7 +69,7 @@ ENDED_STOPPED = N_("This feedback was stopped. To start again, write 'restart' "
 THANKS = N_("Thank you! Your feedback has been recorded.\n"
             "Reference number: {reference}\n"
             "The SP office reads every feedback.")
-THANKS_UPDATED = N_("Thank you! Your earlier feedback {reference} from today has been "
-                    "updated with these answers.")
+THANKS_UPDATED = N_("Thank you! Your earlier feedback {reference} has been updated with "
+                    "these answers.")
 TRUNCATED = N_("Your message was long, so we kept the first {limit} characters.")
 NOTHING_TO_ADD = N_("Nothing to add")

@@ -61,8 +61,8 @@ def choices(question: Question) -> tuple[Choice, ...]:
 
 def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
     """The current question, after any notes in `before`."""
-    assert session.question is not None
-    question = survey.question(session.question)
+    question = survey.question(session.question or "")
+    assert question is not None, "ask() is only called for a question the survey has"
     n, total = _progress(survey, question, session.answers)
     line = Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=Msg(question.ask))
     return Reply(session.lang, (*before, line), choices(question), question.id)
@@ -95,11 +95,15 @@ def picker(session: Session, survey: Survey, listed: tuple[StationRef, ...] | No
 
 
 def switch_prompt(session: Session, survey: Survey, *before: Msg) -> Reply:
+    """A QR code scanned mid-feedback: start over (for that station) or continue?"""
     current = station_name(survey, session.station, session.lang)
     new = station_name(survey, session.pending_station, session.lang)
+    if session.pending_station == session.station:
+        question, start_label = Msg(M.SAME_STATION_ASK), Msg(M.START_AGAIN)
+    else:
+        question, start_label = Msg.of(M.SWITCH_ASK, current=current, new=new), Msg(M.SWITCH_NEW)
     return Reply(
-        session.lang,
-        (*before, Msg.of(M.SWITCH_ASK, current=current, new=new)),
-        (Choice("new", 1, Msg(M.SWITCH_NEW)), Choice("continue", 2, Msg(M.SWITCH_CONTINUE))),
+        session.lang, (*before, question),
+        (Choice("new", 1, start_label), Choice("continue", 2, Msg(M.SWITCH_CONTINUE))),
         SWITCH_QUESTION,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -48,8 +48,11 @@ class Session:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
-        data = dict(data)
-        data["answers"] = {q: Answer(**a) for q, a in data.get("answers", {}).items()}
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        answer_fields = {f.name for f in fields(Answer)}
+        data["answers"] = {q: Answer(**{k: v for k, v in a.items() if k in answer_fields})
+                           for q, a in data.get("answers", {}).items()}
         data["history"] = tuple(data.get("history", ()))
         data["candidates"] = tuple(data.get("candidates", ()))
         if data.get("last_seen"):

@@ -14,8 +14,12 @@ _GENERIC = {normalize(w) for w in ["थाना", "थाने", "चौकी
 _CODE_TOKEN = re.compile(r"[A-Za-z0-9_-]{2,64}")
 
 
+MAX_TYPED = 100  # nobody types a station name longer than this; don't search a novel
+
+
 def code_in_text(text: str, stations: tuple[StationRef, ...]) -> StationRef | None:
     """A station code anywhere in a message ('फीडबैक BLB05', 'blb05 please')."""
+    text = text[:MAX_TYPED * 2]
     by_code = {s.code.upper(): s for s in stations}
     found = {by_code[t.upper()] for t in _CODE_TOKEN.findall(text) if t.upper() in by_code}
     return found.pop() if len(found) == 1 else None
@@ -36,9 +40,19 @@ def example_name(stations: tuple[StationRef, ...], lang: str) -> str:
     return min((n for n in names if n), key=len, default="")
 
 
-def search(text: str, stations: tuple[StationRef, ...], limit: int = 9) -> list[StationRef]:
-    """Stations whose name contains what was typed; close spellings if none does."""
-    typed = " ".join(w for w in normalize(text).split() if w not in _GENERIC)
+def search(text: str, stations: tuple[StationRef, ...], limit: int = 9,
+           word_start: bool = False) -> list[StationRef]:
+    """Stations whose name contains what was typed; close spellings if none does.
+
+    `word_start`: only names with a word starting with what was typed (at least 4
+    letters), for a first message that may just be "hello".
+    """
+    typed = " ".join(w for w in normalize(text[:MAX_TYPED]).split() if w not in _GENERIC)
+    if word_start:
+        if len(typed) < 4:
+            return []
+        return [s for s in stations
+                if any(w.startswith(typed) for key in _keys(s) for w in key.split())][:limit]
     if len(typed) < 2:
         return []
     contains = [s for s in stations if any(typed in key for key in _keys(s))]

@@ -18,7 +18,8 @@ import yaml
 
 from conversations.text import normalize
 
-ID_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
+# Ids starting with "_" are the engine's own (_station, _switch, _skip).
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
 QuestionType = Literal["choice", "scale", "text"]
 
 # Shared labels of every 1-5 scale; a question may override them with `labels:`.
@@ -52,6 +53,7 @@ class Question:
     ask: str
     options: tuple[Option, ...] = ()
     required: bool = False
+    strict: bool = False  # only digits and explicit words: no emoji or "ji" shortcuts
     # question id -> option ids that make this question apply (all must hold)
     when: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -82,8 +84,9 @@ class Survey:
     idle_timeout: timedelta = timedelta(minutes=30)
     max_comment_chars: int = 1000
 
-    def question(self, question_id: str) -> Question:
-        return next(q for q in self.questions if q.id == question_id)
+    def question(self, question_id: str) -> Question | None:
+        """None when the survey file no longer has it (edited while citizens were answering)."""
+        return next((q for q in self.questions if q.id == question_id), None)
 
     def station(self, code: str) -> StationRef | None:
         wanted = code.upper()
@@ -149,7 +152,7 @@ def _options(path: Path, where: str, qtype: str, raw: dict[str, Any]) -> tuple[O
 
 def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question]) -> Question:
     where = f"questions[{n}]"
-    allowed = {"id", "type", "ask", "options", "labels", "required", "when"}
+    allowed = {"id", "type", "ask", "options", "labels", "required", "strict", "when"}
     if not isinstance(raw, dict):
         raise _fail(path, where, "each question is a mapping with id, type and ask")
     if unknown := set(raw) - allowed:
@@ -178,7 +181,8 @@ def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question]) -> Que
     return Question(
         id=qid, type=qtype, ask=str(raw["ask"]),
         options=_options(path, where, qtype, raw),
-        required=bool(raw.get("required", False)), when=when,
+        required=bool(raw.get("required", False)), strict=bool(raw.get("strict", False)),
+        when=when,
     )
 
 
@@ -193,6 +197,8 @@ def load_survey(path: str | Path) -> Survey:
         raise SurveyError(f"{path}: not valid YAML; check indentation and quotes") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
         raise SurveyError(f"{path}: expected `id:` and a list under `questions:`")
+    if unknown := set(raw) - {"id", "questions"}:
+        raise SurveyError(f"{path}: {sorted(unknown)[0]}: unknown key; only id and questions")
     questions: dict[str, Question] = {}
     for n, item in enumerate(raw["questions"]):
         q = _question(path, n, item, questions)

@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+WRITER_OPTION = "prayas_writer"
+
+
+def writer(engine: Engine) -> Engine:
+    """The same database, for transactions that will write (see _on_begin)."""
+    return engine.execution_options(**{WRITER_OPTION: True})
+
+
 class DatabaseError(Exception):
     """A database problem an operator can fix; the message says how."""
 
@@ -39,9 +47,13 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        # Take the write lock up front: a turn reads then writes, and two turns for
-        # one citizen must not interleave (SQLite's per-sender lock is the file lock).
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front: a turn reads then writes, and two turns
+        # for one citizen must not interleave (on SQLite the per-sender lock is the file
+        # lock). Readers (exports, digests) begin deferred and never block a citizen.
+        if connection.get_execution_options().get(WRITER_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def open_engine(url: str) -> Engine:
@@ -63,11 +75,13 @@ def open_engine(url: str) -> Engine:
                     f"cannot create the database folder {folder} ({exc.strerror}); "
                     "set PRAYAS_DATA_DIR or DATABASE_URL to a writable place"
                 ) from None
-        engine = create_engine(url, poolclass=NullPool if not path or path == ":memory:" else None)
+        engine = create_engine(url, hide_parameters=True,  # values may be citizens' addresses
+                               poolclass=NullPool if not path or path == ":memory:" else None)
         _sqlite_pragmas(engine)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=10,
+                             max_overflow=20)
     except (ImportError, SQLAlchemyError) as exc:
         raise DatabaseError(f"cannot use database URL {parsed!r}: {exc}") from None
 

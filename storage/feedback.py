@@ -64,13 +64,27 @@ def first_delivery(db: Db, channel: str, provider_id: str, now: datetime) -> boo
     inserted = db.execute(
         upsert(ProcessedMessage).values(channel=channel, provider_id=provider_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-    )
-    return bool(inserted.rowcount)
+        .returning(ProcessedMessage.provider_id)
+    ).first()
+    return inserted is not None
 
 
-def next_reference(db: Db, now: datetime) -> str:
-    """`FB-YY-NNNNNN`, from a per-year counter bumped inside the caller's transaction."""
-    year = now.year
+LIVE_STAGES = ("pick_station", "confirm_switch", "asking")
+
+
+def idle_conversations(db: Db, silent_since: datetime) -> list[Conversation]:
+    query = select(Conversation).where(Conversation.stage.in_(LIVE_STAGES),  # type: ignore[attr-defined]
+                                       Conversation.updated_at < silent_since)
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # a citizen's turn in flight wins
+    return list(db.execute(query).scalars())
+
+
+def next_reference(db: Db, year: int) -> str:
+    """`FB-YY-NNNNNN`, from a per-year counter bumped inside the caller's transaction.
+
+    `year` is the district's calendar year, not UTC's.
+    """
     dialect = db.get_bind().dialect.name
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Two first feedbacks of a year may race to create the row: let one win quietly.
@@ -84,8 +98,8 @@ def next_reference(db: Db, now: datetime) -> str:
 
 
 def open_feedback(db: Db, *, sender: str, station: str, channel: str, language: str,
-                  now: datetime) -> Feedback:
-    feedback = Feedback(reference=next_reference(db, now), station_code=station, sender=sender,
+                  now: datetime, year: int) -> Feedback:
+    feedback = Feedback(reference=next_reference(db, year), station_code=station, sender=sender,
                         channel=channel, language=language, started_at=now, updated_at=now)
     db.add(feedback)
     db.flush()
@@ -112,6 +126,15 @@ def save_answers(db: Db, feedback: Feedback, answers: Mapping[str, SessionAnswer
         db.execute(insert(Answer), rows)
     feedback.updated_at = now
     feedback.language = language
+
+
+def discard_if_empty(db: Db, feedback_id: int) -> None:
+    """An incomplete feedback left with no answer (restarted, switched) is not a feedback."""
+    has_answers = db.execute(select(Answer.question_id).where(
+        Answer.feedback_id == feedback_id).limit(1)).first()
+    if not has_answers:
+        db.execute(delete(Feedback).where(Feedback.id == feedback_id,
+                                          Feedback.status == "incomplete"))
 
 
 def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tuple[Feedback, bool]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.identity import Identity
 from tests.conftest import ROOT, SAMPLE_CONFIG
 
 PRAYAS = shutil.which("prayas", path=str(Path(sys.executable).parent)) or "prayas"
@@ -50,11 +51,12 @@ def test_a_piped_hindi_feedback_lands_and_is_exported(backend: str, tmp_path: Pa
     env = {}
     if backend == "postgres":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    chat = run("chat", "--station", "BLB05", stdin=HINDI_FEEDBACK, env=env)
+    chat = run("chat", "--station", "BLB05", "--sender", "citizen42", stdin=HINDI_FEEDBACK,
+               env=env)
     assert chat.returncode == 0, chat.stderr
     assert "नमस्ते! यह फीडबैक थाना सिमगा के बारे में है।" in chat.stdout
-    assert "क्रमांक: FB-26-" in chat.stdout or "क्रमांक: FB-" in chat.stdout
-    reference = chat.stdout.split("क्रमांक: ")[1].split()[0]
+    assert "आपका फीडबैक नंबर: FB-26-" in chat.stdout
+    reference = chat.stdout.split("आपका फीडबैक नंबर: ")[1].split()[0]
 
     out = tmp_path / "feedback.csv"
     export = run("export", "--format", "csv", "--out", str(out), env=env)
@@ -69,13 +71,30 @@ def test_a_piped_hindi_feedback_lands_and_is_exported(backend: str, tmp_path: Pa
     assert (row["satisfaction"], row["satisfaction_en"]) == ("5", "Very good")
     assert row["comment"] == "मुंशी जी ने अच्छे से बात की"
     assert row["channel"] == "console"
-    assert "console:" not in out.read_text(encoding="utf-8-sig")
+    sender_hash = Identity(os.environ["PRAYAS_HMAC_KEY"].encode()).sender("console:citizen42")
+    for secret in ("citizen42", sender_hash):
+        assert secret not in out.read_text(encoding="utf-8-sig")
 
     xlsx = tmp_path / "feedback.xlsx"
     assert run("export", "--out", str(xlsx), env=env).returncode == 0
     sheet = load_workbook(xlsx).active
     values = [[c.value for c in r] for r in sheet.iter_rows()]
     assert values[0][:2] == ["reference", "station_code"] and values[1][0] == reference
+    assert not any(sender_hash in str(v) or "citizen42" in str(v) for r in values for v in r)
+
+
+def test_a_formula_in_a_comment_stays_text(tmp_path: Path) -> None:
+    answers = ["5", "1", "4", "no", "no", "4", '=HYPERLINK("http://x","y")', "no", "no"]
+    assert run("chat", "--station", "BLB05", "--lang", "en",
+               stdin="\n".join(answers) + "\n").returncode == 0
+    out, xlsx = tmp_path / "f.csv", tmp_path / "f.xlsx"
+    assert run("export", "--out", str(out)).returncode == 0
+    assert run("export", "--out", str(xlsx)).returncode == 0
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        assert next(csv.DictReader(handle))["comment"] == "\'=HYPERLINK(\"http://x\",\"y\")"
+    cell = next(c for c in list(load_workbook(xlsx).active.iter_rows())[1]
+                if str(c.value).startswith("=HYPER"))
+    assert cell.data_type == "s"
 
 
 def test_stdin_ending_early_keeps_the_answers_and_says_so() -> None:

@@ -30,6 +30,11 @@ CASES = [
     ("action", "कोई कार्रवाई नहीं", "none"),
     ("demand", "नहीं बताना चाहते", "prefer_not_say"), ("demand", "nahi", "no"),
     ("demand", "haan paise mange", "yes"),
+    ("action", "yaad nahi", None), ("action", "याद नहीं", None),
+    ("receipt", "2 haan", None), ("behaviour", "5 😡", None), ("purpose", "2 शिकायत", None),
+    ("demand", "👍", None), ("demand", "ji", None), ("demand", "हाँ", "yes"), ("demand", "2", "yes"),
+    ("receipt", "ji nahi", "no"), ("receipt", "nahin mili thi", "no"), ("receipt", "zaroor", "yes"),
+    ("heard", "kisi ne nahi suna", "not_heard"), ("satisfaction", "संतुष्ट", "4"),
     ("satisfaction", "", None), ("satisfaction", "   ", None), ("satisfaction", "x" * 10_000, None),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from conversations import messages as M
@@ -136,3 +137,47 @@ def test_a_rescan_after_answers_asks_first(survey: Survey) -> None:
 def test_the_session_survives_json(survey: Survey) -> None:
     session, _ = talk(survey, Start("BLB05"), Text("1"), Text("2"), Text("😊"))
     assert Session.from_json(session.to_json()) == session
+
+
+def test_a_survey_edited_mid_conversation_restarts_politely(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"))
+    assert session.question == "heard"
+    edited = replace(survey, questions=tuple(q for q in survey.questions if q.id != "heard"))
+    restarted, effects = step(session, Text("1"), T0 + timedelta(minutes=1), edited)
+    assert M.RESTARTED in ids(effects) and restarted.question == "purpose"
+
+
+def test_a_station_removed_mid_conversation_leads_to_the_picker(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"))
+    fewer = replace(survey, stations=tuple(s for s in survey.stations if s.code != "BLB05"))
+    moved, effects = step(session, Text("1"), T0 + timedelta(minutes=1), fewer)
+    assert moved.stage == "pick_station" and Closed("switched") in effects
+
+
+def test_a_session_from_a_newer_version_still_loads() -> None:
+    data = new_session("hi").to_json() | {"some_future_field": 1}
+    data["answers"] = {"purpose": {"option": "other", "confidence": 0.9}}
+    assert Session.from_json(data).answers["purpose"].option == "other"
+
+
+def test_a_bare_start_mid_feedback_shows_the_current_question(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Text("1"), Start(None))
+    assert session.question == "heard" and M.UNKNOWN_CODE_MIDWAY not in ids(effects)
+
+
+def test_rescanning_the_same_station_offers_to_start_again(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Text("1"), Start("BLB05"))
+    assert M.SAME_STATION_ASK in ids(effects)
+    session, _ = talk(survey, Text("2"), session=session)
+    assert session.question == "heard"
+
+
+def test_a_station_name_as_first_message(survey: Survey) -> None:
+    assert talk(survey, Text("सिमगा"))[0].station == "BLB05"
+    assert talk(survey, Text("hello"))[0].stage == "pick_station"
+    assert talk(survey, Text("hi"))[0].stage == "pick_station"
+
+
+def test_an_edit_is_not_counted_as_a_wrong_answer(survey: Survey) -> None:
+    session, effects = talk(survey, Start("BLB05"), Media("edited"))
+    assert M.EDIT_NOT_READ in ids(effects) and session.misses == 0

@@ -3,6 +3,7 @@ session's language, and never completes without the required answers."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from conversations.session import Session
 from conversations.survey import Survey
 from tests.conftest import T0
 
+DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 WORDS = ["1", "2", "3", "4", "5", "6", "0", "४", "हाँ", "नहीं", "haan", "nahi", "yes", "no",
          "😊", "😡", "👍", "⭐⭐", "फिर से", "पीछे", "English", "हिंदी", "मदद", "बंद", "छोड़ें",
          "skip", "restart", "back", "help", "stop", "BLB05", "फीडबैक BLB07", "भाटापारा",
@@ -68,7 +70,9 @@ def test_any_conversation(survey: Survey, catalogs: Catalogs, script, lang: str)
                 assert effect.lang == session.lang
                 for line in effect.lines:
                     assert _translated(catalogs, effect.lang, line.id), line.id
-                    catalogs.text(effect.lang, line)  # every placeholder filled
+                    rendered = catalogs.text(effect.lang, line)  # every placeholder filled
+                    if effect.lang == "hi":
+                        assert DEVANAGARI.search(rendered), rendered
             if isinstance(effect, Completed):
                 _check_complete(survey, session)
         assert Session.from_json(session.to_json()) == session

@@ -9,6 +9,7 @@ would, read what the bot sent, and can make the next calls of a method fail
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -117,7 +118,7 @@ class FakeTelegram:
 
     def tap(self, sent: Sent, button: int) -> int:
         """Press button number `button` (1-based) under a message the bot sent."""
-        label, data = sent.buttons[button - 1]
+        _label, data = sent.buttons[button - 1]
         return self.tap_data(sent, data)
 
     def tap_data(self, sent: Sent, data: str) -> int:
@@ -229,10 +230,10 @@ class FakeTelegram:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._serve()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._serve()
 
             def _params(self) -> dict[str, Any]:
@@ -244,10 +245,8 @@ class FakeTelegram:
                 for key, values in parse_qs(raw, keep_blank_values=True).items():
                     value: Any = values[-1]
                     if key in _JSON_FIELDS:
-                        try:
+                        with contextlib.suppress(ValueError):
                             value = json.loads(value)
-                        except ValueError:
-                            pass
                     params[key] = value
                 return params
 
@@ -260,10 +259,13 @@ class FakeTelegram:
                     status, result = fake._answer(self.path[len(prefix):], self._params())
                     body = result if status != 200 else {"ok": True, "result": result}
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot hung up a long poll while shutting down
 
         return Handler
