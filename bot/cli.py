@@ -47,6 +47,8 @@ def main(ctx: click.Context, config_file: str | None, verbose: bool) -> None:
     """Prayas: citizen feedback on police stations, by QR code, Hindi first."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Telegram's URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = config_path(config_file)
 
 

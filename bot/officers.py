@@ -53,13 +53,15 @@ class OfficerDesk:
         lang = self.config.default_language
         with Db(self.engine) as db, db.begin():
             result = store.redeem(db, token, urn, lang, now)
-        if result.officer is None:
-            msgid = {"used": LINK_USED, "expired": LINK_EXPIRED}.get(result.outcome, LINK_UNKNOWN)
-            return [Reply(lang, (Msg(msgid),))]
-        officer = result.officer
-        welcome = Msg.of(WELCOME, name=officer.name or "", role=Msg(ROLE_NAMES[officer.role]),
-                         scope=self._scope_name(officer, officer.language))
-        return [Reply(officer.language, (welcome,)), self._menu(officer)]
+            officer = result.officer
+            if officer is None:
+                msgid = {"used": LINK_USED, "expired": LINK_EXPIRED}.get(result.outcome,
+                                                                         LINK_UNKNOWN)
+                return [Reply(lang, (Msg(msgid),))]
+            welcome = Msg.of(WELCOME, name=officer.name or "",
+                             role=Msg(ROLE_NAMES[officer.role]),
+                             scope=self._scope_name(officer, officer.language))
+            return [Reply(officer.language, (welcome,)), self._menu(officer)]
 
     def is_officer(self, urn: str) -> bool:
         with Db(self.engine) as db:

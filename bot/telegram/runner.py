@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.app import App
 from bot.config import ConfigError
@@ -13,6 +14,7 @@ from bot.officers import OfficerDesk
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
 
+log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -40,7 +42,14 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5) -> Appli
     channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
                               retry_backoff=retry_backoff)
     application.add_handlers(channel.handlers())
+    application.add_error_handler(_log_error)
     return application
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # Never log the update itself: it carries the citizen's chat id and words.
+    kind = type(update).__name__
+    log.error("handling a %s failed", kind, exc_info=context.error)
 
 
 def run_polling(app: App) -> None:

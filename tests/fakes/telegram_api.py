@@ -59,6 +59,7 @@ class FakeTelegram:
         self.calls: list[Sent] = []
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.webhook: dict[str, Any] | None = None
+        self.polls = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -194,6 +195,8 @@ class FakeTelegram:
                 self._cond.notify_all()
                 return status, body
         if method == "getUpdates":
+            with self._cond:
+                self.polls += 1
             return 200, self._get_updates(params)
         if method == "getMe":
             return 200, BOT

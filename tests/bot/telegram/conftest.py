@@ -83,6 +83,9 @@ class Citizen:
         self.fake.tap(last, button)
         return self.fake.wait_for(before + expect, self.chat_id)[before:]
 
+    def tap_menu(self, button: int) -> str:
+        return self.tap(button)[0].text
+
     def last_with_buttons(self) -> Sent:
         return next(s for s in reversed(self.fake.sent(self.chat_id)) if s.buttons)
 

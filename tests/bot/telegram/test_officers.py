@@ -1,0 +1,70 @@
+"""Officer enrolment by one-time link, and the officers' menu, through the real bot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session as Db
+
+from storage import officers as store
+from storage.db import writer
+from storage.models import Officer
+from tests.bot.telegram.conftest import Citizen
+
+
+def invite(app, role: str = "in_charge", scope: str = "BLB05", valid: float = 72) -> str:  # type: ignore[no-untyped-def]
+    with Db(writer(app.engine)) as db, db.begin():
+        return store.invite(db, role, scope, "उप निरीक्षक वर्मा", datetime.now(UTC),
+                            timedelta(hours=valid))
+
+
+def test_an_in_charge_enrols_once_and_sees_todays_numbers(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+    token = invite(app)
+    citizen = Citizen(fake_telegram, 601)
+    for answer in ["/start BLB05", "1", "1", "1", "नहीं", "नहीं", "नहीं", "नहीं", "1", "नहीं",
+                   "नहीं", "नहीं"]:
+        citizen.say(answer)
+    officer = Citizen(fake_telegram, 700)
+    welcome, menu = officer.say(f"/start {token}", expect=2)
+    assert "स्वागत है, उप निरीक्षक वर्मा। आप थाना सिमगा के लिए थाना प्रभारी" in welcome.text
+    assert [label for label, _ in menu.buttons] == [
+        "1. आज के आंकड़े", "2. खुले अलर्ट", "3. भाषा: हिंदी / English"]
+    today = officer.tap(1)[0].text
+    assert "आज, थाना सिमगा:" in today and "पूरे फीडबैक: 1" in today
+    assert "स्टाफ का व्यवहार (1-5): 1.0" in today and "नकारात्मक: 1" in today
+    assert "601" not in today
+    assert officer.tap_menu(2) == "कोई खुला अलर्ट नहीं है।"
+    # the link is spent: a second person opening it gets only a polite no
+    other = Citizen(fake_telegram, 701)
+    assert "पहले ही इस्तेमाल" in other.say(f"/start {token}")[0].text
+    with Db(app.engine) as db:
+        officers = db.execute(select(Officer)).scalars().all()
+    assert [(o.urn, o.role, o.scope) for o in officers] == [("telegram:700", "in_charge", "BLB05")]
+
+
+def test_an_expired_or_unknown_link_does_nothing(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+    token = invite(app, valid=-1)
+    person = Citizen(fake_telegram, 702)
+    assert "समय खत्म" in person.say(f"/start {token}")[0].text
+    assert "सही नहीं" in person.say("/start enrol_made-up-token")[0].text
+    with Db(app.engine) as db:
+        assert db.execute(select(Officer)).scalars().all() == []
+
+
+def test_a_citizen_cannot_use_officer_commands(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(fake_telegram, 703)
+    for command in ("/today", "/alerts", "/menu"):
+        assert "सिर्फ़ जुड़े हुए पुलिस अधिकारियों" in citizen.say(command)[0].text
+
+
+def test_the_sp_office_sees_the_district_and_can_switch_language(telegram_bot, fake_telegram,  # type: ignore[no-untyped-def]
+                                                                 app) -> None:
+    token = invite(app, role="sp_office", scope="BLB")
+    sp = Citizen(fake_telegram, 704)
+    welcome, _ = sp.say(f"/start {token}", expect=2)
+    assert "बलौदाबाजार-भाटापारा के लिए एसपी कार्यालय" in welcome.text
+    changed, menu = sp.tap(3, expect=2)
+    assert changed.text == "Okay, let us continue in English."
+    assert menu.buttons[0][0] == "1. Today's numbers"
+    assert "Today, Balodabazar-Bhatapara:" in sp.tap(1)[0].text

@@ -1,0 +1,148 @@
+"""`prayas poll` and `prayas serve` as an operator runs them: real processes, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlmodel import Session as Db
+
+from storage.db import open_engine
+from storage.models import Answer, Feedback
+from tests.bot.telegram.conftest import Citizen
+from tests.conftest import SAMPLE_CONFIG
+from tests.fakes.telegram_api import FakeTelegram
+
+PRAYAS = str(Path(sys.executable).parent / "prayas")
+SECRET = "webhook-secret_0123456789"
+ANSWERS = ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "धन्यवाद", "नहीं", "नहीं"]
+
+
+def _env(fake: FakeTelegram, database_url: str) -> dict[str, str]:
+    return {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.url,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET, "DATABASE_URL": database_url}
+
+
+def _start_poll(fake: FakeTelegram, database_url: str) -> subprocess.Popen[bytes]:
+    polls = fake.polls
+    process = subprocess.Popen([PRAYAS, "--config", str(SAMPLE_CONFIG), "poll"],
+                               env=_env(fake, database_url), stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while fake.polls == polls:
+        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "prayas poll did not start polling"
+        time.sleep(0.05)
+    return process
+
+
+def _stored(database_url: str) -> tuple[list[str], dict[str, str | None]]:
+    engine = open_engine(database_url)
+    with Db(engine) as db:
+        statuses = list(db.execute(select(Feedback.status)).scalars())
+        answers = {a.question_id: a.option_id or a.text
+                   for a in db.execute(select(Answer)).scalars()}
+    engine.dispose()
+    return statuses, answers
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.02, 0.15])
+def test_kill_9_mid_conversation_loses_nothing(fake_telegram: FakeTelegram, database_url: str,
+                                               pause: float) -> None:
+    citizen = Citizen(fake_telegram, 901)
+    process = _start_poll(fake_telegram, database_url)
+    try:
+        citizen.say("/start BLB05")
+        for answer in ANSWERS[:3]:
+            citizen.say(answer)
+        # The fourth answer arrives, and the process dies at some moment around it.
+        fake_telegram.message(901, ANSWERS[3])
+        time.sleep(pause)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        process = _start_poll(fake_telegram, database_url)
+        # The citizen sees the question they are on (again, if it was already sent).
+        fake_telegram.wait_for(5, 901, timeout=20)
+        deadline = time.monotonic() + 20
+        while "(5/11)" not in citizen.last and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "(5/11)" in citizen.last
+        for answer in ANSWERS[4:]:
+            citizen.say(answer)
+        assert "आपका फीडबैक नंबर: FB-" in citizen.last
+    finally:
+        process.kill()
+        process.wait(10)
+    statuses, answers = _stored(database_url)
+    assert statuses == ["complete"]
+    assert answers["receipt"] == "yes" and answers["behaviour"] == "4"
+    assert answers["action"] == "in_progress" and answers["comment"] == "धन्यवाद"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_webhooks_with_the_secret_only(fake_telegram: FakeTelegram, sqlite_url: str,
+                                                     tmp_path: Path) -> None:
+    config = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
+    config["telegram"].update(public_url="https://prayas.example.org", bot_username="PrayasBot")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    port = _free_port()
+    process = subprocess.Popen([PRAYAS, "--config", str(config_file), "serve", "--port", str(port)],
+                               env=_env(fake_telegram, sqlite_url), stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert fake_telegram.webhook is not None
+        assert fake_telegram.webhook["url"] == "https://prayas.example.org/telegram/webhook"
+        assert fake_telegram.webhook["secret_token"] == SECRET
+
+        update = {"update_id": 42, "message": {
+            "message_id": 1, "date": 0, "text": "/start BLB05",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "chat": {"id": 950, "type": "private", "first_name": "C"},
+            "from": {"id": 950, "is_bot": False, "first_name": "C"}}}
+        url = f"{base}/telegram/webhook"
+        assert httpx.post(url, json=update).status_code == 403
+        assert httpx.post(url, json=update, headers={
+            "X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
+        assert fake_telegram.sent(950) == []
+        ok = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert ok.status_code == 200
+        # Answered before the 200: the reply is already at Telegram.
+        assert "थाना सिमगा" in fake_telegram.sent(950)[0].text
+        bad = httpx.post(url, content=b"not json",
+                         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert bad.status_code == 400
+        answer = json.loads(json.dumps(update))
+        answer.update(update_id=43)
+        answer["message"].update(text="1", entities=[])
+        for _ in range(2):  # the same update twice: answered twice, stored once
+            httpx.post(url, json=answer, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert ["(2/11)" in s.text for s in fake_telegram.sent(950)] == [False, True, True]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+    assert _stored(sqlite_url)[1] == {"purpose": "complaint_fir"}
