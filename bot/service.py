@@ -20,7 +20,7 @@ from conversations.session import Session
 from conversations.survey import Survey
 from storage import feedback as store
 from storage.db import writer
-from storage.models import Conversation, Feedback
+from storage.models import Feedback
 
 
 @dataclass(frozen=True)
@@ -53,39 +53,47 @@ class FeedbackService:
         sender = self.identity.sender(urn)
         with Db(self.engine) as db, db.begin():
             store.lock_sender(db, sender)
-            row = store.conversation_of(db, sender)
+            row = store.load_conversation(db, sender)
             before = Session.from_json(row.state) if row else new_session(self.default_language)
             if provider_id is not None and not store.first_delivery(db, channel, provider_id, now):
                 return Turn(resume(before, self.survey), duplicate=True)
             session, effects = step(before, event, now, self.survey)
             previous = row.feedback_id if row else None
-            feedback = self._feedback_for(db, session, effects, previous, sender, channel, now)
+            feedback_id = self._store_answers(db, before, session, effects, previous, sender,
+                                              channel, now)
             replies = [e for e in effects if isinstance(e, Reply)]
             reference = None
-            if feedback is not None and any(isinstance(e, Completed) for e in effects):
+            if feedback_id is not None and any(isinstance(e, Completed) for e in effects):
+                feedback = db.get(Feedback, feedback_id)
+                assert feedback is not None
                 session, reply, reference = self._complete(db, feedback, session, urn, now)
                 replies.append(reply)
-                feedback = None  # the next answers start a new feedback
-            self._save(db, row, sender, channel, session, feedback, now)
-            if previous is not None and previous != (feedback.id if feedback else None):
+                feedback_id = None  # the next answers start a new feedback
+            store.save_conversation(db, row.id if row else None, sender=sender, channel=channel,
+                                    stage=session.stage, state=session.to_json(),
+                                    feedback_id=feedback_id, now=now)
+            if previous is not None and previous != feedback_id:
                 store.discard_if_empty(db, previous)
         return Turn(replies, reference)
 
-    def _feedback_for(self, db: Db, session: Session, effects: list, previous: int | None,  # type: ignore[type-arg]
-                      sender: str, channel: str, now: datetime) -> Feedback | None:
-        """The feedback this turn's answers belong to, created at the first answer."""
-        feedback = db.get(Feedback, previous) if previous else None
-        if any(isinstance(e, Closed) for e in effects):
-            feedback = None  # what was answered stays stored, as incomplete
-        if feedback is not None and feedback.station_code != session.station:
-            feedback = None  # one station's answers never go into another's feedback
-        if feedback is None and session.answers and session.station:
-            feedback = store.open_feedback(db, sender=sender, station=session.station,
-                                           channel=channel, language=session.lang, now=now,
-                                           year=now.astimezone(self.zone).year)
-        if feedback is not None:
-            store.save_answers(db, feedback, session.answers, self._values, now, session.lang)
-        return feedback
+    def _store_answers(self, db: Db, before: Session, session: Session, effects: list,  # type: ignore[type-arg]
+                       previous: int | None, sender: str, channel: str,
+                       now: datetime) -> int | None:
+        """Write this turn's answers; returns the feedback they belong to, if any yet."""
+        feedback_id, stored = previous, before.answers
+        if any(isinstance(e, Closed) for e in effects) or before.station != session.station:
+            # What was answered stays stored, as incomplete; and one station's answers
+            # never go into another station's feedback.
+            feedback_id, stored = None, {}
+        if feedback_id is None and session.answers and session.station:
+            feedback_id = store.open_feedback(
+                db, sender=sender, station=session.station, channel=channel,
+                language=session.lang, now=now, year=now.astimezone(self.zone).year).id
+            stored = {}
+        if feedback_id is not None:
+            store.write_answers(db, feedback_id, stored, session.answers, self._values, now,
+                                session.lang)
+        return feedback_id
 
     def _complete(self, db: Db, feedback: Feedback, session: Session, urn: str,
                   now: datetime) -> tuple[Session, Reply, str]:
@@ -109,11 +117,11 @@ class FeedbackService:
                 session, effects = step(Session.from_json(row.state), Tick(), now, self.survey)
                 if not any(isinstance(e, Closed) for e in effects):
                     continue
-                previous, row.feedback_id = row.feedback_id, None
-                row.stage, row.state = session.stage, session.to_json()
-                db.flush()
-                if previous is not None:
-                    store.discard_if_empty(db, previous)
+                store.save_conversation(db, row.id, sender=row.sender, channel=row.channel,
+                                        stage=session.stage, state=session.to_json(),
+                                        feedback_id=None, now=row.updated_at)
+                if row.feedback_id is not None:
+                    store.discard_if_empty(db, row.feedback_id)
                 closed += 1
         return closed
 
@@ -121,19 +129,4 @@ class FeedbackService:
         """The citizen blocked the bot: remember it, so nothing is sent to them again."""
         sender = self.identity.sender(urn)
         with Db(self.engine) as db, db.begin():
-            row = store.conversation_of(db, sender)
-            if row is not None:
-                row.blocked_at = now
-
-    @staticmethod
-    def _save(db: Db, row: Conversation | None, sender: str, channel: str, session: Session,
-              feedback: Feedback | None, now: datetime) -> None:
-        if row is None:
-            row = Conversation(sender=sender, channel=channel, stage=session.stage,
-                               state={}, updated_at=now)
-        row.channel, row.stage, row.state = channel, session.stage, session.to_json()
-        row.feedback_id = feedback.id if feedback else None
-        row.updated_at = now
-        row.blocked_at = None  # writing to us again means they unblocked
-        db.add(row)
-        db.flush()
+            store.mark_blocked(db, sender, now)

@@ -23,7 +23,7 @@ from telegram.ext import Application
 
 from bot.app import App
 from bot.config import ConfigError
-from bot.telegram.runner import ALLOWED_UPDATES, bot_token, build_application
+from bot.telegram.runner import ALLOWED_UPDATES, bot_token, build_application, settle_memory
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -90,4 +90,5 @@ def serve(app: App, host: str, port: int) -> None:
 
     application = build_application(app, bot_token())
     web = create_web_app(app, application, webhook_secret())
+    settle_memory()
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -36,9 +36,11 @@ class Session:
     last_seen: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Written by hand, not dataclasses.asdict: this runs on every turn, and asdict
+        # deep-copies everything.
+        data = {f.name: getattr(self, f.name) for f in _SESSION_FIELDS}
         data["answers"] = {
-            q: {k: v for k, v in asdict(a).items() if v not in (None, False)}
+            q: {k: v for k, v in vars(a).items() if v is not None and v is not False}
             for q, a in self.answers.items()
         }
         data["history"] = list(self.history)
@@ -58,3 +60,6 @@ class Session:
         if data.get("last_seen"):
             data["last_seen"] = datetime.fromisoformat(data["last_seen"])
         return cls(**data)
+
+
+_SESSION_FIELDS = fields(Session)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session as Db
@@ -52,9 +52,28 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
             row.active = False
 
 
-def conversation_of(db: Db, sender: str) -> Conversation | None:
-    query = select(Conversation).where(Conversation.sender == sender)
-    return db.execute(query).scalar_one_or_none()
+def load_conversation(db: Db, sender: str) -> Row[Any] | None:
+    """The sender's conversation row (id, state, feedback_id), read without the ORM."""
+    query = select(Conversation.id, Conversation.state, Conversation.feedback_id).where(
+        Conversation.sender == sender)
+    return db.execute(query).first()
+
+
+def save_conversation(db: Db, conversation_id: int | None, *, sender: str, channel: str,
+                      stage: str, state: dict[str, Any], feedback_id: int | None,
+                      now: datetime) -> None:
+    values = {"channel": channel, "stage": stage, "state": state, "feedback_id": feedback_id,
+              "updated_at": now, "blocked_at": None}  # writing to us again: not blocked
+    if conversation_id is None:
+        db.execute(insert(Conversation).values(sender=sender, **values))
+    else:
+        db.execute(update(Conversation).where(Conversation.id == conversation_id)
+                   .values(**values))
+
+
+def mark_blocked(db: Db, sender: str, now: datetime) -> None:
+    db.execute(update(Conversation).where(Conversation.sender == sender)
+               .values(blocked_at=now))
 
 
 def first_delivery(db: Db, channel: str, provider_id: str, now: datetime) -> bool:
@@ -115,17 +134,20 @@ def _row(feedback_id: int, question: str, answer: SessionAnswer,
     }
 
 
-def save_answers(db: Db, feedback: Feedback, answers: Mapping[str, SessionAnswer],
-                 values: Mapping[str, Mapping[str, int | None]], now: datetime,
-                 language: str) -> None:
-    """Replace the feedback's stored answers with the session's (partial answers count)."""
-    assert feedback.id is not None
-    db.execute(delete(Answer).where(Answer.feedback_id == feedback.id))
-    rows = [_row(feedback.id, q, a, values) for q, a in answers.items()]
-    if rows:
-        db.execute(insert(Answer), rows)
-    feedback.updated_at = now
-    feedback.language = language
+def write_answers(db: Db, feedback_id: int, stored: Mapping[str, SessionAnswer],
+                  answers: Mapping[str, SessionAnswer],
+                  values: Mapping[str, Mapping[str, int | None]], now: datetime,
+                  language: str) -> None:
+    """Bring the stored answers from `stored` to `answers`: usually one new row a turn."""
+    outdated = [q for q in stored if stored[q] != answers.get(q)]  # removed or changed
+    if outdated:
+        db.execute(delete(Answer).where(Answer.feedback_id == feedback_id,
+                                        Answer.question_id.in_(outdated)))  # type: ignore[attr-defined]
+    fresh = [q for q, a in answers.items() if stored.get(q) != a]
+    if fresh:
+        db.execute(insert(Answer), [_row(feedback_id, q, answers[q], values) for q in fresh])
+    db.execute(update(Feedback).where(Feedback.id == feedback_id)
+               .values(updated_at=now, language=language))
 
 
 def discard_if_empty(db: Db, feedback_id: int) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden
@@ -28,6 +30,7 @@ from storage.officers import looks_like_token
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 MAX_TEXT = 4096  # Telegram's limit for one message
 
 
@@ -64,6 +67,14 @@ class TelegramChannel:
         self.app, self.desk, self.clock = app, desk, clock
         self.codec = CallbackCodec(app.survey)
         self.retry_backoff = retry_backoff
+        # SQLite takes one writer at a time: more threads would only queue in its busy
+        # handler, which sleeps in steps of up to 100 ms. PostgreSQL takes several.
+        workers = 1 if app.engine.dialect.name == "sqlite" else 8
+        self._db_threads = ThreadPoolExecutor(workers, thread_name_prefix="prayas-db")
+
+    async def _db(self, func: Callable[..., T], *args: object) -> T:
+        """Run a blocking database call off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._db_threads, func, *args)
 
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
         return [TypeHandler(Update, self.on_update)]
@@ -84,7 +95,7 @@ class TelegramChannel:
         await self._send(context.bot, chat.id, urn, replies)
 
     async def _turn(self, urn: str, event: Event, update_id: int) -> list[Reply]:
-        turn = await asyncio.to_thread(self.app.service.handle, urn, "telegram", event,
+        turn = await self._db(self.app.service.handle, urn, "telegram", event,
                                        self.clock(), str(update_id))
         return turn.replies
 
@@ -98,12 +109,12 @@ class TelegramChannel:
         if text.startswith("/start"):
             payload = _start_payload(text)
             if payload and looks_like_token(payload):
-                return await asyncio.to_thread(self.desk.enrol, urn, payload, self.clock())
-            if payload is None and await asyncio.to_thread(self.desk.is_officer, urn):
-                return await asyncio.to_thread(self.desk.command, urn, "menu", self.clock())
+                return await self._db(self.desk.enrol, urn, payload, self.clock())
+            if payload is None and await self._db(self.desk.is_officer, urn):
+                return await self._db(self.desk.command, urn, "menu", self.clock())
             return await self._turn(urn, Start(payload), update_id)
         if text.startswith("/") and _command_name(text) in OFFICER_COMMANDS:
-            return await asyncio.to_thread(self.desk.command, urn, _command_name(text),
+            return await self._db(self.desk.command, urn, _command_name(text),
                                            self.clock())
         return await self._turn(urn, Text(text), update_id)
 
@@ -111,7 +122,7 @@ class TelegramChannel:
         await self._quietly(query.answer())  # always, or the button spins on the phone
         decoded = self.codec.decode(query.data or "")
         if decoded and decoded[0] == OFFICER_QUESTION:
-            return await asyncio.to_thread(self.desk.command, urn, decoded[1], self.clock())
+            return await self._db(self.desk.command, urn, decoded[1], self.clock())
         question, option = decoded or ("?", "?")
         replies = await self._turn(urn, Tap(question, option), update_id)
         stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
@@ -138,7 +149,7 @@ class TelegramChannel:
                     chat_id, t, reply_markup=m), first_backoff=self.retry_backoff)
             except Forbidden:
                 log.info("a citizen blocked the bot; not sending to them again")
-                await asyncio.to_thread(self.app.service.mark_blocked, urn, self.clock())
+                await self._db(self.app.service.mark_blocked, urn, self.clock())
                 return
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -52,8 +53,15 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
     log.error("handling a %s failed", kind, exc_info=context.error)
 
 
+def settle_memory() -> None:
+    """Move start-up objects out of the garbage collector's way: fewer, shorter pauses."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_polling(app: App) -> None:
     """Long polling until SIGINT/SIGTERM; unconfirmed updates are fetched again on restart."""
     application = build_application(app, bot_token())
+    settle_memory()
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
                             poll_interval=0.0, timeout=20)
