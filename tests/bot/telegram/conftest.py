@@ -75,7 +75,7 @@ class Citizen:
     def say(self, text: str | None = None, expect: int = 1, **extra) -> list[Sent]:  # type: ignore[no-untyped-def]
         before = self.seen
         self.fake.message(self.chat_id, text, **extra)
-        return self.fake.wait_for(before + expect, self.chat_id)[before:]
+        return self.fake.wait_for(before + expect, self.chat_id, timeout=30)[before:]
 
     def tap(self, button: int, expect: int = 1) -> list[Sent]:
         last = self.last_with_buttons()

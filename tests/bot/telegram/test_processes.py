@@ -71,11 +71,11 @@ def test_kill_9_mid_conversation_loses_nothing(fake_telegram: FakeTelegram, data
         process.wait(10)
         process = _start_poll(fake_telegram, database_url)
         # The citizen sees the question they are on (again, if it was already sent).
-        fake_telegram.wait_for(5, 901, timeout=20)
-        deadline = time.monotonic() + 20
+        fake_telegram.wait_for(5, 901, timeout=60)
+        deadline = time.monotonic() + 60
         while "(5/11)" not in citizen.last and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert "(5/11)" in citizen.last
+        assert "(5/11)" in citizen.last, [s.text[:40] for s in fake_telegram.sent(901)]
         for answer in ANSWERS[4:]:
             citizen.say(answer)
         assert "आपका फीडबैक नंबर: FB-" in citizen.last
