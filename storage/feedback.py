@@ -52,11 +52,19 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
             row.active = False
 
 
+# The hot path of every turn talks to the tables directly (SQLAlchemy Core on the
+# session's connection): the ORM's bookkeeping costs more than the SQL itself.
+_conversation = Conversation.__table__  # type: ignore[attr-defined]
+_answer = Answer.__table__  # type: ignore[attr-defined]
+_feedback = Feedback.__table__  # type: ignore[attr-defined]
+_processed = ProcessedMessage.__table__  # type: ignore[attr-defined]
+
+
 def load_conversation(db: Db, sender: str) -> Row[Any] | None:
-    """The sender's conversation row (id, state, feedback_id), read without the ORM."""
-    query = select(Conversation.id, Conversation.state, Conversation.feedback_id).where(
-        Conversation.sender == sender)
-    return db.execute(query).first()
+    """The sender's conversation row (id, state, feedback_id)."""
+    c = _conversation.c
+    query = select(c.id, c.state, c.feedback_id).where(c.sender == sender)
+    return db.connection().execute(query).first()
 
 
 def save_conversation(db: Db, conversation_id: int | None, *, sender: str, channel: str,
@@ -65,10 +73,10 @@ def save_conversation(db: Db, conversation_id: int | None, *, sender: str, chann
     values = {"channel": channel, "stage": stage, "state": state, "feedback_id": feedback_id,
               "updated_at": now, "blocked_at": None}  # writing to us again: not blocked
     if conversation_id is None:
-        db.execute(insert(Conversation).values(sender=sender, **values))
+        db.connection().execute(insert(_conversation).values(sender=sender, **values))
     else:
-        db.execute(update(Conversation).where(Conversation.id == conversation_id)
-                   .values(**values))
+        db.connection().execute(update(_conversation).where(
+            _conversation.c.id == conversation_id).values(**values))
 
 
 def mark_blocked(db: Db, sender: str, now: datetime) -> None:
@@ -80,10 +88,10 @@ def first_delivery(db: Db, channel: str, provider_id: str, now: datetime) -> boo
     """Record a provider's message id; False when it was seen before (a redelivery)."""
     dialect = db.get_bind().dialect.name
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    inserted = db.execute(
-        upsert(ProcessedMessage).values(channel=channel, provider_id=provider_id, received_at=now)
+    inserted = db.connection().execute(
+        upsert(_processed).values(channel=channel, provider_id=provider_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        .returning(ProcessedMessage.provider_id)
+        .returning(_processed.c.provider_id)
     ).first()
     return inserted is not None
 
@@ -139,15 +147,16 @@ def write_answers(db: Db, feedback_id: int, stored: Mapping[str, SessionAnswer],
                   values: Mapping[str, Mapping[str, int | None]], now: datetime,
                   language: str) -> None:
     """Bring the stored answers from `stored` to `answers`: usually one new row a turn."""
+    conn, a = db.connection(), _answer.c
     outdated = [q for q in stored if stored[q] != answers.get(q)]  # removed or changed
     if outdated:
-        db.execute(delete(Answer).where(Answer.feedback_id == feedback_id,
-                                        Answer.question_id.in_(outdated)))  # type: ignore[attr-defined]
-    fresh = [q for q, a in answers.items() if stored.get(q) != a]
+        conn.execute(delete(_answer).where(a.feedback_id == feedback_id,
+                                           a.question_id.in_(outdated)))
+    fresh = [q for q, ans in answers.items() if stored.get(q) != ans]
     if fresh:
-        db.execute(insert(Answer), [_row(feedback_id, q, answers[q], values) for q in fresh])
-    db.execute(update(Feedback).where(Feedback.id == feedback_id)
-               .values(updated_at=now, language=language))
+        conn.execute(insert(_answer), [_row(feedback_id, q, answers[q], values) for q in fresh])
+    conn.execute(update(_feedback).where(_feedback.c.id == feedback_id)
+                 .values(updated_at=now, language=language))
 
 
 def discard_if_empty(db: Db, feedback_id: int) -> None:

@@ -35,7 +35,7 @@ def api_root(app: App) -> str:
 def build_application(app: App, token: str, retry_backoff: float = 0.5) -> Application:  # type: ignore[type-arg]
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).concurrent_updates(PerChatOrder())
-        .connection_pool_size(64).pool_timeout(30.0)
+        .connection_pool_size(16).pool_timeout(30.0)
     )
     if root := api_root(app):
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")

@@ -48,6 +48,11 @@ class Sent:
                 markup.get("inline_keyboard", []) for b in row]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # the default 5 resets connections under a load test
+    daemon_threads = True
+
+
 class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-token") -> None:
         self.token = token
@@ -62,7 +67,7 @@ class FakeTelegram:
         self.polls = 0
         # The benchmark's hook: called with (chat_id, Sent) for every sendMessage.
         self.on_send: Any = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
