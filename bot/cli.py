@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def operator_errors(func: F) -> F:
     """Turn the errors an operator can fix into one line and exit code 2."""
+    from bot.posters.fonts import PosterError
     from conversations.survey import SurveyError
     from storage.db import DatabaseError
 
@@ -31,7 +32,7 @@ def operator_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, SurveyError, DatabaseError) as exc:
+        except (ConfigError, SurveyError, DatabaseError, PosterError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -345,3 +346,45 @@ def officer_remove(ctx: click.Context, officer_id: int) -> None:
             raise ConfigError(f"no officer with id {officer_id} (see `prayas officer list`)")
         found.active = False
     click.echo(f"officer {officer_id} removed")
+
+
+def _names(value: str | None, allowed: tuple[str, ...], option: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    names = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    if bad := [n for n in names if n not in allowed]:
+        raise click.BadParameter(f"{bad[0]!r}; use any of {', '.join(allowed)}",
+                                 param_hint=option)
+    return names
+
+
+@main.command()
+@click.option("--station", "stations", multiple=True, metavar="CODE",
+              help="Only this station (repeat for more; default: every station).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the posters and index.csv.")
+@click.option("--format", "formats", default="png,pdf", show_default=True,
+              help="png (300 dpi) and/or pdf (vector), comma-separated.")
+@click.option("--channel", "channels", default=None,
+              help="telegram and/or whatsapp (default: every channel the config sets up).")
+@click.pass_context
+@operator_errors
+def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
+       channels: str | None) -> None:
+    """Print-ready A4 posters with the station's QR codes, in Hindi and English."""
+    from bot.i18n import Catalogs
+    from bot.posters.make import CHANNELS, FORMATS, configured_channels, make_posters
+
+    config = load_config(ctx.obj)
+    chosen_formats = _names(formats, FORMATS, "--format") or FORMATS
+    chosen_channels = _names(channels, CHANNELS, "--channel")
+    for channel in chosen_channels or ():
+        if channel not in configured_channels(config):
+            key = "telegram.bot_username" if channel == "telegram" else "whatsapp.number"
+            raise ConfigError(f"{ctx.obj}: {key} is empty; set it to put {channel} on posters")
+    catalogs = Catalogs.load(["hi", "en"])
+    total = len(stations) or sum(1 for _ in config.stations())
+    with click.progressbar(length=total, label="posters", file=sys.stderr) as bar:
+        made = make_posters(config, catalogs, list(stations) or None, chosen_channels,
+                            chosen_formats, out, lambda: bar.update(1))
+    click.echo(f"wrote {made} posters and index.csv to {out}")
