@@ -11,10 +11,12 @@ import contextlib
 import hmac
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,6 +25,7 @@ from telegram.ext import Application
 
 from bot.app import App
 from bot.config import ConfigError
+from bot.telegram.adapter import TURN_FAILED
 from bot.telegram.runner import ALLOWED_UPDATES, bot_token, build_application, settle_memory
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 def webhook_secret() -> str:
     secret = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
-    if len(secret) < 16 or not all(c.isalnum() or c in "_-" for c in secret):
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set to 16-256 characters of "
                           "A-Z, a-z, 0-9, _ or - (Telegram sends it back on every webhook)")
     return secret
@@ -52,14 +55,24 @@ def create_web_app(app: App, application: Application, secret: str,  # type: ign
         if update is None:
             return Response(status_code=400)
         # Through the same per-chat ordering as polling: one citizen's updates in order.
-        await application.update_processor.process_update(
-            update, application.process_update(update))
-        return Response(status_code=200)
+        failed = TURN_FAILED.set(False)
+        try:
+            await application.update_processor.process_update(
+                update, application.process_update(update))
+            ok = not TURN_FAILED.get()
+        finally:
+            TURN_FAILED.reset(failed)
+        # Not handled (database down, Telegram unreachable): 500, and Telegram tries again;
+        # the update_id makes the retry safe.
+        return Response(status_code=200 if ok else 500)
+
+    def database_answers() -> None:
+        with app.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     async def healthz(_: Request) -> Response:
         try:
-            with app.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            await run_in_threadpool(database_answers)  # a hung database must not stall the loop
         except Exception:
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})

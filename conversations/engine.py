@@ -72,7 +72,11 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
 def resume(session: Session, survey: Survey) -> list[Reply]:
     """What the citizen should be looking at now: sent again after a redelivered message."""
     if session.stage == "asking":
-        return [ask(session, survey)] if _current(session, survey) else []
+        if _current(session, survey) is None:
+            return []
+        # Nothing answered yet: the greeting (and its privacy promise) may never have
+        # reached the citizen, so it comes again.
+        return [ask(session, survey, *(() if session.answers else _greeting(session, survey)))]
     if session.stage == "confirm_switch":
         return [switch_prompt(session, survey)]
     if session.stage == "pick_station":
@@ -113,8 +117,12 @@ def _begin(session: Session, code: str, survey: Survey, *before: Msg) -> Result:
     first = next_question(survey, {})
     assert first is not None, "a loaded survey always has a question"
     fresh = replace(fresh, question=first.id)
-    greeting = Msg.of(M.GREETING, station=station_name(survey, code, session.lang))
-    return fresh, [ask(fresh, survey, *before, greeting, Msg(M.PRIVACY), Msg(M.HOW_TO))]
+    return fresh, [ask(fresh, survey, *before, *_greeting(fresh, survey))]
+
+
+def _greeting(session: Session, survey: Survey) -> tuple[Msg, ...]:
+    name = station_name(survey, session.station, session.lang)
+    return Msg.of(M.GREETING, station=name), Msg(M.PRIVACY), Msg(M.HOW_TO)
 
 
 def _start(session: Session, code: str | None, survey: Survey, lang: str | None = None) -> Result:

@@ -43,6 +43,10 @@ def redeem(db: Db, token: str, urn: str, language: str, now: datetime) -> Redeem
     if enrolment is None:
         return Redeemed("unknown")
     if enrolment.used_at is not None:
+        # The same officer's link delivered twice (a restart mid-turn): welcome again.
+        earlier = db.get(Officer, enrolment.officer_id) if enrolment.officer_id else None
+        if earlier is not None and earlier.urn == urn and earlier.active:
+            return Redeemed("enrolled", earlier)
         return Redeemed("used")
     if enrolment.expires_at <= now:
         return Redeemed("expired")

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -31,6 +32,8 @@ from storage.officers import looks_like_token
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
+# Set when handling an update failed; the webhook reads it to answer 500, not 200.
+TURN_FAILED: ContextVar[bool] = ContextVar("prayas_turn_failed", default=False)
 MAX_TEXT = 4096  # Telegram's limit for one message
 
 
@@ -80,19 +83,29 @@ class TelegramChannel:
         return [TypeHandler(Update, self.on_update)]
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._handle(update, context.bot)
+        except Exception:
+            TURN_FAILED.set(True)  # the webhook answers 500, so Telegram delivers it again
+            raise
+
+    async def _handle(self, update: Update, bot: Bot) -> None:
         chat = update.effective_chat
         if chat is None or chat.type != "private":
             return  # the bot serves one citizen at a time, never groups
         urn = f"telegram:{chat.id}"
         if update.callback_query is not None:
-            replies = await self._on_tap(update.callback_query, urn, update.update_id)
-        else:
-            message = update.message or update.edited_message
-            if message is None:
-                return
-            replies = await self._on_message(message, urn, update.update_id,
-                                             edited=update.message is None)
-        await self._send(context.bot, chat.id, urn, replies)
+            query = update.callback_query
+            replies, chosen = await self._on_tap(query, urn, update.update_id)
+            await self._send(bot, chat.id, urn, replies)
+            await self._mark_chosen(query, chosen)  # after the reply: it is only cosmetic
+            return
+        message = update.message or update.edited_message
+        if message is None:
+            return
+        replies = await self._on_message(message, urn, update.update_id,
+                                         edited=update.message is None)
+        await self._send(bot, chat.id, urn, replies)
 
     async def _turn(self, urn: str, event: Event, update_id: int) -> list[Reply]:
         turn = await self._db(self.app.service.handle, urn, "telegram", event,
@@ -106,7 +119,7 @@ class TelegramChannel:
         text = message.text
         if text is None:
             return await self._turn(urn, _media(message), update_id)
-        if text.startswith("/start"):
+        if text.startswith("/") and _command_name(text) == "start":
             payload = _start_payload(text)
             if payload and looks_like_token(payload):
                 return await self._db(self.desk.enrol, urn, payload, self.clock())
@@ -118,16 +131,17 @@ class TelegramChannel:
                                            self.clock())
         return await self._turn(urn, Text(text), update_id)
 
-    async def _on_tap(self, query: CallbackQuery, urn: str, update_id: int) -> list[Reply]:
+    async def _on_tap(self, query: CallbackQuery, urn: str,
+                      update_id: int) -> tuple[list[Reply], bool]:
+        """The replies to a button press, and whether the press was taken as an answer."""
         await self._quietly(query.answer())  # always, or the button spins on the phone
         decoded = self.codec.decode(query.data or "")
         if decoded and decoded[0] == OFFICER_QUESTION:
-            return await self._db(self.desk.command, urn, decoded[1], self.clock())
+            return await self._db(self.desk.command, urn, decoded[1], self.clock()), True
         question, option = decoded or ("?", "?")
         replies = await self._turn(urn, Tap(question, option), update_id)
         stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
-        await self._mark_chosen(query, chosen=not stale)
-        return replies
+        return replies, not stale
 
     async def _mark_chosen(self, query: CallbackQuery, chosen: bool) -> None:
         """Show the answer in the question's message and drop its buttons: no double taps."""
@@ -138,8 +152,7 @@ class TelegramChannel:
                                          if message.reply_markup else ())
                       for b in row if b.callback_data == query.data), None)
         text = f"{message.text}\n\n✅ {label}" if chosen and label else message.text
-        await self._quietly(deliver(lambda: message.edit_text(text[:MAX_TEXT], reply_markup=None),
-                                    first_backoff=self.retry_backoff))
+        await self._quietly(message.edit_text(text[:MAX_TEXT], reply_markup=None))
 
     async def _send(self, bot: Bot, chat_id: int, urn: str, replies: list[Reply]) -> None:
         for reply in replies:
@@ -151,6 +164,11 @@ class TelegramChannel:
                 log.info("a citizen blocked the bot; not sending to them again")
                 await self._db(self.app.service.mark_blocked, urn, self.clock())
                 return
+            except BadRequest as exc:
+                # Never the citizen's words or chat id in the log: only Telegram's reason.
+                log.warning("Telegram refused a reply (%s); sending it without buttons", exc)
+                await deliver(lambda t=text[:MAX_TEXT]: bot.send_message(chat_id, t),
+                              first_backoff=self.retry_backoff)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

@@ -22,18 +22,23 @@ class PerChatOrder(BaseUpdateProcessor):
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._waiting: dict[int | None, int] = {}
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # The chat's lock first, then a slot: a citizen's queued messages wait without
+        # holding slots that other citizens need.
         chat = update.effective_chat if isinstance(update, Update) else None
         key = chat.id if chat else None
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await super().process_update(update, coroutine)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget idle chats: 10,000 citizens, little memory
                 del self._waiting[key], self._locks[key]
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
 
     async def initialize(self) -> None:
         pass

@@ -20,7 +20,7 @@ def test_hindi_by_taps(telegram_bot, fake_telegram, app) -> None:  # type: ignor
     for button in [1, 1, 4, 1, 2, 1, 1, 5, 1, 1, 2]:  # comment: "nothing to add"
         citizen.tap(button)
     assert "आपका फीडबैक नंबर: FB-26-000001" in citizen.last
-    edits = fake_telegram.sent(501, "editMessageText")
+    edits = fake_telegram.wait_for(11, 501, "editMessageText")  # edits follow the replies
     assert len(edits) == 11 and edits[0].text.endswith("✅ 1. शिकायत / एफआईआर")
     assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]
     assert len(fake_telegram.sent(None, "answerCallbackQuery")) == 11
