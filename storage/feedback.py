@@ -36,20 +36,23 @@ def lock_sender(db: Db, sender: str) -> None:
 
 
 def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
-    """Make the station table match config.yaml; stations removed from it go inactive."""
-    wanted = {station.code: (district, station) for district, station in stations}
-    existing = {s.code: s for s in db.execute(select(Station)).scalars()}
-    for code, (district, station) in wanted.items():
-        row = existing.get(code)
-        if row is None:
-            db.add(Station(code=code, district_code=district, name_hi=station.name_hi,
-                           name_en=station.name_en, kind=station.kind, active=True))
-        else:
-            row.district_code, row.name_hi, row.name_en = district, station.name_hi, station.name_en
-            row.kind, row.active = station.kind, True
-    for code, row in existing.items():
-        if code not in wanted:
-            row.active = False
+    """Make the station table match config.yaml; stations removed from it go inactive.
+
+    An upsert, so several processes starting at once on one PostgreSQL do not collide.
+    """
+    rows = [{"code": s.code, "district_code": district, "name_hi": s.name_hi,
+             "name_en": s.name_en, "kind": str(s.kind), "active": True}
+            for district, s in stations]
+    upsert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Station.__table__  # type: ignore[attr-defined]
+    if rows:
+        statement = upsert(table).values(rows)
+        db.execute(statement.on_conflict_do_update(
+            index_elements=["code"],
+            set_={c: statement.excluded[c] for c in ("district_code", "name_hi", "name_en",
+                                                     "kind", "active")}))
+    db.execute(update(table).where(table.c.code.not_in([r["code"] for r in rows]))
+               .values(active=False))
 
 
 # The hot path of every turn talks to the tables directly (SQLAlchemy Core on the

@@ -15,7 +15,14 @@ from sqlmodel import SQLModel
 
 from conversations.effects import Start, Text
 from storage import feedback as store
-from storage.db import DatabaseError, current_revision, head_revision, open_engine, upgrade
+from storage.db import (
+    DatabaseError,
+    current_revision,
+    head_revision,
+    open_engine,
+    upgrade,
+    writer,
+)
 from storage.export import export_rows
 from storage.models import Answer, Contact, Conversation, Feedback, Station
 from tests.conftest import T0
@@ -274,3 +281,12 @@ def test_the_sweep_closes_idle_conversations(app) -> None:  # type: ignore[no-un
     # The citizen who comes back later is told, and starts again.
     turn = app.service.handle("telegram:80", "telegram", Text("3"), T0 + timedelta(hours=1))
     assert "पिछली बातचीत बंद हो गई" in app.catalogs.render(turn.replies[0])
+
+
+def test_station_sync_follows_edits_and_removals(app) -> None:  # type: ignore[no-untyped-def]
+    simga = app.config.station("BLB05").model_copy(update={"name_en": "Simga Thana"})
+    with Db(writer(app.engine)) as db, db.begin():
+        store.sync_stations(db, [("BLB", simga)])
+    with Db(app.engine) as db:
+        active = {s.code: s.name_en for s in db.execute(select(Station)).scalars() if s.active}
+    assert active == {"BLB05": "Simga Thana"}
