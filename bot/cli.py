@@ -385,6 +385,7 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
     catalogs = Catalogs.load(["hi", "en"])
     total = len(stations) or sum(1 for _ in config.stations())
     with click.progressbar(length=total, label="posters", file=sys.stderr) as bar:
+        logo = (Path(ctx.obj).parent / config.campaign.logo) if config.campaign.logo else None
         made = make_posters(config, catalogs, list(stations) or None, chosen_channels,
-                            chosen_formats, out, lambda: bar.update(1))
+                            chosen_formats, out, lambda: bar.update(1), logo)
     click.echo(f"wrote {made} posters and index.csv to {out}")

@@ -88,6 +88,7 @@ class District(Strict):
 class Campaign(Strict):
     title_hi: str
     title_en: str
+    logo: str = ""  # a PNG/JPEG for the posters' header, relative to the config file
 
 
 class Sessions(Strict):

@@ -56,7 +56,19 @@ class Code:
     modules: tuple[tuple[bool, ...], ...]  # with the quiet zone
 
 
-Op = Box | Line | Code
+@dataclass(frozen=True)
+class Picture:
+    """An image fitted inside the box, keeping its proportions."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    path: str
+
+
+Op = Box | Line | Code | Picture
+DOT = 25.4 / 300  # one printer dot at 300 dpi, in mm
 
 
 def qr_modules(link: str) -> tuple[tuple[bool, ...], ...]:
@@ -82,6 +94,7 @@ class PosterText:
     code_hint: tuple[str, str]
     code: str
     reach: str  # where to send the code by hand: "Telegram @Bot · WhatsApp +91..."
+    logo: str  # path of the campaign's logo, or ""
     channels: tuple[tuple[str, str, str], ...]  # (hindi label, english label, link)
 
 
@@ -89,8 +102,12 @@ def poster(text: PosterText) -> list[Op]:
     """A4 portrait, top to bottom: campaign, station, codes, three steps, privacy, the
     typed-code fallback, the SP office. Sizes chosen to read from 2-3 m."""
     ops: list[Op] = [Box(0, 0, WIDTH, 40, NAVY), Box(0, 40, WIDTH, 2.5, SAFFRON)]
-    ops += [Line(10, 19, 190, text.title_hi, 30, True, WHITE),
-            Line(10, 32, 190, text.title_en, 15, False, WHITE)]
+    margin = 10.0
+    if text.logo:  # the logo in the header's left corner; the titles move over
+        ops.append(Picture(5, 5, 30, 30, text.logo))
+        margin = 38.0
+    ops += [Line(margin, 19, WIDTH - margin - 10, text.title_hi, 30, True, WHITE),
+            Line(margin, 32, WIDTH - margin - 10, text.title_en, 15, False, WHITE)]
     ops += [Line(10, 60, 190, text.station_hi, 38, True, NAVY),
             Line(10, 71, 190, text.station_en, 19, True, INK)]
     ops += _codes(text.channels, top=77)
@@ -121,7 +138,11 @@ def _codes(channels: tuple[tuple[str, str, str], ...], top: float) -> list[Op]:
     total = len(channels) * size + (len(channels) - 1) * gap
     x = (WIDTH - total) / 2
     for hindi, english, link in channels:
-        ops.append(Code(x, top, size, qr_modules(link)))
+        modules = qr_modules(link)
+        # Whole printer dots per module: the PNG's modules are crisp, and the PDF's the same size.
+        dots = int(size / DOT // len(modules))
+        side = dots * len(modules) * DOT
+        ops.append(Code(x + (size - side) / 2, top + (size - side) / 2, side, modules))
         ops.append(Line(x, top + size + 7, size, f"{hindi} / {english}", 17, True, NAVY))
         x += size + gap
     return ops

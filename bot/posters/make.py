@@ -50,7 +50,7 @@ def links(config: Config, catalogs: Catalogs, code: str,
 
 
 def poster_text(config: Config, catalogs: Catalogs, district: District, station: Station,
-                channel_links: dict[str, str]) -> L.PosterText:
+                channel_links: dict[str, str], logo: Path | None = None) -> L.PosterText:
     def both(msgid: str) -> tuple[str, str]:
         return catalogs.text("hi", msgid), catalogs.text("en", msgid)
 
@@ -62,6 +62,7 @@ def poster_text(config: Config, catalogs: Catalogs, district: District, station:
         steps=(both(L.STEP_SCAN), both(L.STEP_ANSWER), both(L.STEP_DONE)),
         private=both(L.PRIVATE), code_hint=both(L.CODE_HINT), code=station.code,
         reach="  ·  ".join(_reach(config, c) for c in channel_links),
+        logo=str(logo) if logo else "",
         channels=tuple((*both(L.CHANNEL_NAMES[c]), link) for c, link in channel_links.items()),
     )
 
@@ -86,7 +87,7 @@ def _render(job: Job) -> str:
 
 def make_posters(config: Config, catalogs: Catalogs, codes: list[str] | None,
                  channels: tuple[str, ...] | None, formats: tuple[str, ...], out: Path,
-                 tick: Callable[[], None] = lambda: None) -> int:
+                 tick: Callable[[], None] = lambda: None, logo: Path | None = None) -> int:
     """Write the posters and `index.csv`; returns how many stations got a poster."""
     channels = channels or configured_channels(config)
     if not channels:
@@ -97,11 +98,14 @@ def make_posters(config: Config, catalogs: Catalogs, codes: list[str] | None,
         from bot.posters.raster import check_shaping
 
         check_shaping()
+    if logo is not None and not logo.is_file():
+        raise PosterError(f"campaign.logo {logo}: file not found; give a PNG or JPEG path "
+                          "relative to the config file, or leave it empty")
     _writable(out)
     jobs, index = [], []
     for district, station in stations:
         channel_links = links(config, catalogs, station.code, channels)
-        text = poster_text(config, catalogs, district, station, channel_links)
+        text = poster_text(config, catalogs, district, station, channel_links, logo)
         jobs.append(Job(station.code, text, formats, out))
         index.append([station.code, station.kind, station.name_hi, station.name_en,
                       district.code, channel_links.get("telegram", ""),

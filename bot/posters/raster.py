@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
 from bot.posters.fonts import PosterError, font_file, runs
-from bot.posters.layout import HEIGHT, WIDTH, Box, Code, Line, Op
+from bot.posters.layout import HEIGHT, WIDTH, Box, Code, Line, Op, Picture
 
 DPI = 300
 PX = DPI / 25.4  # pixels per millimetre
@@ -50,20 +50,32 @@ def _line(draw: ImageDraw.ImageDraw, line: Line) -> None:
 
 def _code(image: Image.Image, code: Code) -> None:
     n = len(code.modules)
-    module_px = int(code.size * PX // n)  # whole pixels per module: crisp edges
+    module_px = round(code.size * PX / n)  # the layout sized it in whole dots
     small = Image.new("1", (n, n), 1)
     small.putdata([0 if dark else 1 for row in code.modules for dark in row])
     big = small.resize((n * module_px, n * module_px), Image.Resampling.NEAREST)
-    offset = (code.size * PX - n * module_px) / 2
-    image.paste(big.convert("RGB"), (round(code.x * PX + offset), round(code.y * PX + offset)))
+    image.paste(big.convert("RGB"), (round(code.x * PX), round(code.y * PX)))
+
+
+def _picture(image: Image.Image, picture: Picture) -> None:
+    try:
+        with Image.open(picture.path) as logo:
+            logo = logo.convert("RGBA")
+            logo.thumbnail((round(picture.w * PX), round(picture.h * PX)))
+    except OSError as exc:
+        raise PosterError(f"campaign.logo {picture.path}: cannot read the image ({exc}); "
+                          "use a PNG or JPEG file") from None
+    x = round(picture.x * PX + (picture.w * PX - logo.width) / 2)
+    y = round(picture.y * PX + (picture.h * PX - logo.height) / 2)
+    image.paste(logo, (x, y), logo)
 
 
 def _palette(ops: list[Op]) -> Image.Image:
     """Every blend between two of the poster's colours: anti-aliased edges survive the
     move to 8-bit colour, and the PNG is a third of the size and quicker to write."""
     colours = sorted({ImageColor.getrgb("white"), (0, 0, 0)} | {
-        ImageColor.getrgb(op.fill if isinstance(op, Box) else op.color)  # type: ignore[arg-type]
-        for op in ops if not isinstance(op, Code)})
+        ImageColor.getrgb(op.fill if isinstance(op, Box) else op.color)  # type: ignore[union-attr]
+        for op in ops if isinstance(op, Box | Line)})
     entries: list[tuple[int, ...]] = []
     pairs = list(itertools.combinations(colours, 2))
     steps = max(2, min(16, 256 // max(1, len(pairs))))
@@ -86,7 +98,10 @@ def render_png(ops: list[Op], path: Path) -> None:
                            fill=op.fill)
         elif isinstance(op, Line):
             _line(draw, op)
+        elif isinstance(op, Picture):
+            _picture(image, op)
         else:
             _code(image, op)
-    image = image.quantize(palette=_palette(ops), dither=Image.Dither.NONE)
+    if not any(isinstance(op, Picture) for op in ops):  # a logo keeps its own colours
+        image = image.quantize(palette=_palette(ops), dither=Image.Dither.NONE)
     image.save(path, dpi=(DPI, DPI), compress_level=6)

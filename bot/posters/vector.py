@@ -7,7 +7,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from bot.posters.fonts import font_file
-from bot.posters.layout import Box, Code, Line, Op
+from bot.posters.layout import Box, Code, Line, Op, Picture
 
 PT = 25.4 / 72  # millimetres per point
 
@@ -67,6 +67,8 @@ def render_pdf(ops: list[Op], path: Path) -> None:
             pdf.rect(op.x, op.y, op.w, op.h, style="F")
         elif isinstance(op, Line):
             _line(pdf, op)
+        elif isinstance(op, Picture):
+            pdf.image(op.path, x=op.x, y=op.y, w=op.w, h=op.h, keep_aspect_ratio=True)
         else:
             _code(pdf, op)
     pdf.output(str(path))

@@ -140,3 +140,40 @@ def test_unwritable_out_and_missing_fonts(tmp_path: Path) -> None:
                  env={"PRAYAS_FONT_DIR": str(tmp_path)})
     assert result.returncode == 2 and "font file missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_logo_from_the_config(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    badge = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(badge).ellipse((10, 10, 390, 390), fill=(200, 30, 30, 255))
+    badge.save(logo)
+    config = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
+    config["campaign"]["logo"] = "logo.png"  # relative to the config file
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "posters"
+    result = run("--config", str(path), "qr", "--out", str(out), "--station", "BLB05")
+    assert result.returncode == 0, result.stderr
+    with Image.open(out / "BLB05.png") as poster:
+        corner = poster.convert("RGB").crop((60, 60, 410, 410))
+        assert (200, 30, 30) in {c for _, c in corner.getcolors(1 << 16)}  # type: ignore[union-attr]
+    assert decode(as_phone_sees_it(out / "BLB05.png")) == {
+        "https://t.me/BalodabazarPrayasBot?start=BLB05"}
+    logo.unlink()
+    result = run("--config", str(path), "qr", "--out", str(out), "--station", "BLB05")
+    assert result.returncode == 2 and "campaign.logo" in result.stderr
+
+
+def test_png_and_pdf_codes_are_the_same_size(tmp_path: Path) -> None:
+    from bot.config import load_config
+    from bot.i18n import Catalogs
+    from bot.posters.layout import DOT, Code, poster
+    from bot.posters.make import links, poster_text
+
+    config, catalogs = load_config(SAMPLE_CONFIG), Catalogs.load(["hi", "en"])
+    district, station = next(config.stations())
+    text = poster_text(config, catalogs, district, station,
+                       links(config, catalogs, station.code, ("telegram",)))
+    code = next(op for op in poster(text) if isinstance(op, Code))
+    module = code.size / len(code.modules)
+    assert abs(module / DOT - round(module / DOT)) < 1e-6 and code.size >= 80
