@@ -364,7 +364,7 @@ def _names(value: str | None, allowed: tuple[str, ...], option: str) -> tuple[st
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the posters and index.csv.")
 @click.option("--format", "formats", default="png,pdf", show_default=True,
-              help="png (300 dpi) and/or pdf (vector), comma-separated.")
+              help="png (300 dpi), pdf (vector) and/or svg (vector), comma-separated.")
 @click.option("--channel", "channels", default=None,
               help="telegram and/or whatsapp (default: every channel the config sets up).")
 @click.pass_context
@@ -376,7 +376,7 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
     from bot.posters.make import CHANNELS, FORMATS, configured_channels, make_posters
 
     config = load_config(ctx.obj)
-    chosen_formats = _names(formats, FORMATS, "--format") or FORMATS
+    chosen_formats = _names(formats, FORMATS, "--format") or ("png", "pdf")
     chosen_channels = _names(channels, CHANNELS, "--channel")
     for channel in chosen_channels or ():
         if channel not in configured_channels(config):

@@ -16,7 +16,7 @@ from bot.posters.fonts import PosterError
 from bot.posters.links import telegram_link, whatsapp_link
 from conversations.effects import Msg
 
-FORMATS = ("png", "pdf")
+FORMATS = ("png", "pdf", "svg")
 CHANNELS = ("telegram", "whatsapp")
 
 
@@ -76,12 +76,15 @@ def _reach(config: Config, channel: str) -> str:
 def _render(job: Job) -> str:
     from bot.posters.raster import render_png
     from bot.posters.vector import render_pdf
+    from bot.posters.vector_svg import render_svg
 
     ops = L.poster(job.text)
     if "png" in job.formats:
         render_png(ops, job.out / f"{job.code}.png")
     if "pdf" in job.formats:
         render_pdf(ops, job.out / f"{job.code}.pdf")
+    if "svg" in job.formats:
+        render_svg(ops, job.out / f"{job.code}.svg", f"{job.text.station_hi} · {job.code}")
     return job.code
 
 

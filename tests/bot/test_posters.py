@@ -177,3 +177,26 @@ def test_png_and_pdf_codes_are_the_same_size(tmp_path: Path) -> None:
     code = next(op for op in poster(text) if isinstance(op, Code))
     module = code.size / len(code.modules)
     assert abs(module / DOT - round(module / DOT)) < 1e-6 and code.size >= 80
+
+
+def test_the_svg_poster_carries_the_same_codes(tmp_path: Path) -> None:
+    import re
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "posters"
+    result = run("qr", "--out", str(out), "--station", "BLB05", "--format", "svg")
+    assert result.returncode == 0, result.stderr
+    root = ET.parse(out / "BLB05.svg").getroot()
+    assert root.get("viewBox") == "0 0 210.0 297.0"
+    paths = [p.get("d") or "" for p in root.iter("{http://www.w3.org/2000/svg}path")]
+    assert len(paths) > 20 and all(paths)  # text is outlined: one path per line of text
+    # Draw the QR path's rectangles back onto a bitmap and read the code from it.
+    qr = next(p for p in root.iter("{http://www.w3.org/2000/svg}path")
+              if p.get("shape-rendering") == "crispEdges").get("d")
+    scale = 10  # pixels per mm
+    canvas = Image.new("L", (210 * scale, 297 * scale), 255)
+    draw = ImageDraw.Draw(canvas)
+    for x, y, w, h in re.findall(r"M([\d.]+) ([\d.]+)h([\d.]+)v([\d.]+)h-[\d.]+z", qr or ""):
+        x0, y0 = float(x) * scale, float(y) * scale
+        draw.rectangle([x0, y0, x0 + float(w) * scale - 1, y0 + float(h) * scale - 1], fill=0)
+    assert decode(np.array(canvas)) == {"https://t.me/BalodabazarPrayasBot?start=BLB05"}
