@@ -21,9 +21,9 @@ def _document() -> FPDF:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
-    for family, deva in (("latin", False), ("deva", True)):
-        pdf.add_font(family, "", str(font_file(deva, False)))
-        pdf.add_font(family, "B", str(font_file(deva, True)))
+    pdf.add_font("latin", "", str(font_file(False, False)))
+    pdf.add_font("latin", "B", str(font_file(False, True)))
+    pdf.add_font("deva", "B", str(font_file(True, True)))  # Hindi is always bold
     pdf.set_fallback_fonts(["deva"], exact_match=False)
     pdf.set_text_shaping(True)
     pdf.add_page()
