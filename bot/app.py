@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
+from bot.alerting import check_rules
 from bot.config import Config, data_dir, database_url, load_config
 from bot.i18n import Catalogs
 from bot.identity import load_identity
@@ -61,10 +62,12 @@ def build_app(config_file: Path) -> App:
     config = load_config(config_file)
     catalogs = Catalogs.load(config.languages)
     survey = district_survey(config, catalogs)
+    check_rules(config, survey)
     engine = open_database(config)
     identity = load_identity(data_dir(config), database_url(config))
     service = FeedbackService(
         engine, survey, identity, config.default_language,
         timedelta(hours=config.sessions.update_window_hours), config.zone,
+        config.alerts.rules,
     )
     return App(config, engine, survey, catalogs, service)

@@ -15,6 +15,7 @@ from sqlmodel import Session as Db
 from bot.config import Config
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
+from storage import alerts
 from storage import officers as store
 from storage.db import writer
 from storage.models import Officer
@@ -43,6 +44,9 @@ NO_ALERTS = N_("No open alerts.")
 ALERTS = N_("Open alerts: {count}")
 ALERT_LINE = N_("{reference} · {station} · {day}")
 NOT_YET = N_("none yet")
+ACKNOWLEDGED = N_("Acknowledged. Thank you; the SP office can see it.")
+ALREADY = N_("This alert was already acknowledged.")
+NOT_YOURS = N_("This alert is not for your station.")
 
 
 class OfficerDesk:
@@ -81,6 +85,16 @@ class OfficerDesk:
             if name == "alerts":
                 return [self._alerts(db, officer)]
             return [self._menu(officer)]
+
+    def acknowledge(self, urn: str, alert_id: int, now: datetime) -> list[Reply]:
+        """An officer's tap on an alert's button."""
+        with Db(self.engine) as db, db.begin():
+            officer = store.officer_of(db, urn)
+            if officer is None:
+                return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
+            outcome = alerts.acknowledge(db, alert_id, officer, now)
+            msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY}.get(outcome, NOT_YOURS)
+            return [Reply(officer.language, (Msg(msgid),))]
 
     def _menu(self, officer: Officer) -> Reply:
         choices = (Choice("today", 1, Msg(MENU_TODAY)), Choice("alerts", 2, Msg(MENU_ALERTS)),

@@ -7,17 +7,21 @@ before the citizen sees the next question.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
+from bot.alerting import matching
+from bot.config import AlertRule
 from bot.identity import Identity
 from conversations.effects import Closed, Completed, Event, Reply, Tick
 from conversations.engine import new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
+from storage import alerts
 from storage import feedback as store
 from storage.db import writer
 from storage.models import Feedback
@@ -32,8 +36,10 @@ class Turn:
 
 class FeedbackService:
     def __init__(self, engine: Engine, survey: Survey, identity: Identity,
-                 default_language: str, update_window: timedelta, zone: tzinfo = UTC) -> None:
+                 default_language: str, update_window: timedelta, zone: tzinfo = UTC,
+                 alert_rules: Sequence[AlertRule] = ()) -> None:
         self.engine = writer(engine)
+        self.alert_rules = list(alert_rules)
         self.zone = zone
         self.survey = survey
         self.identity = identity
@@ -103,6 +109,11 @@ class FeedbackService:
 
         store.keep_contact(db, feedback, urn, agreed("contact"), agreed("followup"), now)
         kept, updated = store.complete(db, feedback, now, self.update_window)
+        assert kept.id is not None
+        # In the same transaction as the feedback: an alert is never lost, nor sent twice.
+        for rule in matching(self.alert_rules, session.answers):
+            alerts.raise_alert(db, kept.id, kept.station_code, rule.id, rule.severity,
+                               rule.notify, now)
         session = replace(session, reference=kept.reference)
         return session, thanks(session, kept.reference, updated), kept.reference
 

@@ -81,6 +81,8 @@ def create_web_app(app: App, application: Application, secret: str,  # type: ign
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await application.initialize()
         await application.start()
+        if application.post_init:  # the scheduler, as `prayas poll` starts it
+            await application.post_init(application)
         if register_webhook and config.public_url:
             url = config.public_url.rstrip("/") + config.webhook_path
             await application.bot.set_webhook(url, secret_token=secret,
@@ -89,6 +91,8 @@ def create_web_app(app: App, application: Application, secret: str,  # type: ign
         try:
             yield
         finally:
+            if application.post_stop:
+                await application.post_stop(application)
             await application.stop()
             await application.shutdown()
 

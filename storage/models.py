@@ -123,6 +123,10 @@ class Enrolment(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
+    """A feedback that matched an alert rule; one per feedback and rule."""
+
+    __table_args__ = (UniqueConstraint("feedback_id", "rule"),)
+
     id: int | None = Field(default=None, primary_key=True)
     feedback_id: int = Field(foreign_key="feedback.id", index=True)
     station_code: str = Field(foreign_key="station.code", max_length=64)
@@ -132,6 +136,20 @@ class Alert(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     acknowledged_at: datetime | None = _utc(nullable=True)
     acknowledged_by: int | None = Field(default=None, foreign_key="officer.id")
+    note: str | None = None
+    escalated_at: datetime | None = _utc(nullable=True)
+
+
+class AlertEvent(SQLModel, table=True):
+    """Every change of an alert's state: what, when, and which officer (None: the system)."""
+
+    __tablename__ = "alert_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    event: str = Field(max_length=16)  # raised | acknowledged | escalated
+    at: datetime = _utc(nullable=False)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
     note: str | None = None
 
 

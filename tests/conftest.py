@@ -134,3 +134,13 @@ def app(make_app, database_url: str):  # type: ignore[no-untyped-def]
     built = make_app(database_url)
     yield built
     built.engine.dispose()
+
+
+@pytest.fixture
+def fake_telegram():  # type: ignore[no-untyped-def]
+    """A fake Telegram Bot API on 127.0.0.1 for this test."""
+    from tests.fakes.telegram_api import FakeTelegram
+
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()

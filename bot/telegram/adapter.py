@@ -20,6 +20,7 @@ from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
+from bot.alerting import ALERT_QUESTION
 from bot.app import App
 from bot.officers import COMMANDS as OFFICER_COMMANDS
 from bot.officers import OFFICER_QUESTION, OfficerDesk
@@ -138,6 +139,9 @@ class TelegramChannel:
         decoded = self.codec.decode(query.data or "")
         if decoded and decoded[0] == OFFICER_QUESTION:
             return await self._db(self.desk.command, urn, decoded[1], self.clock()), True
+        if decoded and decoded[0] == ALERT_QUESTION and decoded[1].startswith("ack:"):
+            alert_id = int(decoded[1][4:]) if decoded[1][4:].isdigit() else 0
+            return await self._db(self.desk.acknowledge, urn, alert_id, self.clock()), True
         question, option = decoded or ("?", "?")
         replies = await self._turn(urn, Tap(question, option), update_id)
         stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
@@ -169,6 +173,14 @@ class TelegramChannel:
                 log.warning("Telegram refused a reply (%s); sending it without buttons", exc)
                 await deliver(lambda t=text[:MAX_TEXT]: bot.send_message(chat_id, t),
                               first_backoff=self.retry_backoff)
+
+    async def send_to(self, bot: Bot, urn: str, reply: Reply) -> None:
+        """A proactive message (the outbox's): no retries here, the dispatcher owns them."""
+        channel, _, address = urn.partition(":")
+        if channel != "telegram" or not address.lstrip("-").isdigit():
+            raise BadRequest(f"no Telegram chat for a {channel} address")
+        text, markup = render(reply, self.app.catalogs)
+        await bot.send_message(int(address), text[:MAX_TEXT], reply_markup=markup)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

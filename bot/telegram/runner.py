@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -14,6 +15,8 @@ from bot.config import ConfigError
 from bot.officers import OfficerDesk
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
+from scheduler import jobs
+from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
@@ -32,11 +35,26 @@ def api_root(app: App) -> str:
     return (os.environ.get("TELEGRAM_BASE_URL") or app.config.telegram.base_url).rstrip("/")
 
 
-def build_application(app: App, token: str, retry_backoff: float = 0.5) -> Application:  # type: ignore[type-arg]
+def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type: ignore[type-arg]
+                      with_scheduler: bool = True) -> Application:
+    """The bot; with the scheduler (outbox, escalation, idle sweep) running inside it."""
+    holder: dict[str, AsyncIOScheduler] = {}
+
+    async def start_jobs(application: Application) -> None:  # type: ignore[type-arg]
+        dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(application.bot,
+                                                                         urn, reply))
+        holder["scheduler"] = jobs.start(app, dispatcher)
+
+    async def stop_jobs(_: Application) -> None:  # type: ignore[type-arg]
+        if "scheduler" in holder:
+            holder["scheduler"].shutdown(wait=False)
+
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).concurrent_updates(PerChatOrder())
         .connection_pool_size(16).pool_timeout(30.0)
     )
+    if with_scheduler:
+        builder = builder.post_init(start_jobs).post_stop(stop_jobs)
     if root := api_root(app):
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     application = builder.build()

@@ -164,7 +164,7 @@ def test_db_commands() -> None:
     first = run("db", "upgrade")
     assert first.returncode == 0 and "was empty" in first.stdout
     assert "up to date" in run("db", "upgrade").stdout
-    assert "database: 0003" in run("db", "current").stdout
+    assert "database: 0004" in run("db", "current").stdout
 
 
 def test_stations_lists_the_sample() -> None:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from bot.telegram.runner import ALLOWED_UPDATES, build_application
 from tests.fakes.telegram_api import FakeTelegram, Sent
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
 
 
 class RunningBot:

@@ -26,7 +26,8 @@ def _update(update_id: int, chat: int, text: str) -> dict:  # type: ignore[type-
 
 def test_a_failed_turn_is_not_acknowledged(app, fake_telegram: FakeTelegram, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
-    application = build_application(app, fake_telegram.token, retry_backoff=0.01)
+    application = build_application(app, fake_telegram.token, retry_backoff=0.01,
+                                    with_scheduler=False)
     web = create_web_app(app, application, SECRET, register_webhook=False)
     headers = {SECRET_HEADER: SECRET}
     with TestClient(web) as client:

@@ -1,0 +1,99 @@
+"""The outbox dispatcher: every proactive message leaves through here, in priority order.
+
+Guarantee: at least once. A message is marked sent after Telegram accepted it; a crash
+between the two sends it again when the process is back (the idempotency key stops the
+same cause from being *queued* twice, not a resend after such a crash). A message older
+than `too_old` is marked stale instead of sent: a day-old alert is read in the digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session as Db
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.alerting import alert_reply
+from bot.app import App
+from conversations.effects import Reply
+from storage import alerts
+from storage.db import writer
+from storage.models import Alert, Answer, Feedback, Officer, Outbox, Station
+
+log = logging.getLogger(__name__)
+Send = Callable[[str, Reply], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    recipient: str
+    reply: Reply | None
+    stale: bool
+    attempts: int
+
+
+class Dispatcher:
+    def __init__(self, app: App, send: Send, too_old: timedelta = timedelta(hours=24),
+                 batch: int = 50) -> None:
+        self.app, self.send, self.too_old, self.batch = app, send, too_old, batch
+        self.engine = writer(app.engine)
+
+    async def run_once(self, now: datetime) -> int:
+        """Send what is due; returns how many messages went out."""
+        sent = 0
+        for job in await asyncio.to_thread(self._due, now):
+            outcome, retry_at, error = await self._try(job, now)
+            await asyncio.to_thread(self._settle, job.id, outcome, now, error, retry_at)
+            sent += outcome == "sent"
+        return sent
+
+    async def _try(self, job: Job, now: datetime) -> tuple[str, datetime | None, str | None]:
+        if job.stale:
+            return "stale", None, "older than the cut-off"
+        if job.reply is None:
+            return "failed", None, "nothing to send"
+        try:
+            await self.send(job.recipient, job.reply)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            return "pending", now + timedelta(seconds=seconds), "429"
+        except (Forbidden, BadRequest) as exc:
+            return "failed", None, str(exc)[:200]  # blocked, or a message Telegram refuses
+        except NetworkError as exc:  # 5xx, timeouts: back off, up to an hour between tries
+            backoff = min(timedelta(seconds=10 * 2 ** job.attempts), timedelta(hours=1))
+            return "pending", now + backoff, str(exc)[:200]
+        return "sent", None, None
+
+    def _settle(self, message_id: int, outcome: str, now: datetime, error: str | None,
+                retry_at: datetime | None) -> None:
+        with Db(self.engine) as db, db.begin():
+            alerts.settle(db, message_id, outcome, now, error, retry_at)
+
+    def _due(self, now: datetime) -> list[Job]:
+        with Db(self.engine) as db:
+            return [Job(m.id, m.recipient, self._reply(db, m),  # type: ignore[arg-type]
+                        now - m.created_at > self.too_old, m.attempts)
+                    for m in alerts.due(db, now, self.batch)]
+
+    def _reply(self, db: Db, message: Outbox) -> Reply | None:
+        if message.kind not in ("alert", "red_alert", "escalation"):
+            return None
+        alert = db.get(Alert, message.payload["alert_id"])
+        officer = db.get(Officer, message.payload["officer_id"])
+        if alert is None or officer is None:
+            return None
+        feedback = db.get(Feedback, alert.feedback_id)
+        station = db.get(Station, alert.station_code)
+        assert feedback is not None and station is not None
+        answers = list(db.execute(select(Answer).where(Answer.feedback_id == feedback.id))
+                       .scalars())
+        return alert_reply(alert, feedback, station, answers, self.app.survey,
+                           officer.language, self.app.config.zone,
+                           escalated=message.kind == "escalation")

@@ -1,0 +1,119 @@
+"""Alerts and the outbox: raised in the transaction of the feedback that caused them,
+acknowledged by officers, escalated when nobody does. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session as Db
+
+from storage.models import Alert, AlertEvent, Officer, Outbox, Station
+
+# Sending order: red alerts, alerts, follow-ups, digests.
+PRIORITY = {"red_alert": 0, "alert": 1, "escalation": 1, "follow_up": 2, "digest": 3}
+
+
+def officers_for(db: Db, roles: Iterable[str], station_code: str) -> list[Officer]:
+    """The in-charges of the station and/or the SP office of its district."""
+    district = db.execute(select(Station.district_code).where(
+        Station.code == station_code)).scalar_one()
+    wanted = []
+    if "in_charge" in roles:
+        wanted.append((Officer.role == "in_charge") & (Officer.scope == station_code))
+    if "sp_office" in roles:
+        wanted.append((Officer.role == "sp_office") & (Officer.scope == district))
+    if not wanted:
+        return []
+    return list(db.execute(select(Officer).where(Officer.active, or_(*wanted))).scalars())
+
+
+def queue(db: Db, kind: str, recipient: str, key: str, payload: dict[str, Any],
+          now: datetime) -> None:
+    """One proactive message; the idempotency key makes queueing it twice harmless."""
+    upsert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.execute(upsert(Outbox).values(
+        idempotency_key=key, kind=kind, priority=PRIORITY[kind], recipient=recipient,
+        payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity: str,
+                notify: Iterable[str], now: datetime) -> Alert | None:
+    """The alert for this feedback and rule, and a message to each officer it goes to.
+
+    None when the feedback already had it (a second feedback within a day updated it).
+    """
+    exists = db.execute(select(Alert.id).where(Alert.feedback_id == feedback_id,
+                                               Alert.rule == rule)).first()
+    if exists:
+        return None
+    alert = Alert(feedback_id=feedback_id, station_code=station_code, rule=rule,
+                  severity=severity, status="open", created_at=now)
+    db.add(alert)
+    db.flush()
+    db.add(AlertEvent(alert_id=alert.id, event="raised", at=now))
+    kind = "red_alert" if severity == "red" else "alert"
+    for officer in officers_for(db, notify, station_code):
+        queue(db, kind, officer.urn, f"alert:{alert.id}:officer:{officer.id}",
+              {"alert_id": alert.id, "officer_id": officer.id}, now)
+    return alert
+
+
+def may_act_on(db: Db, officer: Officer, alert: Alert) -> bool:
+    if officer.role == "in_charge":
+        return officer.scope == alert.station_code
+    district = db.execute(select(Station.district_code).where(
+        Station.code == alert.station_code)).scalar_one()
+    return officer.scope == district
+
+
+def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime,
+                note: str | None = None) -> str:
+    """'acknowledged', 'already' or 'not_yours'."""
+    alert = db.get(Alert, alert_id, with_for_update=True)
+    if alert is None or not may_act_on(db, officer, alert):
+        return "not_yours"
+    if alert.status == "acknowledged":
+        return "already"
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, officer.id
+    alert.note = note or alert.note
+    db.add(AlertEvent(alert_id=alert_id, event="acknowledged", at=now, officer_id=officer.id,
+                      note=note))
+    return "acknowledged"
+
+
+def escalate_overdue(db: Db, now: datetime, window: timedelta) -> int:
+    """Open alerts nobody acknowledged within `window` go to the SP office."""
+    overdue = db.execute(select(Alert).where(Alert.status == "open",
+                                             Alert.created_at <= now - window)
+                         .with_for_update()).scalars().all()
+    for alert in overdue:
+        alert.status, alert.escalated_at = "escalated", now
+        db.add(AlertEvent(alert_id=alert.id, event="escalated", at=now))
+        for officer in officers_for(db, ["sp_office"], alert.station_code):
+            queue(db, "escalation", officer.urn, f"escalation:{alert.id}:officer:{officer.id}",
+                  {"alert_id": alert.id, "officer_id": officer.id}, now)
+    return len(overdue)
+
+
+def due(db: Db, now: datetime, limit: int = 50) -> list[Outbox]:
+    return list(db.execute(
+        select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+        .order_by(Outbox.priority, Outbox.id).limit(limit)).scalars())
+
+
+def settle(db: Db, message_id: int, status: str, now: datetime, error: str | None = None,
+           retry_at: datetime | None = None) -> None:
+    """Record how a send went: sent, failed, stale, or pending again at `retry_at`."""
+    values: dict[str, Any] = {"status": status, "last_error": error}
+    if status == "sent":
+        values["sent_at"] = now
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    db.execute(update(Outbox).where(Outbox.id == message_id)
+               .values(attempts=Outbox.attempts + 1, **values))

@@ -1,0 +1,151 @@
+"""Alerts: raised with the feedback, routed by rule, sent through the outbox, acknowledged,
+escalated. Sent through the real python-telegram-bot to the fake Bot API, fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session as Db
+from telegram import Bot
+
+from bot.officers import OfficerDesk
+from bot.telegram.adapter import TelegramChannel
+from conversations.effects import Start, Text
+from scheduler.dispatch import Dispatcher
+from scheduler.jobs import escalate
+from storage import officers
+from storage.db import writer
+from storage.models import Alert, AlertEvent, Outbox
+from tests.conftest import T0
+from tests.fakes.telegram_api import FakeTelegram
+
+# purpose, heard, behaviour, receipt, action, guidance, demand, satisfaction, comment, ...
+FINE = ["1", "1", "5", "हाँ", "1", "हाँ", "नहीं", "5", "नहीं", "नहीं", "नहीं"]
+BRIBE = ["1", "1", "5", "हाँ", "1", "हाँ", "हाँ", "5", "पैसे मांगे <b>&", "नहीं", "नहीं"]
+RUDE = ["5", "1", "1", "नहीं", "नहीं", "1", "नहीं", "नहीं", "नहीं"]  # other work: 9 questions
+NO_RECEIPT = ["1", "1", "4", "नहीं", "2", "हाँ", "नहीं", "4", "नहीं", "नहीं", "नहीं"]
+
+
+def feedback(app, urn: str, answers: list[str], start=T0, station="BLB05"):  # type: ignore[no-untyped-def]
+    now = start
+    app.service.handle(urn, "telegram", Start(station), now)
+    for answer in answers:
+        now += timedelta(seconds=10)
+        turn = app.service.handle(urn, "telegram", Text(answer), now)
+    assert turn.completed_reference, "the feedback did not complete"
+    return turn.completed_reference
+
+
+@pytest.fixture
+def officers_enrolled(app):  # type: ignore[no-untyped-def]
+    """The in-charge of BLB05 (chat 801), of BLB06 (802), and the SP office (900)."""
+    desk = OfficerDesk(app.engine, app.config)
+    for chat, role, scope in [(801, "in_charge", "BLB05"), (802, "in_charge", "BLB06"),
+                              (900, "sp_office", "BLB")]:
+        with Db(writer(app.engine)) as db, db.begin():
+            token = officers.invite(db, role, scope, f"officer {chat}", T0, timedelta(days=1))
+        desk.enrol(f"telegram:{chat}", token, T0)
+    return desk
+
+
+def outbox(app) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+    with Db(app.engine) as db:
+        rows = db.execute(select(Outbox).order_by(Outbox.id)).scalars().all()
+        return [(r.kind, r.recipient, r.priority) for r in rows]
+
+
+def test_routing_follows_the_rules(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:1", FINE)
+    assert outbox(app) == []
+    feedback(app, "telegram:2", BRIBE)  # the station may be the subject: SP office only
+    assert outbox(app) == [("red_alert", "telegram:900", 0)]
+    feedback(app, "telegram:3", RUDE)
+    assert outbox(app)[1:] == [("alert", "telegram:801", 1), ("alert", "telegram:900", 1)]
+    feedback(app, "telegram:4", NO_RECEIPT)
+    assert outbox(app)[3:] == [("alert", "telegram:801", 1)]
+    with Db(app.engine) as db:
+        rules = sorted(a.rule for a in db.execute(select(Alert)).scalars())
+    assert rules == ["improper_demand", "not_served", "poor_treatment"]
+
+
+def test_an_update_within_a_day_raises_no_second_alert(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:5", RUDE)
+    feedback(app, "telegram:5", RUDE, start=T0 + timedelta(hours=2))
+    with Db(app.engine) as db:
+        assert len(db.execute(select(Alert)).scalars().all()) == 1  # poor_treatment once
+    assert len(outbox(app)) == 2
+
+
+def _dispatch(app, fake: FakeTelegram, now) -> int:  # type: ignore[no-untyped-def]
+    async def go() -> int:
+        bot = Bot(fake.token, base_url=f"{fake.url}/bot")
+        async with bot:
+            channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
+            dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(bot, urn, reply))
+            return await dispatcher.run_once(now)
+
+    return asyncio.run(go())
+
+
+def test_alerts_go_out_red_first_and_never_name_the_citizen(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                            fake_telegram: FakeTelegram) -> None:
+    feedback(app, "telegram:55501", RUDE)
+    reference = feedback(app, "telegram:55502", BRIBE)
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=5)) == 3
+    sent = fake_telegram.sent()
+    assert [s.chat_id for s in sent] == [900, 801, 900]  # the red alert first
+    red = sent[0].text
+    assert red.startswith("🔴 लाल अलर्ट") and "थाना सिमगा" in red and reference in red
+    assert "पैसे मांगे <b>&" in red  # plain text: the citizen's words, exactly, no markup
+    assert "55501" not in red and "55502" not in red
+    assert sent[0].buttons[0][0] == "1. देख लिया"
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=6)) == 0  # nothing twice
+
+
+def test_429_and_5xx_wait_and_a_stale_alert_is_not_sent(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                        fake_telegram: FakeTelegram) -> None:
+    feedback(app, "telegram:6", BRIBE)
+    fake_telegram.fail_next("sendMessage", 429, retry_after=30)
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=2)) == 0
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=2, seconds=10)) == 0  # waiting
+    fake_telegram.fail_next("sendMessage", 502)
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=3)) == 0
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=4)) == 1
+    feedback(app, "telegram:7", BRIBE, start=T0 + timedelta(minutes=10))
+    assert _dispatch(app, fake_telegram, T0 + timedelta(days=2)) == 0  # a day late: stale
+    with Db(app.engine) as db:
+        statuses = [r.status for r in db.execute(select(Outbox).order_by(Outbox.id)).scalars()]
+    assert statuses == ["sent", "stale"]
+
+
+def test_acknowledge_and_escalate(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:8", RUDE)
+    feedback(app, "telegram:9", RUDE, station="BLB06")
+    with Db(app.engine) as db:
+        simga, suhela = [a.id for a in db.execute(select(Alert).order_by(Alert.id)).scalars()]
+    desk = officers_enrolled
+    now = T0 + timedelta(hours=1)
+    refused = desk.acknowledge("telegram:802", simga, now)  # another station's in-charge
+    assert refused[0].lines[0].id == "This alert is not for your station."
+    done = desk.acknowledge("telegram:801", simga, now)
+    assert done[0].lines[0].id.startswith("Acknowledged.")
+    assert escalate(app, T0 + timedelta(hours=23)) == 0
+    assert escalate(app, T0 + timedelta(hours=25)) == 1  # Suhela's, unacknowledged
+    with Db(app.engine) as db:
+        alerts = {a.id: a.status for a in db.execute(select(Alert)).scalars()}
+        events = [(e.alert_id, e.event, e.officer_id is not None) for e in
+                  db.execute(select(AlertEvent).order_by(AlertEvent.id)).scalars()]
+    assert alerts == {simga: "acknowledged", suhela: "escalated"}
+    assert events == [(simga, "raised", False), (suhela, "raised", False),
+                      (simga, "acknowledged", True), (suhela, "escalated", False)]
+    assert outbox(app)[-1] == ("escalation", "telegram:900", 1)
+
+
+def test_an_alert_survives_a_crash_before_sending(make_app, database_url, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                  app, fake_telegram: FakeTelegram) -> None:
+    feedback(app, "telegram:10", BRIBE)
+    restarted = make_app(database_url)  # the process died before the dispatcher ran
+    assert _dispatch(restarted, fake_telegram, T0 + timedelta(minutes=5)) == 1
