@@ -31,13 +31,18 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     async def send_due() -> None:
         await dispatcher.run_once(now())
 
+    def escalate_overdue() -> None:
+        escalate(app, now())
+
+    def close_idle_conversations() -> None:
+        app.service.expire_idle(now())
+
     # coalesce: after downtime a missed run happens once, not once per missed interval.
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler = AsyncIOScheduler(timezone=app.config.zone)
     scheduler.add_job(send_due, "interval", seconds=5, id="outbox", **common)
-    scheduler.add_job(lambda: escalate(app, now()), "interval", minutes=1, id="escalate",
+    scheduler.add_job(escalate_overdue, "interval", minutes=1, id="escalate", **common)
+    scheduler.add_job(close_idle_conversations, "interval", minutes=1, id="expire_idle",
                       **common)
-    scheduler.add_job(lambda: app.service.expire_idle(now()), "interval", minutes=1,
-                      id="expire_idle", **common)
     scheduler.start()
     return scheduler

@@ -52,6 +52,7 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).concurrent_updates(PerChatOrder())
         .connection_pool_size(16).pool_timeout(30.0)
+        .job_queue(None)  # our own scheduler runs the jobs (scheduler/jobs.py)
     )
     if with_scheduler:
         builder = builder.post_init(start_jobs).post_stop(stop_jobs)
