@@ -389,3 +389,32 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
         made = make_posters(config, catalogs, list(stations) or None, chosen_channels,
                             chosen_formats, out, lambda: bar.update(1), logo)
     click.echo(f"wrote {made} posters and index.csv to {out}")
+
+
+@main.command()
+@click.option("--print", "to_print", is_flag=True, help="Print the digest here.")
+@click.option("--date", "day", metavar="YYYY-MM-DD",
+              help="The day to report (district time; default: yesterday).")
+@click.option("--district", metavar="CODE", help="Default: the only district.")
+@click.option("--lang", type=click.Choice(["hi", "en"]), default="hi", show_default=True)
+@click.pass_context
+@operator_errors
+def digest(ctx: click.Context, to_print: bool, day: str | None, district: str | None,
+           lang: str) -> None:
+    """The SP office's daily digest: the day, 7-day trend, rankings, silent stations, alerts."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.digest import Digest
+
+    if not to_print:
+        raise click.UsageError("give --print (sending digests is not built yet)")
+    app = _app(ctx)
+    codes = [d.code for d in app.config.districts]
+    chosen = district or (codes[0] if len(codes) == 1 else None)
+    found = next((d for d in app.config.districts if d.code == chosen), None)
+    if found is None:
+        raise ConfigError(f"{ctx.obj}: give --district, one of {', '.join(codes)}")
+    now = datetime.now(UTC)
+    when = _day(day, "--date") or (now.astimezone(app.config.zone).date() - timedelta(days=1))
+    reply = Digest(app.engine, app.config, app.catalogs).daily(found, when, lang, now)
+    click.echo(app.catalogs.render(reply))

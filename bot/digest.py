@@ -1,0 +1,138 @@
+"""The SP office's daily digest: the day, the 7-day trend per station, rankings, silent
+stations and open alerts. Numbers and dates formatted by Babel for hi_IN / en_IN."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from sqlalchemy import Engine
+from sqlmodel import Session as Db
+
+from bot.config import Config, District
+from bot.i18n import Catalogs
+from conversations.effects import Msg, Reply
+from conversations.messages import N_
+from storage import digest as store
+from storage.digest import StationNumbers
+from storage.models import Station
+
+TITLE = N_("📊 Daily report: {district}, {date}")
+DAY = N_("That day: {complete} feedback completed, {incomplete} left incomplete, "
+         "{negative} negative.")
+WEEK = N_("Last 7 days: {complete} completed ({completion} of those begun); staff behaviour "
+          "{behaviour}, overall experience {satisfaction} (out of 5); negative {negative}.")
+RANKED = {"thana": N_("Thanas, best first (at least {minimum} feedback in 7 days):"),
+          "chowki": N_("Chowkis, best first (at least {minimum} feedback in 7 days):"),
+          "office": N_("Offices, best first (at least {minimum} feedback in 7 days):")}
+ROW = N_("{n}. {station}: {complete} feedback, behaviour {behaviour}, experience "
+         "{satisfaction}, negative {negative}")
+TOO_FEW = N_("Too few feedback to rank: {stations}")
+SILENT = N_("No feedback for 7 days (is the poster up?): {stations}")
+ALERTS = N_("Open alerts: {count}")
+ALERT_ROW = N_("{marker} {reference} · {station} · {hours} hours old")
+NO_ALERTS = N_("No open alerts.")
+NO_DATA = N_("–")
+
+
+class Digest:
+    def __init__(self, engine: Engine, config: Config, catalogs: Catalogs) -> None:
+        self.engine, self.config, self.catalogs = engine, config, catalogs
+
+    def _locale(self, lang: str) -> str:
+        return "hi_IN" if lang == "hi" else "en_IN"
+
+    def _score(self, value: float | None, lang: str) -> str:
+        if value is None:
+            return self.catalogs.text(lang, NO_DATA)
+        return format_decimal(value, format="0.0", locale=self._locale(lang))
+
+    def _share(self, value: float | None, lang: str) -> str:
+        if value is None:
+            return self.catalogs.text(lang, NO_DATA)
+        return format_percent(value, format="#,##0%", locale=self._locale(lang))
+
+    def daily(self, district: District, day: date, lang: str, now: datetime) -> Reply:
+        zone = self.config.zone
+        start = datetime.combine(day, time(0), zone)
+        end, week_start = start + timedelta(days=1), start - timedelta(days=6)
+        with Db(self.engine) as db:
+            stations = store.stations(db, district.code)
+            today = store.station_numbers(db, start, end)
+            week = store.station_numbers(db, week_start, end)
+            last = store.last_feedback(db)
+            alerts = store.open_alerts(db, [s.code for s in stations])
+        codes = {s.code for s in stations}
+        name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
+        lines = [Msg.of(TITLE, district=district.name_hi if lang == "hi" else district.name_en,
+                        date=format_date(day, format="long", locale=self._locale(lang)))]
+        lines.append(self._totals(DAY, [n for c, n in today.items() if c in codes], lang))
+        lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
+        lines += self._rankings(stations, week, name, lang)
+        silent = [name[s.code] for s in stations
+                  if last.get(s.code) is None or last[s.code] < week_start]
+        if silent:
+            lines.append(Msg.of(SILENT, stations=", ".join(silent)))
+        lines += self._alerts(alerts, name, now)
+        return Reply(lang, tuple(lines))
+
+    def _totals(self, msgid: str, numbers: list[StationNumbers], lang: str) -> Msg:
+        total = StationNumbers(
+            "all", sum(n.complete for n in numbers), sum(n.incomplete for n in numbers),
+            _weighted([(n.behaviour, n.complete) for n in numbers]),
+            _weighted([(n.satisfaction, n.complete) for n in numbers]),
+            sum(n.negative for n in numbers))
+        return Msg.of(msgid, complete=str(total.complete), incomplete=str(total.incomplete),
+                      negative=str(total.negative) if msgid == DAY
+                      else self._share(total.negative_share, lang),
+                      completion=self._share(total.completion, lang),
+                      behaviour=self._score(total.behaviour, lang),
+                      satisfaction=self._score(total.satisfaction, lang))
+
+    def _rankings(self, stations: list[Station], week: dict[str, StationNumbers],
+                  name: dict[str, str], lang: str) -> list[Msg]:
+        minimum = self.config.digests.min_responses_to_rank
+        lines: list[Msg] = []
+        too_few = []
+        for kind in ("thana", "chowki", "office"):
+            ranked = []
+            for station in (s for s in stations if s.kind == kind):
+                numbers = week.get(station.code)
+                if numbers is None or numbers.complete < minimum:
+                    if numbers is not None and numbers.complete:
+                        too_few.append(name[station.code])
+                    continue
+                ranked.append(numbers)
+            if not ranked:
+                continue
+            ranked.sort(key=lambda n: (-(n.satisfaction or 0), -(n.behaviour or 0), n.code))
+            lines.append(Msg.of(RANKED[kind], minimum=str(minimum)))
+            lines += [Msg.of(ROW, n=str(i), station=name[n.code], complete=str(n.complete),
+                             behaviour=self._score(n.behaviour, lang),
+                             satisfaction=self._score(n.satisfaction, lang),
+                             negative=self._share(n.negative_share, lang))
+                      for i, n in enumerate(ranked, start=1)]
+        if too_few:
+            lines.append(Msg.of(TOO_FEW, stations=", ".join(too_few)))
+        return lines
+
+    def _alerts(self, alerts: list, name: dict[str, str], now: datetime) -> list[Msg]:  # type: ignore[type-arg]
+        if not alerts:
+            return [Msg(NO_ALERTS)]
+        lines = [Msg.of(ALERTS, count=str(len(alerts)))]
+        for alert, reference in alerts:
+            hours = int((now - alert.created_at).total_seconds() // 3600)
+            marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
+                                                         else "⚠️")
+            lines.append(Msg.of(ALERT_ROW, marker=marker, reference=reference,
+                                station=name.get(alert.station_code, alert.station_code),
+                                hours=str(hours)))
+        return lines
+
+
+def _weighted(pairs: list[tuple[float | None, int]]) -> float | None:
+    total = sum(n for value, n in pairs if value is not None)
+    if not total:
+        return None
+    return sum(value * n for value, n in pairs if value is not None) / total

@@ -1,0 +1,79 @@
+"""The numbers behind the digests: per station, over a window of days. Read-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, distinct, func, or_, select
+from sqlmodel import Session as Db
+
+from storage.models import Alert, Answer, Feedback, Station
+
+
+@dataclass(frozen=True)
+class StationNumbers:
+    code: str
+    complete: int = 0
+    incomplete: int = 0
+    behaviour: float | None = None
+    satisfaction: float | None = None
+    negative: int = 0
+
+    @property
+    def completion(self) -> float | None:
+        started = self.complete + self.incomplete
+        return self.complete / started if started else None
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.complete if self.complete else None
+
+
+def station_numbers(db: Db, start: datetime, end: datetime) -> dict[str, StationNumbers]:
+    """Complete/incomplete counts, average scores and negatives per station in [start, end)."""
+    window = and_(Feedback.started_at >= start, Feedback.started_at < end,
+                  Feedback.status != "merged")
+    counts: dict[str, dict[str, int]] = {}
+    for code, status, n in db.execute(select(Feedback.station_code, Feedback.status, func.count())
+                                      .where(window).group_by(Feedback.station_code,
+                                                              Feedback.status)):
+        counts.setdefault(code, {})[status] = n
+    complete = and_(window, Feedback.status == "complete")
+    scores: dict[tuple[str, str], float] = {}
+    for code, question, average in db.execute(
+            select(Feedback.station_code, Answer.question_id, func.avg(Answer.value))
+            .join(Answer, Answer.feedback_id == Feedback.id)
+            .where(complete, Answer.question_id.in_(["behaviour", "satisfaction"]))  # type: ignore[attr-defined]
+            .group_by(Feedback.station_code, Answer.question_id)):
+        scores[(code, question)] = float(average) if average is not None else None  # type: ignore[assignment]
+    negatives = dict(db.execute(
+        select(Feedback.station_code, func.count(distinct(Feedback.id)))
+        .join(Answer, Answer.feedback_id == Feedback.id)
+        .where(complete, or_(
+            and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
+            and_(Answer.question_id == "demand", Answer.option_id == "yes")))
+        .group_by(Feedback.station_code)).all())
+    return {code: StationNumbers(code, c.get("complete", 0), c.get("incomplete", 0),
+                                 scores.get((code, "behaviour")),
+                                 scores.get((code, "satisfaction")), negatives.get(code, 0))
+            for code, c in counts.items()}
+
+
+def last_feedback(db: Db) -> dict[str, datetime]:
+    return dict(db.execute(select(Feedback.station_code, func.max(Feedback.started_at))
+                           .group_by(Feedback.station_code)).all())
+
+
+def stations(db: Db, district: str) -> list[Station]:
+    return list(db.execute(select(Station).where(Station.district_code == district,
+                                                 Station.active).order_by(Station.code))
+                .scalars())
+
+
+def open_alerts(db: Db, codes: list[str]) -> list[tuple[Alert, str]]:
+    """Red alerts and every alert nobody acknowledged, oldest first, with the reference."""
+    return [(a, ref) for a, ref in db.execute(
+        select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
+        .where(Alert.station_code.in_(codes), Alert.status != "acknowledged")  # type: ignore[attr-defined]
+        .order_by(Alert.created_at)).all()]

@@ -1,0 +1,72 @@
+"""The SP office's daily digest, checked number by number against a seeded database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.digest import Digest
+from conversations.effects import Start, Text
+from tests.conftest import ROOT, T0
+
+
+def give(app, urn: str, station: str, behaviour: int, satisfaction: int, start=T0) -> None:  # type: ignore[no-untyped-def]
+    now = start
+    app.service.handle(urn, "telegram", Start(station), now)
+    for answer in ["5", "1", str(behaviour), "हाँ", "नहीं", str(satisfaction), "नहीं", "नहीं",
+                   "नहीं"]:
+        now += timedelta(seconds=10)
+        app.service.handle(urn, "telegram", Text(answer), now)
+
+
+def seed(app) -> None:  # type: ignore[no-untyped-def]
+    give(app, "telegram:1", "BLB05", 5, 5)
+    give(app, "telegram:2", "BLB05", 2, 3)  # negative: behaviour 2 (and an alert)
+    give(app, "telegram:3", "BLB06", 4, 4)
+    give(app, "telegram:4", "BLB06", 4, 4)
+    give(app, "telegram:5", "BLB08", 3, 3, start=T0 - timedelta(days=3))
+    app.service.handle("telegram:6", "telegram", Start("BLB07"), T0)
+    app.service.handle("telegram:6", "telegram", Text("1"), T0)  # begun, never finished
+
+
+def test_the_daily_digest_adds_up(app) -> None:  # type: ignore[no-untyped-def]
+    seed(app)
+    config = app.config.model_copy(update={"digests": app.config.digests.model_copy(
+        update={"min_responses_to_rank": 2})})
+    reply = Digest(app.engine, config, app.catalogs).daily(
+        config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(hours=5))
+    lines = app.catalogs.render(reply).splitlines()
+    assert lines[0] == "📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 28 नवंबर 2026"
+    assert lines[1] == "उस दिन: 4 फीडबैक पूरे, 1 अधूरे, 1 नकारात्मक।"
+    assert lines[2] == ("पिछले 7 दिन: 5 पूरे (शुरू किए गए में से 83%); स्टाफ का व्यवहार 3.6, "
+                        "कुल अनुभव 3.8 (5 में से); नकारात्मक 20%।")
+    assert lines[3] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
+    assert lines[4] == "1. थाना सुहेला: 2 फीडबैक, व्यवहार 4.0, अनुभव 4.0, नकारात्मक 0%"
+    assert lines[5] == "2. थाना सिमगा: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
+    assert lines[6] == "रैंक के लिए फीडबैक कम: थाना कसडोल"
+    assert lines[7].startswith("7 दिन से कोई फीडबैक नहीं (क्या पोस्टर लगा है?): "
+                               "पुलिस अधीक्षक कार्यालय बलौदाबाजार, थाना सिटी कोतवाली")
+    assert "थाना सिमगा" not in lines[7] and "थाना पलारी" not in lines[7]
+    assert lines[8:] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+
+
+def test_the_digest_in_english(app) -> None:  # type: ignore[no-untyped-def]
+    seed(app)
+    reply = Digest(app.engine, app.config, app.catalogs).daily(
+        app.config.districts[0], date(2026, 11, 28), "en", T0 + timedelta(hours=5))
+    text = app.catalogs.render(reply)
+    assert text.startswith("📊 Daily report: Balodabazar-Bhatapara, 28 November 2026")
+    assert "Too few feedback to rank: Simga, Suhela, Kasdol" in text  # default minimum: 5
+
+
+def test_prayas_digest_print(tmp_path: Path) -> None:
+    prayas = str(Path(sys.executable).parent / "prayas")
+    result = subprocess.run([prayas, "digest", "--print", "--date", "2026-11-27"],
+                            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ),
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 27 नवंबर 2026")
+    assert "उस दिन: 0 फीडबैक पूरे, 0 अधूरे, 0 नकारात्मक।" in result.stdout
