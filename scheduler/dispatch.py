@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session as Db
@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.alerting import alert_reply
 from bot.app import App
+from bot.digest import Digest
 from conversations.effects import Reply
 from storage import alerts
 from storage.db import writer
@@ -83,6 +84,8 @@ class Dispatcher:
                     for m in alerts.due(db, now, self.batch)]
 
     def _reply(self, db: Db, message: Outbox) -> Reply | None:
+        if message.kind == "digest":
+            return self._digest(db, message)
         if message.kind not in ("alert", "red_alert", "escalation"):
             return None
         alert = db.get(Alert, message.payload["alert_id"])
@@ -97,3 +100,13 @@ class Dispatcher:
         return alert_reply(alert, feedback, station, answers, self.app.survey,
                            officer.language, self.app.config.zone,
                            escalated=message.kind == "escalation")
+
+    def _digest(self, db: Db, message: Outbox) -> Reply | None:
+        officer = db.get(Officer, message.payload["officer_id"])
+        district = next((d for d in self.app.config.districts
+                         if d.code == message.payload["district"]), None)
+        if officer is None or district is None:
+            return None
+        day = date.fromisoformat(message.payload["date"])
+        return Digest(self.app.engine, self.app.config, self.app.catalogs).daily(
+            district, day, officer.language, message.created_at)

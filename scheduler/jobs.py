@@ -9,13 +9,39 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import Session as Db
 
 from bot.app import App
 from scheduler.dispatch import Dispatcher
 from storage import alerts
+from storage.alerts import officers_of_district
 from storage.db import writer
+
+# The running app, for jobs kept in the database: a stored job names a function, not
+# an object, so the function finds the app here.
+_running: dict[str, App] = {}
+
+
+def queue_daily_digests(app: App, now: datetime) -> int:
+    """Yesterday's digest for each district's SP office; queueing twice changes nothing."""
+    day = now.astimezone(app.config.zone).date() - timedelta(days=1)
+    queued = 0
+    with Db(writer(app.engine)) as db, db.begin():
+        for district in app.config.districts:
+            for officer in officers_of_district(db, district.code):
+                alerts.queue(db, "digest", officer.urn,
+                             f"digest:{district.code}:{day.isoformat()}:officer:{officer.id}",
+                             {"district": district.code, "date": day.isoformat(),
+                              "officer_id": officer.id}, now)
+                queued += 1
+    return queued
+
+
+def _daily_digests_now() -> None:
+    app = _running["app"]
+    queue_daily_digests(app, datetime.now(UTC))
 
 
 def escalate(app: App, now: datetime) -> int:
@@ -39,7 +65,15 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
 
     # coalesce: after downtime a missed run happens once, not once per missed interval.
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    _running["app"] = app
     scheduler = AsyncIOScheduler(timezone=app.config.zone)
+    # The digest's job lives in the database, so a restart keeps it; missed while the
+    # service was down (up to 12 h), it runs once when the service is back.
+    scheduler.add_jobstore(SQLAlchemyJobStore(engine=app.engine), "database")
+    at = app.config.digests.sp_office_daily_at
+    scheduler.add_job(_daily_digests_now, "cron", hour=at.hour, minute=at.minute,
+                      id="sp_office_daily_digest", jobstore="database", replace_existing=True,
+                      coalesce=True, max_instances=1, misfire_grace_time=12 * 3600)
     scheduler.add_job(send_due, "interval", seconds=5, id="outbox", **common)
     scheduler.add_job(escalate_overdue, "interval", minutes=1, id="escalate", **common)
     scheduler.add_job(close_idle_conversations, "interval", minutes=1, id="expire_idle",

@@ -32,6 +32,11 @@ def officers_for(db: Db, roles: Iterable[str], station_code: str) -> list[Office
     return list(db.execute(select(Officer).where(Officer.active, or_(*wanted))).scalars())
 
 
+def officers_of_district(db: Db, district: str) -> list[Officer]:
+    return list(db.execute(select(Officer).where(Officer.active, Officer.role == "sp_office",
+                                                 Officer.scope == district)).scalars())
+
+
 def queue(db: Db, kind: str, recipient: str, key: str, payload: dict[str, Any],
           now: datetime) -> None:
     """One proactive message; the idempotency key makes queueing it twice harmless."""

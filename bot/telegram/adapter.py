@@ -65,6 +65,22 @@ def _command_name(text: str) -> str:
     return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
 
 
+def split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut at line ends into messages Telegram accepts (4,096 characters each)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single line too long for one message
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [*parts, current] if current else parts or [""]
+
+
 class TelegramChannel:
     def __init__(self, app: App, desk: OfficerDesk, clock: Clock = _now,
                  retry_backoff: float = 0.5) -> None:
@@ -180,7 +196,10 @@ class TelegramChannel:
         if channel != "telegram" or not address.lstrip("-").isdigit():
             raise BadRequest(f"no Telegram chat for a {channel} address")
         text, markup = render(reply, self.app.catalogs)
-        await bot.send_message(int(address), text[:MAX_TEXT], reply_markup=markup)
+        parts = split(text)
+        for n, part in enumerate(parts, start=1):  # a long digest: several messages
+            await bot.send_message(int(address), part,
+                                   reply_markup=markup if n == len(parts) else None)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import Session as Db
 from telegram import Bot
@@ -16,8 +15,6 @@ from bot.telegram.adapter import TelegramChannel
 from conversations.effects import Start, Text
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import escalate
-from storage import officers
-from storage.db import writer
 from storage.models import Alert, AlertEvent, Outbox
 from tests.conftest import T0
 from tests.fakes.telegram_api import FakeTelegram
@@ -37,18 +34,6 @@ def feedback(app, urn: str, answers: list[str], start=T0, station="BLB05"):  # t
         turn = app.service.handle(urn, "telegram", Text(answer), now)
     assert turn.completed_reference, "the feedback did not complete"
     return turn.completed_reference
-
-
-@pytest.fixture
-def officers_enrolled(app):  # type: ignore[no-untyped-def]
-    """The in-charge of BLB05 (chat 801), of BLB06 (802), and the SP office (900)."""
-    desk = OfficerDesk(app.engine, app.config)
-    for chat, role, scope in [(801, "in_charge", "BLB05"), (802, "in_charge", "BLB06"),
-                              (900, "sp_office", "BLB")]:
-        with Db(writer(app.engine)) as db, db.begin():
-            token = officers.invite(db, role, scope, f"officer {chat}", T0, timedelta(days=1))
-        desk.enrol(f"telegram:{chat}", token, T0)
-    return desk
 
 
 def outbox(app) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]

@@ -1,0 +1,58 @@
+"""The daily digest on the scheduler: queued once per day and officer, sent through the
+outbox, its job kept in the database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import inspect, select
+from sqlmodel import Session as Db
+
+from bot.telegram.adapter import split
+from scheduler import jobs
+from scheduler.dispatch import Dispatcher
+from storage.models import Outbox
+from tests.conftest import T0
+from tests.scheduler.test_alerts import RUDE, _dispatch, feedback
+
+
+def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                    fake_telegram) -> None:
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
+    at_nine = T0.replace(hour=3, minute=30)  # 09:00 IST
+    assert jobs.queue_daily_digests(app, at_nine) == 1  # one SP office officer
+    assert jobs.queue_daily_digests(app, at_nine + timedelta(minutes=1)) == 1
+    with Db(app.engine) as db:
+        digests = db.execute(select(Outbox).where(Outbox.kind == "digest")).scalars().all()
+    assert len(digests) == 1 and digests[0].recipient == "telegram:900"
+    assert _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5)) >= 1
+    text = next(s.text for s in fake_telegram.sent(900) if s.text.startswith("📊"))
+    assert text.startswith("📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 27 नवंबर 2026")
+    assert "उस दिन: 1 फीडबैक पूरे, 0 अधूरे, 1 नकारात्मक।" in text
+
+
+def test_long_messages_are_split_at_line_ends() -> None:
+    text = "\n".join(f"{n}. " + "क" * 100 for n in range(100))
+    parts = split(text)
+    assert all(len(p) <= 4096 for p in parts) and len(parts) == 3
+    assert "\n".join(parts) == text
+    assert split("x" * 5000) == ["x" * 4096, "x" * 904]
+
+
+def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-untyped-def]
+    async def start_twice() -> list:  # type: ignore[type-arg]
+        found = []
+        for _ in range(2):  # a restart: the stored job is replaced, not doubled
+            scheduler = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+            found = scheduler.get_jobs(jobstore="database")
+            scheduler.shutdown(wait=False)
+        return found
+
+    stored = asyncio.run(start_twice())
+    assert [j.id for j in stored] == ["sp_office_daily_digest"]
+    job = stored[0]
+    assert job.coalesce and job.misfire_grace_time == 12 * 3600
+    assert (job.next_run_time.hour, job.next_run_time.minute) == (9, 0)  # IST
+    assert str(job.next_run_time.tzinfo) == "Asia/Kolkata"
+    assert "apscheduler_jobs" in inspect(app.engine).get_table_names()
