@@ -396,12 +396,16 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
 @click.option("--date", "day", metavar="YYYY-MM-DD",
               help="The day to report (district time; default: yesterday).")
 @click.option("--district", metavar="CODE", help="Default: the only district.")
+@click.option("--station", metavar="CODE",
+              help="The in-charge's weekly digest for this station instead (the 7 days "
+                   "up to --date).")
 @click.option("--lang", type=click.Choice(["hi", "en"]), default="hi", show_default=True)
 @click.pass_context
 @operator_errors
 def digest(ctx: click.Context, to_print: bool, day: str | None, district: str | None,
-           lang: str) -> None:
-    """The SP office's daily digest: the day, 7-day trend, rankings, silent stations, alerts."""
+           station: str | None, lang: str) -> None:
+    """The SP office's daily digest (the day, 7-day trend, rankings, silent stations, alerts),
+    or with --station an in-charge's weekly one. Sent on schedule by poll/serve."""
     from datetime import UTC, datetime, timedelta
 
     from bot.digest import Digest
@@ -416,5 +420,13 @@ def digest(ctx: click.Context, to_print: bool, day: str | None, district: str | 
         raise ConfigError(f"{ctx.obj}: give --district, one of {', '.join(codes)}")
     now = datetime.now(UTC)
     when = _day(day, "--date") or (now.astimezone(app.config.zone).date() - timedelta(days=1))
-    reply = Digest(app.engine, app.config, app.catalogs).daily(found, when, lang, now)
+    digests = Digest(app.engine, app.config, app.catalogs)
+    if station:
+        known = app.config.station(station)
+        if known is None:
+            raise ConfigError(f"{ctx.obj}: no station with code {station!r} "
+                              "(see `prayas stations`)")
+        reply = digests.weekly(known.code, when, lang, now)
+    else:
+        reply = digests.daily(found, when, lang, now)
     click.echo(app.catalogs.render(reply))

@@ -34,6 +34,14 @@ ALERTS = N_("Open alerts: {count}")
 ALERT_ROW = N_("{marker} {reference} · {station} · {hours} hours old")
 NO_ALERTS = N_("No open alerts.")
 NO_DATA = N_("–")
+WEEK_TITLE = N_("📊 Weekly report: {station}, {start} to {end}")
+YOURS = N_("Your station: {complete} feedback, behaviour {behaviour}, experience "
+           "{satisfaction}, negative {negative}")
+DISTRICT = N_("District: behaviour {behaviour}, experience {satisfaction}, negative {negative}")
+RANK = N_("Your rank: {rank} of {total}")
+UNRANKED = N_("Not ranked this week: fewer than {minimum} feedback.")
+WROTE = N_("What citizens wrote:")
+QUOTE = N_("“{comment}”")
 
 
 class Digest:
@@ -76,6 +84,50 @@ class Digest:
             lines.append(Msg.of(SILENT, stations=", ".join(silent)))
         lines += self._alerts(alerts, name, now)
         return Reply(lang, tuple(lines))
+
+    def weekly(self, code: str, last_day: date, lang: str, now: datetime) -> Reply:
+        """The in-charge's week: their station against the district, rank, alerts, words."""
+        zone = self.config.zone
+        end = datetime.combine(last_day + timedelta(days=1), time(0), zone)
+        start = end - timedelta(days=7)
+        district = next(d for d, s in self.config.stations() if s.code == code)
+        with Db(self.engine) as db:
+            stations = store.stations(db, district.code)
+            week = store.station_numbers(db, start, end)
+            alerts = store.open_alerts(db, [code])
+            words = store.comments(db, code, start, end)
+        station = next(s for s in stations if s.code == code)
+        name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
+        locale = self._locale(lang)
+        lines = [Msg.of(WEEK_TITLE, station=name[code],
+                        start=format_date(start.date(), format="d MMM", locale=locale),
+                        end=format_date(last_day, format="d MMM yyyy", locale=locale))]
+        mine = week.get(code, StationNumbers(code))
+        lines.append(self._row(YOURS, mine, lang))
+        everyone = [n for c, n in week.items() if c in name]
+        lines.append(self._totals(DISTRICT, everyone, lang))
+        lines.append(self._rank(station, stations, week, lang))
+        lines += self._alerts(alerts, name, now)
+        if words:
+            lines.append(Msg(WROTE))
+            lines += [Msg.of(QUOTE, comment=w) for w in words]
+        return Reply(lang, tuple(lines))
+
+    def _row(self, msgid: str, n: StationNumbers, lang: str) -> Msg:
+        return Msg.of(msgid, complete=str(n.complete), behaviour=self._score(n.behaviour, lang),
+                      satisfaction=self._score(n.satisfaction, lang),
+                      negative=self._share(n.negative_share, lang))
+
+    def _rank(self, station: Station, stations: list[Station],
+              week: dict[str, StationNumbers], lang: str) -> Msg:
+        minimum = self.config.digests.min_responses_to_rank
+        peers = [week[s.code] for s in stations
+                 if s.kind == station.kind and s.code in week and week[s.code].complete >= minimum]
+        if station.code not in {p.code for p in peers}:
+            return Msg.of(UNRANKED, minimum=str(minimum))
+        peers.sort(key=lambda n: (-(n.satisfaction or 0), -(n.behaviour or 0), n.code))
+        rank = [p.code for p in peers].index(station.code) + 1
+        return Msg.of(RANK, rank=str(rank), total=str(len(peers)))
 
     def _totals(self, msgid: str, numbers: list[StationNumbers], lang: str) -> Msg:
         total = StationNumbers(

@@ -103,10 +103,17 @@ class Dispatcher:
 
     def _digest(self, db: Db, message: Outbox) -> Reply | None:
         officer = db.get(Officer, message.payload["officer_id"])
-        district = next((d for d in self.app.config.districts
-                         if d.code == message.payload["district"]), None)
-        if officer is None or district is None:
+        if officer is None:
             return None
         day = date.fromisoformat(message.payload["date"])
-        return Digest(self.app.engine, self.app.config, self.app.catalogs).daily(
-            district, day, officer.language, message.created_at)
+        digest = Digest(self.app.engine, self.app.config, self.app.catalogs)
+        if "station" in message.payload:  # an in-charge's weekly digest
+            if self.app.config.station(message.payload["station"]) is None:
+                return None
+            return digest.weekly(message.payload["station"], day, officer.language,
+                                 message.created_at)
+        district = next((d for d in self.app.config.districts
+                         if d.code == message.payload["district"]), None)
+        if district is None:
+            return None
+        return digest.daily(district, day, officer.language, message.created_at)

@@ -16,7 +16,7 @@ from sqlmodel import Session as Db
 from bot.app import App
 from scheduler.dispatch import Dispatcher
 from storage import alerts
-from storage.alerts import officers_of_district
+from storage.alerts import in_charges, officers_of_district
 from storage.db import writer
 
 # The running app, for jobs kept in the database: a stored job names a function, not
@@ -37,6 +37,24 @@ def queue_daily_digests(app: App, now: datetime) -> int:
                               "officer_id": officer.id}, now)
                 queued += 1
     return queued
+
+
+def queue_weekly_digests(app: App, now: datetime) -> int:
+    """Each in-charge's week, up to yesterday; queueing twice changes nothing."""
+    day = now.astimezone(app.config.zone).date() - timedelta(days=1)
+    queued = 0
+    with Db(writer(app.engine)) as db, db.begin():
+        for officer in in_charges(db):
+            alerts.queue(db, "digest", officer.urn,
+                         f"weekly:{officer.scope}:{day.isoformat()}:officer:{officer.id}",
+                         {"station": officer.scope, "date": day.isoformat(),
+                          "officer_id": officer.id}, now)
+            queued += 1
+    return queued
+
+
+def _weekly_digests_now() -> None:
+    queue_weekly_digests(_running["app"], datetime.now(UTC))
 
 
 def _daily_digests_now() -> None:
@@ -74,6 +92,11 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     scheduler.add_job(_daily_digests_now, "cron", hour=at.hour, minute=at.minute,
                       id="sp_office_daily_digest", jobstore="database", replace_existing=True,
                       coalesce=True, max_instances=1, misfire_grace_time=12 * 3600)
+    weekly = app.config.digests.in_charge_weekly
+    scheduler.add_job(_weekly_digests_now, "cron", day_of_week=weekly.weekday[:3],
+                      hour=weekly.at.hour, minute=weekly.at.minute, id="in_charge_weekly_digest",
+                      jobstore="database", replace_existing=True, coalesce=True,
+                      max_instances=1, misfire_grace_time=12 * 3600)
     scheduler.add_job(send_due, "interval", seconds=5, id="outbox", **common)
     scheduler.add_job(escalate_overdue, "interval", minutes=1, id="escalate", **common)
     scheduler.add_job(close_idle_conversations, "interval", minutes=1, id="expire_idle",

@@ -37,6 +37,11 @@ def officers_of_district(db: Db, district: str) -> list[Officer]:
                                                  Officer.scope == district)).scalars())
 
 
+def in_charges(db: Db) -> list[Officer]:
+    return list(db.execute(select(Officer).where(Officer.active, Officer.role == "in_charge"))
+                .scalars())
+
+
 def queue(db: Db, kind: str, recipient: str, key: str, payload: dict[str, Any],
           now: datetime) -> None:
     """One proactive message; the idempotency key makes queueing it twice harmless."""

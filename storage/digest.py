@@ -77,3 +77,20 @@ def open_alerts(db: Db, codes: list[str]) -> list[tuple[Alert, str]]:
         select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
         .where(Alert.station_code.in_(codes), Alert.status != "acknowledged")  # type: ignore[attr-defined]
         .order_by(Alert.created_at)).all()]
+
+
+def comments(db: Db, station: str, start: datetime, end: datetime,
+             limit: int = 5) -> list[str]:
+    """The week's comments for a station, those of negative feedback first, newest first."""
+    negative = select(Answer.feedback_id).where(or_(
+        and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
+        and_(Answer.question_id == "demand", Answer.option_id == "yes")))
+    rows = db.execute(
+        select(Answer.text, Feedback.id.in_(negative), Feedback.started_at)  # type: ignore[union-attr]
+        .join(Feedback, Feedback.id == Answer.feedback_id)
+        .where(Feedback.station_code == station, Feedback.started_at >= start,
+               Feedback.started_at < end, Feedback.status == "complete",
+               Answer.question_id == "comment", Answer.text.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    rows.sort(key=lambda r: (not r[1], -r[2].timestamp()))
+    return [r[0] for r in rows[:limit]]

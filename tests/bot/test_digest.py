@@ -13,18 +13,19 @@ from conversations.effects import Start, Text
 from tests.conftest import ROOT, T0
 
 
-def give(app, urn: str, station: str, behaviour: int, satisfaction: int, start=T0) -> None:  # type: ignore[no-untyped-def]
+def give(app, urn: str, station: str, behaviour: int, satisfaction: int, start=T0,  # type: ignore[no-untyped-def]
+         comment: str = "नहीं") -> None:
     now = start
     app.service.handle(urn, "telegram", Start(station), now)
-    for answer in ["5", "1", str(behaviour), "हाँ", "नहीं", str(satisfaction), "नहीं", "नहीं",
+    for answer in ["5", "1", str(behaviour), "हाँ", "नहीं", str(satisfaction), comment, "नहीं",
                    "नहीं"]:
         now += timedelta(seconds=10)
         app.service.handle(urn, "telegram", Text(answer), now)
 
 
 def seed(app) -> None:  # type: ignore[no-untyped-def]
-    give(app, "telegram:1", "BLB05", 5, 5)
-    give(app, "telegram:2", "BLB05", 2, 3)  # negative: behaviour 2 (and an alert)
+    give(app, "telegram:1", "BLB05", 5, 5, comment="मुंशी जी ने जल्दी सुना")
+    give(app, "telegram:2", "BLB05", 2, 3, comment="दो घंटे बैठाया")  # negative, an alert
     give(app, "telegram:3", "BLB06", 4, 4)
     give(app, "telegram:4", "BLB06", 4, 4)
     give(app, "telegram:5", "BLB08", 3, 3, start=T0 - timedelta(days=3))
@@ -70,3 +71,19 @@ def test_prayas_digest_print(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 27 नवंबर 2026")
     assert "उस दिन: 0 फीडबैक पूरे, 0 अधूरे, 0 नकारात्मक।" in result.stdout
+
+
+def test_the_in_charges_weekly_digest(app) -> None:  # type: ignore[no-untyped-def]
+    seed(app)
+    config = app.config.model_copy(update={"digests": app.config.digests.model_copy(
+        update={"min_responses_to_rank": 2})})
+    reply = Digest(app.engine, config, app.catalogs).weekly(
+        "BLB05", date(2026, 11, 28), "hi", T0 + timedelta(hours=5))
+    lines = app.catalogs.render(reply).splitlines()
+    assert lines[0] == "📊 साप्ताहिक रिपोर्ट: थाना सिमगा, 22 नव॰ से 28 नव॰ 2026"
+    assert lines[1] == "आपका थाना: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
+    assert lines[2] == "पूरा जिला: व्यवहार 3.6, अनुभव 3.8, नकारात्मक 20%"
+    assert lines[3] == "आपकी रैंक: 2 में से 2"
+    assert lines[4:6] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+    # the negative feedback's words first; never who wrote them
+    assert lines[6:] == ["नागरिकों ने लिखा:", "“दो घंटे बैठाया”", "“मुंशी जी ने जल्दी सुना”"]

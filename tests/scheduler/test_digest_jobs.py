@@ -49,10 +49,22 @@ def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-u
             scheduler.shutdown(wait=False)
         return found
 
-    stored = asyncio.run(start_twice())
-    assert [j.id for j in stored] == ["sp_office_daily_digest"]
-    job = stored[0]
+    stored = {j.id: j for j in asyncio.run(start_twice())}
+    assert sorted(stored) == ["in_charge_weekly_digest", "sp_office_daily_digest"]
+    weekly = stored["in_charge_weekly_digest"]
+    assert weekly.next_run_time.strftime("%a %H:%M") == "Mon 10:00"
+    job = stored["sp_office_daily_digest"]
     assert job.coalesce and job.misfire_grace_time == 12 * 3600
     assert (job.next_run_time.hour, job.next_run_time.minute) == (9, 0)  # IST
     assert str(job.next_run_time.tzinfo) == "Asia/Kolkata"
     assert "apscheduler_jobs" in inspect(app.engine).get_table_names()
+
+
+def test_each_in_charge_gets_a_weekly_digest(app, officers_enrolled, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=2))
+    monday = T0.replace(day=30, hour=4, minute=30)  # Monday 10:00 IST
+    assert jobs.queue_weekly_digests(app, monday) == 2  # the in-charges of BLB05 and BLB06
+    assert _dispatch(app, fake_telegram, monday + timedelta(minutes=1)) == 2
+    simga = next(s.text for s in fake_telegram.sent(801) if s.text.startswith("📊"))
+    assert simga.startswith("📊 साप्ताहिक रिपोर्ट: थाना सिमगा")
+    assert "आपका थाना: 1 फीडबैक" in simga
