@@ -144,6 +144,10 @@ class Alerts(Strict):
     rules: list[AlertRule] = []
 
 
+class Retention(Strict):
+    personal_data_days: Annotated[int, Field(ge=7, le=3650)] = 365
+
+
 class Telegram(Strict):
     bot_username: Annotated[str, Field(pattern=r"^$|^[A-Za-z][A-Za-z0-9_]{3,31}$")] = ""
     base_url: str = ""
@@ -173,6 +177,7 @@ class Config(Strict):
     sessions: Sessions = Sessions()
     digests: Digests = Digests()
     alerts: Alerts = Alerts()
+    retention: Retention = Retention()
     telegram: Telegram = Telegram()
     whatsapp: WhatsApp = WhatsApp()
     districts: Annotated[list[District], Field(min_length=1)]

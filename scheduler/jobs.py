@@ -1,8 +1,8 @@
 """The recurring jobs, on APScheduler's asyncio scheduler inside `prayas poll` / `serve`.
 
-Each job takes `now`, so tests run them with a fixed clock. SQLite means one process,
-and so one scheduler; with PostgreSQL run one scheduler per deployment (a PostgreSQL
-advisory lock electing it is still to come).
+Each job takes `now`, so tests run them with a fixed clock. Every process runs the
+scheduler, but only the leader (scheduler/leader.py: a PostgreSQL advisory lock; on
+SQLite the single process) does the work; the others check again at each tick.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlmodel import Session as Db
 
 from bot.app import App
 from scheduler.dispatch import Dispatcher
+from scheduler.leader import Leader
 from storage import alerts
 from storage.alerts import in_charges, officers_of_district
 from storage.db import writer
@@ -22,6 +23,7 @@ from storage.db import writer
 # The running app, for jobs kept in the database: a stored job names a function, not
 # an object, so the function finds the app here.
 _running: dict[str, App] = {}
+_running_leader: dict[str, Leader] = {}
 
 
 def queue_daily_digests(app: App, now: datetime) -> int:
@@ -54,12 +56,19 @@ def queue_weekly_digests(app: App, now: datetime) -> int:
 
 
 def _weekly_digests_now() -> None:
-    queue_weekly_digests(_running["app"], datetime.now(UTC))
+    if _running_leader["leader"].check():
+        queue_weekly_digests(_running["app"], datetime.now(UTC))
 
 
 def _daily_digests_now() -> None:
-    app = _running["app"]
-    queue_daily_digests(app, datetime.now(UTC))
+    if _running_leader["leader"].check():
+        queue_daily_digests(_running["app"], datetime.now(UTC))
+
+
+def forget(app: App, now: datetime) -> dict[str, int]:
+    cutoff = now - timedelta(days=app.config.retention.personal_data_days)
+    with Db(writer(app.engine)) as db, db.begin():
+        return alerts.forget_personal_data(db, cutoff)
 
 
 def escalate(app: App, now: datetime) -> int:
@@ -69,21 +78,30 @@ def escalate(app: App, now: datetime) -> int:
 
 
 def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
+    leader = Leader(app.engine)
+    _running["app"], _running_leader["leader"] = app, leader
+
     def now() -> datetime:
         return datetime.now(UTC)
 
     async def send_due() -> None:
-        await dispatcher.run_once(now())
+        if leader.check():
+            await dispatcher.run_once(now())
 
     def escalate_overdue() -> None:
-        escalate(app, now())
+        if leader.check():
+            escalate(app, now())
 
     def close_idle_conversations() -> None:
-        app.service.expire_idle(now())
+        if leader.check():
+            app.service.expire_idle(now())
+
+    def retention() -> None:
+        if leader.check():
+            forget(app, now())
 
     # coalesce: after downtime a missed run happens once, not once per missed interval.
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-    _running["app"] = app
     scheduler = AsyncIOScheduler(timezone=app.config.zone)
     # The digest's job lives in the database, so a restart keeps it; missed while the
     # service was down (up to 12 h), it runs once when the service is back.
@@ -101,5 +119,6 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     scheduler.add_job(escalate_overdue, "interval", minutes=1, id="escalate", **common)
     scheduler.add_job(close_idle_conversations, "interval", minutes=1, id="expire_idle",
                       **common)
+    scheduler.add_job(retention, "interval", hours=6, id="retention", **common)
     scheduler.start()
     return scheduler

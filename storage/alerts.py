@@ -127,3 +127,22 @@ def settle(db: Db, message_id: int, status: str, now: datetime, error: str | Non
         values["next_attempt_at"] = retry_at
     db.execute(update(Outbox).where(Outbox.id == message_id)
                .values(attempts=Outbox.attempts + 1, **values))
+
+
+def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
+    """Comments, voice notes, contacts and conversation state older than `before` go;
+    the anonymous scores stay. Returns how many of each were removed."""
+    from sqlalchemy import delete
+
+    from storage.models import Answer, Contact, Conversation, Feedback, ProcessedMessage
+
+    old = select(Feedback.id).where(Feedback.started_at < before)
+    words = db.execute(update(Answer).where(
+        Answer.feedback_id.in_(old),  # type: ignore[attr-defined]
+        or_(Answer.text.is_not(None), Answer.voice_ref.is_not(None)))  # type: ignore[union-attr]
+        .values(text=None, voice_ref=None)).rowcount
+    contacts = db.execute(delete(Contact).where(Contact.created_at < before)).rowcount
+    # A conversation's saved state repeats the answers, comment included.
+    talks = db.execute(delete(Conversation).where(Conversation.updated_at < before)).rowcount
+    db.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < before))
+    return {"comments": words, "contacts": contacts, "conversations": talks}

@@ -134,3 +134,21 @@ def test_an_alert_survives_a_crash_before_sending(make_app, database_url, office
     feedback(app, "telegram:10", BRIBE)
     restarted = make_app(database_url)  # the process died before the dispatcher ran
     assert _dispatch(restarted, fake_telegram, T0 + timedelta(minutes=5)) == 1
+
+
+def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.jobs import forget
+    from storage.models import Answer, Contact, Conversation
+
+    talk = ["1", "1", "2", "हाँ", "1", "हाँ", "नहीं", "2", "थानेदार ने डांटा", "हाँ", "हाँ"]
+    feedback(app, "telegram:77", talk)
+    assert forget(app, T0 + timedelta(days=300)) == {"comments": 0, "contacts": 0,
+                                                     "conversations": 0}
+    assert forget(app, T0 + timedelta(days=366)) == {"comments": 1, "contacts": 1,
+                                                     "conversations": 1}
+    with Db(app.engine) as db:
+        answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
+        assert db.execute(select(Contact)).scalars().all() == []
+        assert db.execute(select(Conversation)).scalars().all() == []
+    assert answers["comment"].text is None and answers["behaviour"].value == 2
+    assert len(answers) == 11  # every score is still there

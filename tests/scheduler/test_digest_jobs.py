@@ -68,3 +68,18 @@ def test_each_in_charge_gets_a_weekly_digest(app, officers_enrolled, fake_telegr
     simga = next(s.text for s in fake_telegram.sent(801) if s.text.startswith("📊"))
     assert simga.startswith("📊 साप्ताहिक रिपोर्ट: थाना सिमगा")
     assert "आपका थाना: 1 फीडबैक" in simga
+
+
+def test_one_leader_among_processes(app, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.leader import Leader
+    from storage.db import open_engine
+
+    first, second = Leader(open_engine(database_url)), Leader(open_engine(database_url))
+    assert first.check()
+    if app.engine.dialect.name == "postgresql":
+        assert not second.check()  # the other process stands by...
+        first.release()
+        assert second.check()  # ...and takes over when the leader is gone
+        second.release()
+    else:
+        assert second.check()  # SQLite: a single process, always the leader

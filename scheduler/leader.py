@@ -1,0 +1,45 @@
+"""Exactly one process runs the jobs: on PostgreSQL the holder of an advisory lock,
+kept on a connection of its own for the life of the process. SQLite deployments are a
+single process, which is always the leader."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, Engine, text
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x50524159  # "PRAY"
+
+
+class Leader:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    def check(self) -> bool:
+        """True if this process leads; tries to take the lead when it does not."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._connection is not None:
+            return True
+        connection = self.engine.connect()
+        connection.detach()  # ours alone: closing it must end the session and free the lock
+        try:
+            won = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                     {"key": LOCK_KEY}).scalar_one()
+            connection.commit()  # the lock is the session's, not the transaction's
+        except Exception:
+            connection.close()
+            raise
+        if not won:
+            connection.close()
+            return False
+        log.info("this process now runs the scheduled jobs")
+        self._connection = connection
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            self._connection.close()  # closing the session releases the lock
+            self._connection = None
