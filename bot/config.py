@@ -111,6 +111,11 @@ class Digests(Strict):
     sp_office_daily_at: Clock = time(9, 0)
     in_charge_weekly: WeeklyAt = WeeklyAt()
     min_responses_to_rank: Annotated[int, Field(ge=1)] = 5
+    # integrity flags: a burst, a streak of identical top scores, one sender, many stations
+    burst_count: Annotated[int, Field(ge=2)] = 5
+    burst_minutes: Annotated[int, Field(ge=1)] = 10
+    top_streak: Annotated[int, Field(ge=2)] = 5
+    sender_stations: Annotated[int, Field(ge=2)] = 3
 
     @field_validator("sp_office_daily_at", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from bot.i18n import Catalogs
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
 from storage import digest as store
+from storage import integrity
 from storage.digest import StationNumbers
 from storage.models import Station
 
@@ -34,6 +35,9 @@ ALERTS = N_("Open alerts: {count}")
 ALERT_ROW = N_("{marker} {reference} · {station} · {hours} hours old")
 NO_ALERTS = N_("No open alerts.")
 NO_DATA = N_("–")
+BURST = N_("⚠️ Unusual: {station} got {count} feedback within {minutes} minutes.")
+STREAK = N_("⚠️ Unusual: {station} got {count} identical top-score feedback in a row.")
+ROAMING = N_("⚠️ Unusual: {count} sender(s) gave feedback at {stations} or more stations.")
 WEEK_TITLE = N_("📊 Weekly report: {station}, {start} to {end}")
 YOURS = N_("Your station: {complete} feedback, behaviour {behaviour}, experience "
            "{satisfaction}, negative {negative}")
@@ -71,6 +75,10 @@ class Digest:
             week = store.station_numbers(db, week_start, end)
             last = store.last_feedback(db)
             alerts = store.open_alerts(db, [s.code for s in stations])
+            d = self.config.digests
+            flagged = integrity.flags(db, [s.code for s in stations], week_start, end,
+                                      d.burst_count, timedelta(minutes=d.burst_minutes),
+                                      d.top_streak, d.sender_stations)
         codes = {s.code for s in stations}
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
         lines = [Msg.of(TITLE, district=district.name_hi if lang == "hi" else district.name_en,
@@ -82,8 +90,20 @@ class Digest:
                   if last.get(s.code) is None or last[s.code] < week_start]
         if silent:
             lines.append(Msg.of(SILENT, stations=", ".join(silent)))
+        lines += self._flags(flagged, name)
         lines += self._alerts(alerts, name, now)
         return Reply(lang, tuple(lines))
+
+    def _flags(self, flagged: integrity.Flags, name: dict[str, str]) -> list[Msg]:
+        d = self.config.digests
+        lines = [Msg.of(BURST, station=name[code], count=str(n), minutes=str(d.burst_minutes))
+                 for code, n in sorted(flagged.bursts.items())]
+        lines += [Msg.of(STREAK, station=name[code], count=str(n))
+                  for code, n in sorted(flagged.top_streaks.items())]
+        if flagged.roaming_senders:
+            lines.append(Msg.of(ROAMING, count=str(flagged.roaming_senders),
+                                stations=str(d.sender_stations)))
+        return lines
 
     def weekly(self, code: str, last_day: date, lang: str, now: datetime) -> Reply:
         """The in-charge's week: their station against the district, rank, alerts, words."""

@@ -87,3 +87,17 @@ def test_the_in_charges_weekly_digest(app) -> None:  # type: ignore[no-untyped-d
     assert lines[4:6] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
     # the negative feedback's words first; never who wrote them
     assert lines[6:] == ["नागरिकों ने लिखा:", "“दो घंटे बैठाया”", "“मुंशी जी ने जल्दी सुना”"]
+
+
+def test_unusual_patterns_are_flagged_not_dropped(app) -> None:  # type: ignore[no-untyped-def]
+    for n in range(6):  # six identical perfect scores within four minutes
+        give(app, f"telegram:{500 + n}", "BLB09", 5, 5, start=T0 + timedelta(seconds=40 * n))
+    for n, station in enumerate(["BLB10", "BLB11", "BLB12"]):  # one sender, three stations
+        give(app, "telegram:99", station, 4, 4, start=T0 + timedelta(hours=n + 1))
+    reply = Digest(app.engine, app.config, app.catalogs).daily(
+        app.config.districts[0], date(2026, 11, 28), "en", T0 + timedelta(hours=5))
+    text = app.catalogs.render(reply)
+    assert "⚠️ Unusual: Giraudpuri got 6 feedback within 10 minutes." in text
+    assert "⚠️ Unusual: Giraudpuri got 6 identical top-score feedback in a row." in text
+    assert "⚠️ Unusual: 1 sender(s) gave feedback at 3 or more stations." in text
+    assert "That day: 9 feedback completed" in text  # flagged, still counted
