@@ -393,6 +393,9 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
 
 @main.command()
 @click.option("--print", "to_print", is_flag=True, help="Print the digest here.")
+@click.option("--send", "to_send", is_flag=True,
+              help="Send it now on Telegram to the enrolled SP office (or, with --station, "
+                   "the station's in-charges). Needs TELEGRAM_BOT_TOKEN.")
 @click.option("--date", "day", metavar="YYYY-MM-DD",
               help="The day to report (district time; default: yesterday).")
 @click.option("--district", metavar="CODE", help="Default: the only district.")
@@ -402,16 +405,20 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
 @click.option("--lang", type=click.Choice(["hi", "en"]), default="hi", show_default=True)
 @click.pass_context
 @operator_errors
-def digest(ctx: click.Context, to_print: bool, day: str | None, district: str | None,
-           station: str | None, lang: str) -> None:
+def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
+           district: str | None, station: str | None, lang: str) -> None:
     """The SP office's daily digest (the day, 7-day trend, rankings, silent stations, alerts),
     or with --station an in-charge's weekly one. Sent on schedule by poll/serve."""
     from datetime import UTC, datetime, timedelta
 
     from bot.digest import Digest
 
-    if not to_print:
-        raise click.UsageError("give --print (sending digests is not built yet)")
+    if not (to_print or to_send):
+        raise click.UsageError("give --print, --send or both")
+    if to_send:
+        from bot.telegram.runner import bot_token
+
+        bot_token()
     app = _app(ctx)
     codes = [d.code for d in app.config.districts]
     chosen = district or (codes[0] if len(codes) == 1 else None)
@@ -429,4 +436,11 @@ def digest(ctx: click.Context, to_print: bool, day: str | None, district: str | 
         reply = digests.weekly(known.code, when, lang, now)
     else:
         reply = digests.daily(found, when, lang, now)
-    click.echo(app.catalogs.render(reply))
+    if to_print:
+        click.echo(app.catalogs.render(reply))
+    if to_send:
+        from scheduler.jobs import send_digests_now
+
+        sent = send_digests_now(app, found.code, station and app.config.station(station).code,
+                                when, now)
+        click.echo(f"sent to {sent} officer(s)", err=True)

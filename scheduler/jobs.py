@@ -7,7 +7,7 @@ SQLite the single process) does the work; the others check again at each tick.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -53,6 +53,39 @@ def queue_weekly_digests(app: App, now: datetime) -> int:
                           "officer_id": officer.id}, now)
             queued += 1
     return queued
+
+
+def send_digests_now(app: App, district: str, station: str | None, day: date,
+                     now: datetime) -> int:
+    """`prayas digest --send`: queue the digest for `day` and dispatch it at once."""
+    import asyncio
+
+    from telegram import Bot
+
+    from bot.officers import OfficerDesk
+    from bot.telegram.adapter import TelegramChannel
+    from bot.telegram.runner import api_root, bot_token
+
+    with Db(writer(app.engine)) as db, db.begin():
+        officers = ([o for o in in_charges(db) if o.scope == station] if station
+                    else officers_of_district(db, district))
+        for officer in officers:
+            payload = ({"station": station} if station else {"district": district})
+            alerts.queue(db, "digest", officer.urn,
+                         f"manual:{station or district}:{day.isoformat()}:officer:{officer.id}"
+                         f":{now.isoformat()}",
+                         {**payload, "date": day.isoformat(), "officer_id": officer.id}, now)
+
+    async def send() -> int:
+        root = api_root(app)
+        bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}))
+        async with bot:
+            channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
+            dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(bot, urn, reply))
+            return await dispatcher.run_once(now)
+
+    asyncio.run(send())
+    return len(officers)
 
 
 def _weekly_digests_now() -> None:

@@ -101,3 +101,26 @@ def test_unusual_patterns_are_flagged_not_dropped(app) -> None:  # type: ignore[
     assert "⚠️ Unusual: Giraudpuri got 6 identical top-score feedback in a row." in text
     assert "⚠️ Unusual: 1 sender(s) gave feedback at 3 or more stations." in text
     assert "That day: 9 feedback completed" in text  # flagged, still counted
+
+
+def test_prayas_digest_send(make_app, sqlite_url, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session as Db
+
+    from bot.officers import OfficerDesk
+    from storage import officers
+    from storage.db import writer
+
+    app = make_app(sqlite_url)
+    seed(app)
+    with Db(writer(app.engine)) as db, db.begin():
+        token = officers.invite(db, "sp_office", "BLB", "SP office", T0, timedelta(days=1))
+    OfficerDesk(app.engine, app.config).enrol("telegram:900", token, T0)
+    prayas = str(Path(sys.executable).parent / "prayas")
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+           "TELEGRAM_BASE_URL": fake_telegram.url}
+    result = subprocess.run([prayas, "digest", "--send", "--date", "2026-11-28"],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "sent to 1 officer(s)" in result.stderr
+    digests = [s.text for s in fake_telegram.sent(900) if s.text.startswith("📊")]
+    assert digests and digests[0].startswith("📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 28 नवंबर")
