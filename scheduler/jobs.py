@@ -19,6 +19,7 @@ from scheduler.leader import Leader
 from storage import alerts
 from storage.alerts import in_charges, officers_of_district
 from storage.db import writer
+from storage.models import Officer
 
 # The running app, for jobs kept in the database: a stored job names a function, not
 # an object, so the function finds the app here.
@@ -26,33 +27,34 @@ _running: dict[str, App] = {}
 _running_leader: dict[str, Leader] = {}
 
 
+def _queue_digest(db: Db, officer: Officer, about: dict[str, str], day: date, kind: str,
+                  now: datetime) -> None:
+    """One digest for one officer; the key makes queueing the same one twice harmless."""
+    scope = about.get("station") or about["district"]
+    alerts.queue(db, "digest", officer.urn,
+                 f"{kind}:{scope}:{day.isoformat()}:officer:{officer.id}",
+                 {**about, "date": day.isoformat(), "officer_id": officer.id}, now)
+
+
 def queue_daily_digests(app: App, now: datetime) -> int:
-    """Yesterday's digest for each district's SP office; queueing twice changes nothing."""
+    """Yesterday's digest for each district's SP office."""
     day = now.astimezone(app.config.zone).date() - timedelta(days=1)
-    queued = 0
     with Db(writer(app.engine)) as db, db.begin():
-        for district in app.config.districts:
-            for officer in officers_of_district(db, district.code):
-                alerts.queue(db, "digest", officer.urn,
-                             f"digest:{district.code}:{day.isoformat()}:officer:{officer.id}",
-                             {"district": district.code, "date": day.isoformat(),
-                              "officer_id": officer.id}, now)
-                queued += 1
-    return queued
+        chosen = [(o, d.code) for d in app.config.districts
+                  for o in officers_of_district(db, d.code)]
+        for officer, district in chosen:
+            _queue_digest(db, officer, {"district": district}, day, "digest", now)
+    return len(chosen)
 
 
 def queue_weekly_digests(app: App, now: datetime) -> int:
-    """Each in-charge's week, up to yesterday; queueing twice changes nothing."""
+    """Each in-charge's week, up to yesterday."""
     day = now.astimezone(app.config.zone).date() - timedelta(days=1)
-    queued = 0
     with Db(writer(app.engine)) as db, db.begin():
-        for officer in in_charges(db):
-            alerts.queue(db, "digest", officer.urn,
-                         f"weekly:{officer.scope}:{day.isoformat()}:officer:{officer.id}",
-                         {"station": officer.scope, "date": day.isoformat(),
-                          "officer_id": officer.id}, now)
-            queued += 1
-    return queued
+        chosen = in_charges(db)
+        for officer in chosen:
+            _queue_digest(db, officer, {"station": officer.scope}, day, "weekly", now)
+    return len(chosen)
 
 
 def send_digests_now(app: App, district: str, station: str | None, day: date,
@@ -69,12 +71,9 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
     with Db(writer(app.engine)) as db, db.begin():
         officers = ([o for o in in_charges(db) if o.scope == station] if station
                     else officers_of_district(db, district))
-        for officer in officers:
-            payload = ({"station": station} if station else {"district": district})
-            alerts.queue(db, "digest", officer.urn,
-                         f"manual:{station or district}:{day.isoformat()}:officer:{officer.id}"
-                         f":{now.isoformat()}",
-                         {**payload, "date": day.isoformat(), "officer_id": officer.id}, now)
+        about = {"station": station} if station else {"district": district}
+        for officer in officers:  # "manual" + the time: sending again on purpose is allowed
+            _queue_digest(db, officer, about, day, f"manual@{now.isoformat()}", now)
 
     async def send() -> int:
         root = api_root(app)
