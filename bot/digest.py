@@ -10,6 +10,7 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
+from bot.chart import station_chart
 from bot.config import Config, District
 from bot.i18n import Catalogs
 from conversations.effects import Msg, Reply
@@ -92,7 +93,9 @@ class Digest:
             lines.append(Msg.of(SILENT, stations=", ".join(silent)))
         lines += self._flags(flagged, name)
         lines += self._alerts(alerts, name, now)
-        return Reply(lang, tuple(lines))
+        chart = station_chart(week, [s.code for s in stations],
+                              f"{district.code} {week_start.date()} – {day}")
+        return Reply(lang, tuple(lines), image=chart)
 
     def _flags(self, flagged: integrity.Flags, name: dict[str, str]) -> list[Msg]:
         d = self.config.digests

@@ -83,6 +83,7 @@ class Reply:
     lines: tuple[Msg, ...]
     choices: tuple[Choice, ...] = ()
     question: str | None = None  # the question the choices answer ("_station", ...)
+    image: bytes | None = None  # a PNG sent after the text (the digest's chart)
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,8 @@ class TelegramChannel:
         for n, part in enumerate(parts, start=1):  # a long digest: several messages
             await bot.send_message(int(address), part,
                                    reply_markup=markup if n == len(parts) else None)
+        if reply.image:
+            await bot.send_photo(int(address), reply.image)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

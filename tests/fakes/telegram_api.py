@@ -15,6 +15,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -46,6 +48,25 @@ class Sent:
         markup = self.params.get("reply_markup") or {}
         return [(b["text"], b.get("callback_data", "")) for row in
                 markup.get("inline_keyboard", []) for b in row]
+
+
+def _multipart(kind: str, body: bytes) -> dict[str, Any]:
+    """Form fields of a file upload; a file is kept as its bytes."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {kind}\r\n\r\n".encode() + body)
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            params[str(name)] = payload
+        else:
+            value: Any = payload.decode()
+            if name in _JSON_FIELDS:
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value)
+            params[str(name)] = value
+    return params
 
 
 class _Server(ThreadingHTTPServer):
@@ -216,6 +237,11 @@ class FakeTelegram:
         elif method == "getWebhookInfo":
             result = {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
                       "pending_update_count": 0}
+        elif method == "sendPhoto":
+            result = {"message_id": next(self._message_ids), "date": int(time.time()),
+                      "chat": self._chat(int(params.get("chat_id") or 1)), "from": BOT,
+                      "photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 1,
+                                 "height": 1}]}
         elif method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
             message_id = int(params.get("message_id") or next(self._message_ids))
             result = {"message_id": message_id, "date": int(time.time()),
@@ -255,8 +281,12 @@ class FakeTelegram:
 
             def _params(self) -> dict[str, Any]:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
-                if "json" in (self.headers.get("Content-Type") or ""):
+                body = self.rfile.read(length) if length else b""
+                kind = self.headers.get("Content-Type") or ""
+                if kind.startswith("multipart/form-data"):
+                    return _multipart(kind, body)
+                raw = body.decode()
+                if "json" in kind:
                     return json.loads(raw or "{}")
                 params: dict[str, Any] = {}
                 for key, values in parse_qs(raw, keep_blank_values=True).items():

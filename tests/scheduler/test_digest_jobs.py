@@ -83,3 +83,12 @@ def test_one_leader_among_processes(app, database_url: str) -> None:  # type: ig
         second.release()
     else:
         assert second.check()  # SQLite: a single process, always the leader
+
+
+def test_the_digest_comes_with_its_chart(app, officers_enrolled, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
+    at_nine = T0.replace(hour=3, minute=30)
+    jobs.queue_daily_digests(app, at_nine)
+    _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5))
+    photos = fake_telegram.sent(900, "sendPhoto")
+    assert len(photos) == 1 and photos[0].params["photo"].startswith(b"\x89PNG")

@@ -1,0 +1,41 @@
+"""The digest's chart: each station's 7-day experience score and number of feedback.
+
+Labels are station codes: matplotlib draws text without shaping, so Devanagari names
+would come out broken; the codes are on every poster and in every digest line.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on a server
+
+import matplotlib.pyplot as plt
+
+from storage.digest import StationNumbers
+
+
+def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str) -> bytes:
+    """A PNG: bars of the average overall experience (1-5), feedback counts beside them."""
+    rows = [week.get(code, StationNumbers(code)) for code in codes]
+    height = max(2.5, 0.32 * len(rows) + 1.2)
+    figure, axes = plt.subplots(figsize=(7, height), dpi=120)
+    scores = [n.satisfaction or 0 for n in rows]
+    colours = ["#c0392b" if 0 < s <= 2.5 else "#f28c28" if 0 < s < 3.5 else "#0b2e6b"
+               for s in scores]
+    axes.barh([n.code for n in rows], scores, color=colours)
+    for y, n in enumerate(rows):
+        label = f"{n.satisfaction:.1f}  (n={n.complete})" if n.complete else "n=0"
+        axes.text((n.satisfaction or 0) + 0.05, y, label, va="center", fontsize=8)
+    axes.set_xlim(0, 5.8)
+    axes.invert_yaxis()
+    # English on purpose: matplotlib cannot shape Devanagari (see the module's docstring).
+    axes.set_xlabel("overall experience, 7 days (1-5)")
+    axes.set_title(title, fontsize=10)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
