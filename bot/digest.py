@@ -117,7 +117,7 @@ class Digest:
         with Db(self.engine) as db:
             stations = store.stations(db, district.code)
             week = store.station_numbers(db, start, end)
-            alerts = store.open_alerts(db, [code])
+            alerts = store.open_alerts(db, [code], red=False)  # the in-charge's digest
             words = store.comments(db, code, start, end)
         station = next(s for s in stations if s.code == code)
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}

@@ -127,7 +127,7 @@ class OfficerDesk:
         return Reply(lang, (line,))
 
     def _alerts(self, db: Db, officer: Officer) -> Reply:
-        alerts = store.open_alerts(db, store.station_codes(db, officer))
+        alerts = store.open_alerts(db, officer)
         if not alerts:
             return Reply(officer.language, (Msg(NO_ALERTS),))
         lines = [Msg.of(ALERTS, count=str(len(alerts)))]

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session as Db
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.alerting import alert_reply
 from bot.app import App
@@ -45,10 +45,10 @@ class Dispatcher:
         self.app, self.send, self.too_old, self.batch = app, send, too_old, batch
         self.engine = writer(app.engine)
 
-    async def run_once(self, now: datetime) -> int:
-        """Send what is due; returns how many messages went out."""
+    async def run_once(self, now: datetime, keys: set[str] | None = None) -> int:
+        """Send what is due (only `keys`, if given); returns how many messages went out."""
         sent = 0
-        for job in await asyncio.to_thread(self._due, now):
+        for job in await asyncio.to_thread(self._due, now, keys):
             outcome, retry_at, error = await self._try(job, now)
             await asyncio.to_thread(self._settle, job.id, outcome, now, error, retry_at)
             sent += outcome == "sent"
@@ -67,7 +67,9 @@ class Dispatcher:
             return "pending", now + timedelta(seconds=seconds), "429"
         except (Forbidden, BadRequest) as exc:
             return "failed", None, str(exc)[:200]  # blocked, or a message Telegram refuses
-        except NetworkError as exc:  # 5xx, timeouts: back off, up to an hour between tries
+        except Exception as exc:  # 5xx, timeouts, anything else: back off, an hour at most
+            # One odd message must never hold up the rest of the outbox.
+            log.warning("sending an outbox message failed: %s", type(exc).__name__)
             backoff = min(timedelta(seconds=10 * 2 ** job.attempts), timedelta(hours=1))
             return "pending", now + backoff, str(exc)[:200]
         return "sent", None, None
@@ -77,11 +79,21 @@ class Dispatcher:
         with Db(self.engine) as db, db.begin():
             alerts.settle(db, message_id, outcome, now, error, retry_at)
 
-    def _due(self, now: datetime) -> list[Job]:
-        with Db(self.engine) as db:
-            return [Job(m.id, m.recipient, self._reply(db, m),  # type: ignore[arg-type]
-                        now - m.created_at > self.too_old, m.attempts)
-                    for m in alerts.due(db, now, self.batch)]
+    def _due(self, now: datetime, keys: set[str] | None) -> list[Job]:
+        # Read without the write lock: building a digest must not keep citizens waiting.
+        with Db(self.app.engine) as db:
+            jobs = []
+            for m in alerts.due(db, now, self.batch):
+                if keys is not None and m.idempotency_key not in keys:
+                    continue
+                try:
+                    reply = self._reply(db, m)
+                except Exception:  # a broken row is marked failed, not retried forever
+                    log.exception("cannot build outbox message %s", m.id)
+                    reply = None
+                jobs.append(Job(m.id, m.recipient, reply,  # type: ignore[arg-type]
+                                now - m.created_at > self.too_old, m.attempts))
+            return jobs
 
     def _reply(self, db: Db, message: Outbox) -> Reply | None:
         if message.kind == "digest":

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session as Db
 
 from bot.app import App
@@ -28,12 +29,13 @@ _running_leader: dict[str, Leader] = {}
 
 
 def _queue_digest(db: Db, officer: Officer, about: dict[str, str], day: date, kind: str,
-                  now: datetime) -> None:
+                  now: datetime) -> str:
     """One digest for one officer; the key makes queueing the same one twice harmless."""
     scope = about.get("station") or about["district"]
-    alerts.queue(db, "digest", officer.urn,
-                 f"{kind}:{scope}:{day.isoformat()}:officer:{officer.id}",
+    key = f"{kind}:{scope}:{day.isoformat()}:officer:{officer.id}"
+    alerts.queue(db, "digest", officer.urn, key,
                  {**about, "date": day.isoformat(), "officer_id": officer.id}, now)
+    return key
 
 
 def queue_daily_digests(app: App, now: datetime) -> int:
@@ -72,8 +74,9 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
         officers = ([o for o in in_charges(db) if o.scope == station] if station
                     else officers_of_district(db, district))
         about = {"station": station} if station else {"district": district}
-        for officer in officers:  # "manual" + the time: sending again on purpose is allowed
-            _queue_digest(db, officer, about, day, f"manual@{now.isoformat()}", now)
+        # "manual" + the time: sending again on purpose is allowed
+        keys = {_queue_digest(db, officer, about, day, f"manual@{now.isoformat()}", now)
+                for officer in officers}
 
     async def send() -> int:
         root = api_root(app)
@@ -81,7 +84,7 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
         async with bot:
             channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
             dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(bot, urn, reply))
-            return await dispatcher.run_once(now)
+            return await dispatcher.run_once(now, keys)  # only these: the service sends the rest
 
     asyncio.run(send())
     return len(officers)
@@ -132,25 +135,55 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
         if leader.check():
             forget(app, now())
 
+    def lead() -> None:
+        if leader.check():
+            keep_digest_jobs(scheduler, app)
+
     # coalesce: after downtime a missed run happens once, not once per missed interval.
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler = AsyncIOScheduler(timezone=app.config.zone)
-    # The digest's job lives in the database, so a restart keeps it; missed while the
-    # service was down (up to 12 h), it runs once when the service is back.
-    scheduler.add_jobstore(SQLAlchemyJobStore(engine=app.engine), "database")
-    at = app.config.digests.sp_office_daily_at
-    scheduler.add_job(_daily_digests_now, "cron", hour=at.hour, minute=at.minute,
-                      id="sp_office_daily_digest", jobstore="database", replace_existing=True,
-                      coalesce=True, max_instances=1, misfire_grace_time=12 * 3600)
-    weekly = app.config.digests.in_charge_weekly
-    scheduler.add_job(_weekly_digests_now, "cron", day_of_week=weekly.weekday[:3],
-                      hour=weekly.at.hour, minute=weekly.at.minute, id="in_charge_weekly_digest",
-                      jobstore="database", replace_existing=True, coalesce=True,
-                      max_instances=1, misfire_grace_time=12 * 3600)
     scheduler.add_job(send_due, "interval", seconds=5, id="outbox", **common)
     scheduler.add_job(escalate_overdue, "interval", minutes=1, id="escalate", **common)
     scheduler.add_job(close_idle_conversations, "interval", minutes=1, id="expire_idle",
                       **common)
     scheduler.add_job(retention, "interval", hours=6, id="retention", **common)
+    scheduler.add_job(lead, "interval", seconds=30, id="lead", **common)
     scheduler.start()
+    lead()
     return scheduler
+
+
+def stop(scheduler: AsyncIOScheduler) -> None:
+    """Stop the jobs and give up the lead, so another process (or the next start) takes it."""
+    scheduler.shutdown(wait=False)
+    if "leader" in _running_leader:
+        _running_leader["leader"].release()
+
+
+DIGEST_STORE = "database"
+
+
+def keep_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> None:
+    """The digests' jobs live in the database, and only the leader's scheduler reads it.
+
+    A stored job keeps its next run time across restarts, so a digest missed while the
+    service was down (up to 12 h) runs once when it is back; it is only rescheduled
+    when the config's time changed.
+    """
+    if DIGEST_STORE not in scheduler._jobstores:
+        scheduler.add_jobstore(SQLAlchemyJobStore(engine=app.engine), DIGEST_STORE)
+    at, weekly = app.config.digests.sp_office_daily_at, app.config.digests.in_charge_weekly
+    wanted = {
+        "sp_office_daily_digest": (_daily_digests_now, CronTrigger(
+            hour=at.hour, minute=at.minute, timezone=app.config.zone)),
+        "in_charge_weekly_digest": (_weekly_digests_now, CronTrigger(
+            day_of_week=weekly.weekday[:3], hour=weekly.at.hour, minute=weekly.at.minute,
+            timezone=app.config.zone)),
+    }
+    for job_id, (function, trigger) in wanted.items():
+        job = scheduler.get_job(job_id, DIGEST_STORE)
+        if job is None:
+            scheduler.add_job(function, trigger, id=job_id, jobstore=DIGEST_STORE,
+                              coalesce=True, max_instances=1, misfire_grace_time=12 * 3600)
+        elif str(job.trigger) != str(trigger):
+            scheduler.reschedule_job(job_id, DIGEST_STORE, trigger=trigger)

@@ -22,7 +22,14 @@ class Leader:
         if self.engine.dialect.name != "postgresql":
             return True
         if self._connection is not None:
-            return True
+            try:  # still connected, so still holding the lock?
+                self._connection.execute(text("SELECT 1"))
+                self._connection.commit()
+                return True
+            except Exception:
+                log.warning("lost the scheduler lock's connection; trying to lead again")
+                self._connection.invalidate()
+                self._connection = None
         connection = self.engine.connect()
         connection.detach()  # ours alone: closing it must end the session and free the lock
         try:

@@ -76,7 +76,8 @@ def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity
 
 def may_act_on(db: Db, officer: Officer, alert: Alert) -> bool:
     if officer.role == "in_charge":
-        return officer.scope == alert.station_code
+        # A red alert may be about the station itself: it is the SP office's alone.
+        return officer.scope == alert.station_code and alert.severity != "red"
     district = db.execute(select(Station.district_code).where(
         Station.code == alert.station_code)).scalar_one()
     return officer.scope == district

@@ -71,12 +71,15 @@ def stations(db: Db, district: str) -> list[Station]:
                 .scalars())
 
 
-def open_alerts(db: Db, codes: list[str]) -> list[tuple[Alert, str]]:
-    """Red alerts and every alert nobody acknowledged, oldest first, with the reference."""
-    return [(a, ref) for a, ref in db.execute(
-        select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
-        .where(Alert.station_code.in_(codes), Alert.status != "acknowledged")  # type: ignore[attr-defined]
-        .order_by(Alert.created_at)).all()]
+def open_alerts(db: Db, codes: list[str], red: bool = True) -> list[tuple[Alert, str]]:
+    """Alerts nobody acknowledged, oldest first, with the reference; `red=False` for an
+    in-charge, who never sees the SP office's red alerts."""
+    query = (select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
+             .where(Alert.station_code.in_(codes), Alert.status != "acknowledged")  # type: ignore[attr-defined]
+             .order_by(Alert.created_at))
+    if not red:
+        query = query.where(Alert.severity != "red")
+    return [(a, ref) for a, ref in db.execute(query).all()]
 
 
 def comments(db: Db, station: str, start: datetime, end: datetime,

@@ -107,9 +107,12 @@ def day_numbers(db: Db, stations: list[str], start: datetime, end: datetime) -> 
                       average("behaviour"), average("satisfaction"), int(negative))
 
 
-def open_alerts(db: Db, stations: list[str], limit: int = 10) -> list[tuple[Alert, str]]:
-    rows = db.execute(
-        select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
-        .where(Alert.station_code.in_(stations), Alert.status != "acknowledged")  # type: ignore[attr-defined]
-        .order_by(Alert.created_at).limit(limit)).all()
-    return [(alert, reference) for alert, reference in rows]
+def open_alerts(db: Db, officer: Officer, limit: int = 10) -> list[tuple[Alert, str]]:
+    """The officer's unacknowledged alerts; an in-charge never sees red ones."""
+    query = (select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
+             .where(Alert.station_code.in_(station_codes(db, officer)),  # type: ignore[attr-defined]
+                    Alert.status != "acknowledged")
+             .order_by(Alert.created_at).limit(limit))
+    if officer.role == "in_charge":
+        query = query.where(Alert.severity != "red")
+    return [(alert, reference) for alert, reference in db.execute(query).all()]

@@ -47,7 +47,7 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
 
     async def stop_jobs(_: Application) -> None:  # type: ignore[type-arg]
         if "scheduler" in holder:
-            holder["scheduler"].shutdown(wait=False)
+            jobs.stop(holder["scheduler"])
 
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).concurrent_updates(PerChatOrder())

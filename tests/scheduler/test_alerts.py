@@ -15,6 +15,7 @@ from bot.telegram.adapter import TelegramChannel
 from conversations.effects import Start, Text
 from scheduler.dispatch import Dispatcher
 from scheduler.jobs import escalate
+from storage.db import writer
 from storage.models import Alert, AlertEvent, Outbox
 from tests.conftest import T0
 from tests.fakes.telegram_api import FakeTelegram
@@ -152,3 +153,28 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
         assert db.execute(select(Conversation)).scalars().all() == []
     assert answers["comment"].text is None and answers["behaviour"].value == 2
     assert len(answers) == 11  # every score is still there
+
+
+def test_a_red_alert_is_the_sp_offices_alone(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:20", BRIBE)
+    with Db(app.engine) as db:
+        red = db.execute(select(Alert)).scalar_one()
+    desk = officers_enrolled
+    assert desk.command("telegram:801", "alerts", T0)[0].lines[0].id == "No open alerts."
+    refused = desk.acknowledge("telegram:801", red.id, T0)  # the station's own in-charge
+    assert refused[0].lines[0].id == "This alert is not for your station."
+    assert desk.acknowledge("telegram:900", red.id, T0)[0].lines[0].id.startswith(
+        "Acknowledged.")
+
+
+def test_one_odd_message_does_not_block_the_outbox(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                   fake_telegram: FakeTelegram) -> None:
+    from storage.alerts import queue
+
+    with Db(writer(app.engine)) as db, db.begin():  # a message nothing knows how to build
+        queue(db, "alert", "telegram:900", "broken", {"alert_id": 999, "officer_id": 999}, T0)
+    feedback(app, "telegram:21", BRIBE)
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=5)) == 1
+    with Db(app.engine) as db:
+        statuses = {r.idempotency_key: r.status for r in db.execute(select(Outbox)).scalars()}
+    assert statuses["broken"] == "failed" and list(statuses.values()).count("sent") == 1

@@ -46,7 +46,7 @@ def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-u
         for _ in range(2):  # a restart: the stored job is replaced, not doubled
             scheduler = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
             found = scheduler.get_jobs(jobstore="database")
-            scheduler.shutdown(wait=False)
+            jobs.stop(scheduler)
         return found
 
     stored = {j.id: j for j in asyncio.run(start_twice())}
@@ -92,3 +92,25 @@ def test_the_digest_comes_with_its_chart(app, officers_enrolled, fake_telegram) 
     _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5))
     photos = fake_telegram.sent(900, "sendPhoto")
     assert len(photos) == 1 and photos[0].params["photo"].startswith(b"\x89PNG")
+
+
+def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    async def down_then_up() -> datetime:
+        first = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+        job = first.get_job("sp_office_daily_digest", "database")
+        # The service went down an hour before 09:00 and came back an hour after.
+        job.modify(next_run_time=datetime.now(UTC) - timedelta(hours=1))
+        jobs.stop(first)
+        back = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+        await asyncio.sleep(1.5)
+        next_run = back.get_job("sp_office_daily_digest", "database").next_run_time
+        jobs.stop(back)
+        return next_run
+
+    next_run = asyncio.run(down_then_up())
+    with Db(app.engine) as db:
+        digests = db.execute(select(Outbox).where(Outbox.kind == "digest")).scalars().all()
+    assert [d.recipient for d in digests] == ["telegram:900"]  # sent once, not skipped
+    assert next_run > datetime.now(UTC)  # and back on its daily time
