@@ -171,3 +171,18 @@ def test_stations_lists_the_sample() -> None:
     result = run("stations")
     assert result.returncode == 0
     assert "BLB05\tBLB\tthana\tथाना सिमगा\tSimga" in result.stdout
+
+
+def test_officer_invite_list_remove() -> None:
+    invite = run("officer", "invite", "--role", "in_charge", "--station", "BLB05",
+                 "--name", "SI Verma")
+    assert invite.returncode == 0, invite.stderr
+    link = invite.stdout.strip()
+    assert link.startswith("https://t.me/BalodabazarPrayasBot?start=enrol_")
+    assert len(link.split("start=")[1]) <= 64 and "one use, valid for 72 hours" in invite.stderr
+    sp = run("officer", "invite", "--role", "sp_office")
+    assert sp.returncode == 0 and "scope BLB" in sp.stderr
+    _operator_error(run("officer", "invite", "--role", "in_charge", "--station", "NOPE"),
+                    "--station CODE of a known station")
+    assert run("officer", "list").stdout == ""  # nobody has opened a link yet
+    _operator_error(run("officer", "remove", "7"), "no officer with id 7")
