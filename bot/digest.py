@@ -153,11 +153,7 @@ class Digest:
         return Msg.of(RANK, rank=str(rank), total=str(len(peers)))
 
     def _totals(self, msgid: str, numbers: list[StationNumbers], lang: str) -> Msg:
-        total = StationNumbers(
-            "all", sum(n.complete for n in numbers), sum(n.incomplete for n in numbers),
-            _weighted([(n.behaviour, n.complete) for n in numbers]),
-            _weighted([(n.satisfaction, n.complete) for n in numbers]),
-            sum(n.negative for n in numbers))
+        total = store.combined(numbers)
         return Msg.of(msgid, complete=str(total.complete), incomplete=str(total.incomplete),
                       negative=str(total.negative) if msgid == DAY
                       else self._share(total.negative_share, lang),
@@ -205,9 +201,3 @@ class Digest:
                                 hours=str(hours)))
         return lines
 
-
-def _weighted(pairs: list[tuple[float | None, int]]) -> float | None:
-    total = sum(n for value, n in pairs if value is not None)
-    if not total:
-        return None
-    return sum(value * n for value, n in pairs if value is not None) / total

@@ -15,7 +15,7 @@ from sqlmodel import Session as Db
 from bot.config import Config
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
-from storage import alerts
+from storage import alerts, digest
 from storage import officers as store
 from storage.db import writer
 from storage.models import Officer
@@ -116,8 +116,9 @@ class OfficerDesk:
     def _today(self, db: Db, officer: Officer, now: datetime) -> Reply:
         zone = self.config.zone
         start = datetime.combine(now.astimezone(zone).date(), time(0), zone)
-        numbers = store.day_numbers(db, store.station_codes(db, officer), start,
-                                    start + timedelta(days=1))
+        mine = set(store.station_codes(db, officer))
+        numbers = digest.combined([n for code, n in digest.station_numbers(
+            db, start, start + timedelta(days=1)).items() if code in mine])
         lang = officer.language
         line = Msg.of(TODAY, scope=self._scope_name(officer, lang),
                       complete=str(numbers.complete), incomplete=str(numbers.incomplete),

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session as Db
 
+from storage.db import upsert
 from storage.models import Alert, AlertEvent, Officer, Outbox, Station
 
 # Sending order: red alerts, alerts, follow-ups, digests.
@@ -45,8 +44,7 @@ def in_charges(db: Db) -> list[Officer]:
 def queue(db: Db, kind: str, recipient: str, key: str, payload: dict[str, Any],
           now: datetime) -> None:
     """One proactive message; the idempotency key makes queueing it twice harmless."""
-    upsert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(upsert(Outbox).values(
+    db.execute(upsert(db, Outbox).values(
         idempotency_key=key, kind=kind, priority=PRIORITY[kind], recipient=recipient,
         payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"]))

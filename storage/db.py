@@ -7,14 +7,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -22,6 +26,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 WRITER_OPTION = "prayas_writer"
+
+
+def upsert(db: Session, table: Any) -> Any:
+    """INSERT ... ON CONFLICT for the database in use (PostgreSQL or SQLite)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
 
 
 def writer(engine: Engine) -> Engine:

@@ -10,6 +10,11 @@ from sqlmodel import Session as Db
 
 from storage.models import Alert, Answer, Feedback, Station
 
+# A negative feedback: a score of 2 or less, or an improper demand.
+NEGATIVE_ANSWER = or_(
+    and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
+    and_(Answer.question_id == "demand", Answer.option_id == "yes"))
+
 
 @dataclass(frozen=True)
 class StationNumbers:
@@ -28,6 +33,21 @@ class StationNumbers:
     @property
     def negative_share(self) -> float | None:
         return self.negative / self.complete if self.complete else None
+
+
+def combined(numbers: list[StationNumbers]) -> StationNumbers:
+    """Several stations as one: counts added, averages weighted by completed feedback."""
+    def weighted(pairs: list[tuple[float | None, int]]) -> float | None:
+        total = sum(n for value, n in pairs if value is not None)
+        if not total:
+            return None
+        return sum(value * n for value, n in pairs if value is not None) / total
+
+    return StationNumbers(
+        "all", sum(n.complete for n in numbers), sum(n.incomplete for n in numbers),
+        weighted([(n.behaviour, n.complete) for n in numbers]),
+        weighted([(n.satisfaction, n.complete) for n in numbers]),
+        sum(n.negative for n in numbers))
 
 
 def station_numbers(db: Db, start: datetime, end: datetime) -> dict[str, StationNumbers]:
@@ -50,9 +70,7 @@ def station_numbers(db: Db, start: datetime, end: datetime) -> dict[str, Station
     negatives = dict(db.execute(
         select(Feedback.station_code, func.count(distinct(Feedback.id)))
         .join(Answer, Answer.feedback_id == Feedback.id)
-        .where(complete, or_(
-            and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
-            and_(Answer.question_id == "demand", Answer.option_id == "yes")))
+        .where(complete, NEGATIVE_ANSWER)
         .group_by(Feedback.station_code)).all())
     return {code: StationNumbers(code, c.get("complete", 0), c.get("incomplete", 0),
                                  scores.get((code, "behaviour")),
@@ -85,9 +103,7 @@ def open_alerts(db: Db, codes: list[str], red: bool = True) -> list[tuple[Alert,
 def comments(db: Db, station: str, start: datetime, end: datetime,
              limit: int = 5) -> list[str]:
     """The week's comments for a station, those of negative feedback first, newest first."""
-    negative = select(Answer.feedback_id).where(or_(
-        and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
-        and_(Answer.question_id == "demand", Answer.option_id == "yes")))
+    negative = select(Answer.feedback_id).where(NEGATIVE_ANSWER)
     rows = db.execute(
         select(Answer.text, Feedback.id.in_(negative), Feedback.started_at)  # type: ignore[union-attr]
         .join(Feedback, Feedback.id == Answer.feedback_id)

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session as Db
 
 from conversations.session import Answer as SessionAnswer
+from storage.db import upsert
 from storage.models import (
     Answer,
     Contact,
@@ -43,10 +42,9 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
     rows = [{"code": s.code, "district_code": district, "name_hi": s.name_hi,
              "name_en": s.name_en, "kind": str(s.kind), "active": True}
             for district, s in stations]
-    upsert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = Station.__table__  # type: ignore[attr-defined]
     if rows:
-        statement = upsert(table).values(rows)
+        statement = upsert(db, table).values(rows)
         db.execute(statement.on_conflict_do_update(
             index_elements=["code"],
             set_={c: statement.excluded[c] for c in ("district_code", "name_hi", "name_en",
@@ -89,10 +87,8 @@ def mark_blocked(db: Db, sender: str, now: datetime) -> None:
 
 def first_delivery(db: Db, channel: str, provider_id: str, now: datetime) -> bool:
     """Record a provider's message id; False when it was seen before (a redelivery)."""
-    dialect = db.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     inserted = db.connection().execute(
-        upsert(_processed).values(channel=channel, provider_id=provider_id, received_at=now)
+        upsert(db, _processed).values(channel=channel, provider_id=provider_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
         .returning(_processed.c.provider_id)
     ).first()
@@ -115,10 +111,8 @@ def next_reference(db: Db, year: int) -> str:
 
     `year` is the district's calendar year, not UTC's.
     """
-    dialect = db.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Two first feedbacks of a year may race to create the row: let one win quietly.
-    db.execute(upsert(ReferenceCounter).values(year=year, last=0)
+    db.execute(upsert(db, ReferenceCounter).values(year=year, last=0)
                .on_conflict_do_nothing(index_elements=["year"]))
     bumped = db.execute(
         update(ReferenceCounter).where(ReferenceCounter.year == year)

@@ -7,10 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import select
 from sqlmodel import Session as Db
 
-from storage.models import Alert, Answer, Enrolment, Feedback, Officer, Station
+from storage.models import Alert, Enrolment, Feedback, Officer, Station
 
 TOKEN_PREFIX = "enrol_"
 ROLES = ("in_charge", "sp_office")
@@ -75,36 +75,6 @@ def station_codes(db: Db, officer: Officer) -> list[str]:
         return [officer.scope]
     return list(db.execute(select(Station.code).where(Station.district_code == officer.scope))
                 .scalars())
-
-
-@dataclass(frozen=True)
-class DayNumbers:
-    complete: int
-    incomplete: int
-    behaviour: float | None
-    satisfaction: float | None
-    negative: int
-
-
-def day_numbers(db: Db, stations: list[str], start: datetime, end: datetime) -> DayNumbers:
-    window = and_(Feedback.station_code.in_(stations), Feedback.started_at >= start,  # type: ignore[attr-defined]
-                  Feedback.started_at < end)
-    counts = dict(db.execute(
-        select(Feedback.status, func.count()).where(window, Feedback.status != "merged")
-        .group_by(Feedback.status)).all())
-    complete_ids = select(Feedback.id).where(window, Feedback.status == "complete")
-
-    def average(question: str) -> float | None:
-        value = db.execute(select(func.avg(Answer.value)).where(
-            Answer.feedback_id.in_(complete_ids), Answer.question_id == question)).scalar()  # type: ignore[attr-defined]
-        return float(value) if value is not None else None
-
-    negative = db.execute(select(func.count(distinct(Answer.feedback_id))).where(
-        Answer.feedback_id.in_(complete_ids),  # type: ignore[attr-defined]
-        or_(and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
-            and_(Answer.question_id == "demand", Answer.option_id == "yes")))).scalar_one()
-    return DayNumbers(counts.get("complete", 0), counts.get("incomplete", 0),
-                      average("behaviour"), average("satisfaction"), int(negative))
 
 
 def open_alerts(db: Db, officer: Officer, limit: int = 10) -> list[tuple[Alert, str]]:
