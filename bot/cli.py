@@ -239,18 +239,32 @@ def poll(ctx: click.Context) -> None:
 @click.pass_context
 @operator_errors
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Run the web app: Telegram webhook (telegram.webhook_path) and /healthz.
+    """Run the web app: the channels' webhooks, /healthz and the scheduler.
 
-    Needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET; registers the webhook at
-    telegram.public_url on start when that is set.
+    Telegram (telegram.webhook_path) when TELEGRAM_BOT_TOKEN is set; it also needs
+    TELEGRAM_WEBHOOK_SECRET and registers the webhook at telegram.public_url on start.
+    WhatsApp (whatsapp.webhook_path, whatsapp.status_path) when whatsapp.number is set;
+    it needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
     """
+    import os
+
     from bot.telegram.runner import bot_token
     from bot.web import serve as run_server
     from bot.web import webhook_secret
+    from bot.whatsapp.twilio_api import credentials
 
-    bot_token()
-    webhook_secret()
-    run_server(_app(ctx), host, port)
+    config = load_config(ctx.obj)
+    telegram = bool(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    whatsapp = bool(config.whatsapp.number)
+    if not telegram and not whatsapp:
+        raise ConfigError(f"{ctx.obj}: no channel to serve; set TELEGRAM_BOT_TOKEN in the "
+                          "environment and/or whatsapp.number in the config")
+    if telegram:
+        bot_token()
+        webhook_secret()
+    if whatsapp:
+        credentials()
+    run_server(_app(ctx), host, port, telegram=telegram, whatsapp=whatsapp)
 
 
 @main.group()
@@ -264,29 +278,41 @@ def officer() -> None:
 @click.option("--district", metavar="CODE", help="The district (for the SP office; default: "
               "the station's district, or the only district).")
 @click.option("--name", default="", help="The officer's name, shown in their welcome.")
+@click.option("--channel", type=click.Choice(["telegram", "whatsapp"]), default="telegram",
+              show_default=True, help="Where the officer will receive alerts and digests.")
 @click.pass_context
 @operator_errors
 def officer_invite(ctx: click.Context, role: str, station: str | None, district: str | None,
-                   name: str) -> None:
-    """Print a one-time, expiring t.me link; opening it enrols that Telegram account."""
+                   name: str, channel: str) -> None:
+    """Print a one-time, expiring link; opening it enrols that Telegram or WhatsApp account.
+
+    WhatsApp: the link opens a chat with the token typed in; the officer presses send.
+    """
     from datetime import UTC, datetime, timedelta
 
     from sqlmodel import Session as Db
 
     from bot.app import open_database
+    from bot.posters.links import whatsapp_link
     from storage import officers as store
     from storage.db import writer
 
     config = load_config(ctx.obj)
-    if not config.telegram.bot_username:
+    if channel == "telegram" and not config.telegram.bot_username:
         raise ConfigError(f"{ctx.obj}: telegram.bot_username is empty; set it to the bot's "
                           "username from @BotFather")
+    if channel == "whatsapp" and not config.whatsapp.number:
+        raise ConfigError(f"{ctx.obj}: whatsapp.number is empty; set it to the WhatsApp "
+                          "sender number of your Twilio account")
     scope = _officer_scope(config, role, station, district, ctx.obj)
     engine = open_database(config)
     valid = timedelta(hours=config.telegram.invite_valid_hours)
     with Db(writer(engine)) as db, db.begin():
         token = store.invite(db, role, scope, name, datetime.now(UTC), valid)
-    click.echo(f"https://t.me/{config.telegram.bot_username}?start={token}")
+    if channel == "whatsapp":
+        click.echo(whatsapp_link(config.whatsapp.number, token))
+    else:
+        click.echo(f"https://t.me/{config.telegram.bot_username}?start={token}")
     click.echo(f"one use, valid for {config.telegram.invite_valid_hours} hours; "
                f"role {role}, scope {scope}", err=True)
 

@@ -27,6 +27,8 @@ from pydantic import (
 )
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+PATH_PATTERN = r"^/[A-Za-z0-9/_-]*$"
+CONTENT_SID = r"^HX[0-9a-fA-F]{32}$"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -50,6 +52,7 @@ def _parse_clock(value: Any) -> time:
 
 
 Clock = Annotated[time, Field(description="HH:MM in the district's time zone")]
+ContentSid = Annotated[str, Field(pattern=CONTENT_SID)]
 
 
 class StationKind(StrEnum):
@@ -157,14 +160,48 @@ class Telegram(Strict):
     bot_username: Annotated[str, Field(pattern=r"^$|^[A-Za-z][A-Za-z0-9_]{3,31}$")] = ""
     base_url: str = ""
     public_url: str = ""  # https://... where `prayas serve` is reachable; webhook set on start
-    webhook_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_-]*$")] = "/telegram/webhook"
+    webhook_path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/telegram/webhook"
     invite_valid_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
 
 
 class WhatsApp(Strict):
-    number: str = ""
-    public_url: str = ""
-    webhook_path: str = "/whatsapp/webhook"
+    """Twilio's WhatsApp sender. TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: environment."""
+
+    number: str = ""  # the WhatsApp sender, in international form: +91 77xxxxxxxx
+    public_url: str = ""  # https://... as Twilio calls us: the signature covers this URL
+    webhook_path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/whatsapp/webhook"
+    status_path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/whatsapp/status"
+    # Behind a TLS-terminating proxy the URL Twilio signed is public_url, not what we
+    # see; X-Forwarded-* headers are believed only when this says the proxy is ours.
+    trust_forwarded_headers: bool = False
+    api_base_url: str = ""  # a proxy or a test's fake; TWILIO_API_BASE_URL overrides
+    # Outside the 24-hour window WhatsApp takes only approved templates: a ContentSid
+    # per message kind and language, its one variable {{1}} the message's first line.
+    templates: dict[Literal["alert", "red_alert", "escalation", "digest", "follow_up"],
+                    dict[str, ContentSid]] = {}
+    # Optional quick-reply buttons: a Content API template per question and language,
+    # its body {{1}} and its buttons' ids "question:option".
+    quick_replies: dict[str, dict[str, ContentSid]] = {}
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        if value and not re.fullmatch(r"\+[1-9][0-9]{7,14}", re.sub(r"[\s()-]", "", value)):
+            raise ValueError(f"{value!r} is not a phone number in international form; "
+                             "write it like +91 77000 12345")
+        return value
+
+    @property
+    def sender(self) -> str:
+        """The number as Twilio names it: whatsapp:+9177...."""
+        return "whatsapp:" + re.sub(r"[\s()-]", "", self.number)
+
+    @field_validator("public_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+            raise ValueError(f"{value!r} is not a URL; write it like https://prayas.example.in")
+        return value.rstrip("/")
 
 
 class Database(Strict):

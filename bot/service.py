@@ -21,10 +21,13 @@ from conversations.effects import Closed, Completed, Event, Reply, Tick
 from conversations.engine import new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
-from storage import alerts
+from storage import alerts, window
 from storage import feedback as store
 from storage.db import writer
 from storage.models import Feedback
+
+# Channels where free text may be sent only within 24 hours of the person's last message.
+WINDOWED = frozenset({"whatsapp"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class FeedbackService:
         sender = self.identity.sender(urn)
         with Db(self.engine) as db, db.begin():
             store.lock_sender(db, sender)
+            if channel in WINDOWED:
+                self._seen(db, urn, sender, now)
             row = store.load_conversation(db, sender)
             before = Session.from_json(row.state) if row else new_session(self.default_language)
             if provider_id is not None and not store.first_delivery(db, channel, provider_id, now):
@@ -81,6 +86,25 @@ class FeedbackService:
             if previous is not None and previous != feedback_id:
                 store.discard_if_empty(db, previous)
         return Turn(replies, reference)
+
+    def seen(self, urn: str, now: datetime) -> None:
+        """A message that is not a turn (an officer's): the window opens all the same."""
+        with Db(self.engine) as db, db.begin():
+            self._seen(db, urn, self.identity.sender(urn), now)
+
+    def _seen(self, db: Db, urn: str, sender: str, now: datetime) -> None:
+        window.seen(db, sender, now)
+        window.release_held(db, urn, now)  # what waited for them goes out in the window
+
+    def window_open(self, urn: str, now: datetime) -> bool:
+        with Db(self.engine) as db:
+            return window.is_open(db, self.identity.sender(urn), now)
+
+    def in_feedback(self, urn: str) -> bool:
+        """Whether this sender is in the middle of a feedback (picking or answering)."""
+        with Db(self.engine) as db:
+            row = store.load_conversation(db, self.identity.sender(urn))
+            return row is not None and Session.from_json(row.state).stage not in ("new", "ended")
 
     def _store_answers(self, db: Db, before: Session, session: Session, effects: list,  # type: ignore[type-arg]
                        previous: int | None, sender: str, channel: str,

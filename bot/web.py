@@ -2,7 +2,7 @@
 
 Telegram's webhook is answered only after the turn is committed and the replies
 sent, so a 200 means "done"; anything else and Telegram delivers the update again,
-which the update_id dedupe makes harmless.
+which the update_id dedupe makes harmless. WhatsApp's is in bot/whatsapp/webhook.py.
 """
 
 from __future__ import annotations
@@ -25,8 +25,19 @@ from telegram.ext import Application
 
 from bot.app import App
 from bot.config import ConfigError
+from bot.outgoing import ByChannel
 from bot.telegram.adapter import TURN_FAILED
-from bot.telegram.runner import ALLOWED_UPDATES, bot_token, build_application, settle_memory
+from bot.telegram.runner import (
+    ALLOWED_UPDATES,
+    bot_token,
+    build_application,
+    settle_memory,
+    telegram_channel,
+)
+from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.webhook import whatsapp_routes
+from scheduler import jobs
+from scheduler.dispatch import Dispatcher, Send
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -40,10 +51,8 @@ def webhook_secret() -> str:
     return secret
 
 
-def create_web_app(app: App, application: Application, secret: str,  # type: ignore[type-arg]
-                   register_webhook: bool = True) -> Starlette:
-    config = app.config.telegram
-
+def telegram_route(application: Application, secret: str,  # type: ignore[type-arg]
+                   path: str) -> Route:
     async def telegram_webhook(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -66,6 +75,52 @@ def create_web_app(app: App, application: Application, secret: str,  # type: ign
         # the update_id makes the retry safe.
         return Response(status_code=200 if ok else 500)
 
+    return Route(path, telegram_webhook, methods=["POST"])
+
+
+def create_web_app(app: App, telegram: Application | None = None,  # type: ignore[type-arg]
+                   secret: str = "", register_webhook: bool = True,
+                   whatsapp: WhatsAppChannel | None = None,
+                   scheduler: bool = False) -> Starlette:
+    """The webhooks of the channels given, /healthz, and (`scheduler`) the jobs."""
+    routes = [Route("/healthz", _healthz(app), methods=["GET"])]
+    if telegram is not None:
+        routes.append(telegram_route(telegram, secret, app.config.telegram.webhook_path))
+    if whatsapp is not None:
+        routes += whatsapp_routes(app.config.whatsapp, whatsapp, whatsapp.creds.auth_token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        senders: dict[str, Send] = {}
+        if telegram is not None:
+            await telegram.initialize()
+            await telegram.start()
+            if telegram.post_init:  # a scheduler built into the application
+                await telegram.post_init(telegram)
+            channel = telegram_channel(telegram)
+            senders["telegram"] = lambda message: channel.send_to(telegram.bot, message)
+            await _register(app, telegram, secret, register_webhook)
+        if whatsapp is not None:
+            await whatsapp.start()
+            senders["whatsapp"] = whatsapp.send_to
+        running = jobs.start(app, Dispatcher(app, ByChannel(**senders))) if scheduler else None
+        try:
+            yield
+        finally:
+            if running is not None:
+                jobs.stop(running)
+            if whatsapp is not None:
+                await whatsapp.stop()
+            if telegram is not None:
+                if telegram.post_stop:
+                    await telegram.post_stop(telegram)
+                await telegram.stop()
+                await telegram.shutdown()
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _healthz(app: App):  # type: ignore[no-untyped-def]
     def database_answers() -> None:
         with app.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -77,35 +132,28 @@ def create_web_app(app: App, application: Application, secret: str,  # type: ign
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await application.initialize()
-        await application.start()
-        if application.post_init:  # the scheduler, as `prayas poll` starts it
-            await application.post_init(application)
-        if register_webhook and config.public_url:
-            url = config.public_url.rstrip("/") + config.webhook_path
-            await application.bot.set_webhook(url, secret_token=secret,
-                                              allowed_updates=ALLOWED_UPDATES)
-            log.info("Telegram webhook registered")
-        try:
-            yield
-        finally:
-            if application.post_stop:
-                await application.post_stop(application)
-            await application.stop()
-            await application.shutdown()
-
-    return Starlette(routes=[
-        Route(config.webhook_path, telegram_webhook, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ], lifespan=lifespan)
+    return healthz
 
 
-def serve(app: App, host: str, port: int) -> None:
+async def _register(app: App, telegram: Application, secret: str,  # type: ignore[type-arg]
+                    register: bool) -> None:
+    config = app.config.telegram
+    if register and config.public_url:
+        url = config.public_url.rstrip("/") + config.webhook_path
+        await telegram.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        log.info("Telegram webhook registered")
+
+
+def serve(app: App, host: str, port: int, telegram: bool, whatsapp: bool) -> None:
+    """Both channels in one process when both are configured; the scheduler runs here."""
     import uvicorn
 
-    application = build_application(app, bot_token())
-    web = create_web_app(app, application, webhook_secret())
+    from bot.whatsapp.twilio_api import credentials
+
+    application = (build_application(app, bot_token(), with_scheduler=False)
+                   if telegram else None)
+    channel = WhatsAppChannel(app, credentials()) if whatsapp else None
+    web = create_web_app(app, application, webhook_secret() if telegram else "",
+                         whatsapp=channel, scheduler=True)
     settle_memory()
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)

@@ -21,22 +21,25 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from bot.alerting import alert_reply
 from bot.app import App
 from bot.digest import Digest
+from bot.outgoing import Outcome, Proactive, Refused, RetryLater
 from conversations.effects import Reply
 from storage import alerts
 from storage.db import writer
 from storage.models import Alert, Answer, Feedback, Officer, Outbox, Station
 
 log = logging.getLogger(__name__)
-Send = Callable[[str, Reply], Awaitable[None]]
+Send = Callable[[Proactive], Awaitable[Outcome | None]]
 
 
 @dataclass(frozen=True)
 class Job:
     id: int
+    kind: str
     recipient: str
     reply: Reply | None
     stale: bool
     attempts: int
+    template: bool
 
 
 class Dispatcher:
@@ -60,18 +63,23 @@ class Dispatcher:
         if job.reply is None:
             return "failed", None, "nothing to send"
         try:
-            await self.send(job.recipient, job.reply)
+            outcome = await self.send(Proactive(job.id, job.kind, job.recipient, job.reply,
+                                                job.template))
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             return "pending", now + timedelta(seconds=seconds), "429"
-        except (Forbidden, BadRequest) as exc:
-            return "failed", None, str(exc)[:200]  # blocked, or a message Telegram refuses
+        except RetryLater as exc:
+            return "pending", now + timedelta(seconds=exc.seconds), str(exc)[:200]
+        except (Forbidden, BadRequest, Refused) as exc:
+            return "failed", None, str(exc)[:200]  # blocked, or a message the platform refuses
         except Exception as exc:  # 5xx, timeouts, anything else: back off, an hour at most
             # One odd message must never hold up the rest of the outbox.
             log.warning("sending an outbox message failed: %s", type(exc).__name__)
             backoff = min(timedelta(seconds=10 * 2 ** job.attempts), timedelta(hours=1))
             return "pending", now + backoff, str(exc)[:200]
+        if outcome == "held":
+            return "held", None, "outside the 24-hour window: a template notice was sent"
         return "sent", None, None
 
     def _settle(self, message_id: int, outcome: str, now: datetime, error: str | None,
@@ -91,8 +99,11 @@ class Dispatcher:
                 except Exception:  # a broken row is marked failed, not retried forever
                     log.exception("cannot build outbox message %s", m.id)
                     reply = None
-                jobs.append(Job(m.id, m.recipient, reply,  # type: ignore[arg-type]
-                                now - m.created_at > self.too_old, m.attempts))
+                # A held message's age counts from its release: the officer asked for it.
+                age = now - (m.released_at or m.created_at)
+                jobs.append(Job(m.id, m.kind, m.recipient, reply,  # type: ignore[arg-type]
+                                age > self.too_old, m.attempts,
+                                bool(m.payload.get("template"))))
             return jobs
 
     def _reply(self, db: Db, message: Outbox) -> Reply | None:

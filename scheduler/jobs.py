@@ -83,7 +83,7 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
         bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}))
         async with bot:
             channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
-            dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(bot, urn, reply))
+            dispatcher = Dispatcher(app, lambda message: channel.send_to(bot, message))
             return await dispatcher.run_once(now, keys)  # only these: the service sends the rest
 
     asyncio.run(send())

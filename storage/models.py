@@ -170,6 +170,9 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
     last_error: str | None = None
+    # Held: outside WhatsApp's 24-hour window only a template notice went out; the full
+    # message waits for the officer's next message, and its age counts from then.
+    released_at: datetime | None = _utc(nullable=True)
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -180,3 +183,22 @@ class ProcessedMessage(SQLModel, table=True):
     channel: str = Field(max_length=16, primary_key=True)
     provider_id: str = Field(max_length=128, primary_key=True)
     received_at: datetime = _utc(nullable=False)
+
+
+class ContactWindow(SQLModel, table=True):
+    """When a WhatsApp sender last wrote to us: free text may be sent for 24 hours after."""
+
+    __tablename__ = "contact_window"
+
+    sender: str = Field(primary_key=True, max_length=64)  # HMAC of the URN, never the URN
+    last_inbound_at: datetime = _utc(nullable=False)
+
+
+class Delivery(SQLModel, table=True):
+    """Twilio's delivery reports for the messages we sent, by Twilio's message sid."""
+
+    sid: str = Field(primary_key=True, max_length=64)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    status: str = Field(max_length=16)  # queued | sent | delivered | read | failed | undelivered
+    error_code: int | None = None
+    updated_at: datetime = _utc(nullable=False)

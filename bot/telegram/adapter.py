@@ -24,6 +24,7 @@ from bot.alerting import ALERT_QUESTION
 from bot.app import App
 from bot.officers import COMMANDS as OFFICER_COMMANDS
 from bot.officers import OFFICER_QUESTION, OfficerDesk
+from bot.outgoing import Proactive, split
 from bot.telegram.keyboard import CallbackCodec, render
 from bot.telegram.sending import deliver
 from conversations import messages as M
@@ -63,22 +64,6 @@ def _start_payload(text: str) -> str | None:
 
 def _command_name(text: str) -> str:
     return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
-
-
-def split(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut at line ends into messages Telegram accepts (4,096 characters each)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single line too long for one message
-            parts.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    return [*parts, current] if current else parts or [""]
 
 
 class TelegramChannel:
@@ -190,18 +175,18 @@ class TelegramChannel:
                 await deliver(lambda t=text[:MAX_TEXT]: bot.send_message(chat_id, t),
                               first_backoff=self.retry_backoff)
 
-    async def send_to(self, bot: Bot, urn: str, reply: Reply) -> None:
+    async def send_to(self, bot: Bot, message: Proactive) -> None:
         """A proactive message (the outbox's): no retries here, the dispatcher owns them."""
-        channel, _, address = urn.partition(":")
+        channel, _, address = message.recipient.partition(":")
         if channel != "telegram" or not address.lstrip("-").isdigit():
             raise BadRequest(f"no Telegram chat for a {channel} address")
-        text, markup = render(reply, self.app.catalogs)
-        parts = split(text)
+        text, markup = render(message.reply, self.app.catalogs)
+        parts = split(text, MAX_TEXT)
         for n, part in enumerate(parts, start=1):  # a long digest: several messages
             await bot.send_message(int(address), part,
                                    reply_markup=markup if n == len(parts) else None)
-        if reply.image:
-            await bot.send_photo(int(address), reply.image)
+        if message.reply.image:
+            await bot.send_photo(int(address), message.reply.image)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

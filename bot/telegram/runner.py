@@ -19,6 +19,7 @@ from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
+CHANNEL_KEY = "prayas_channel"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -41,8 +42,7 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
     holder: dict[str, AsyncIOScheduler] = {}
 
     async def start_jobs(application: Application) -> None:  # type: ignore[type-arg]
-        dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(application.bot,
-                                                                         urn, reply))
+        dispatcher = Dispatcher(app, lambda message: channel.send_to(application.bot, message))
         holder["scheduler"] = jobs.start(app, dispatcher)
 
     async def stop_jobs(_: Application) -> None:  # type: ignore[type-arg]
@@ -63,7 +63,13 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
                               retry_backoff=retry_backoff)
     application.add_handlers(channel.handlers())
     application.add_error_handler(_log_error)
+    application.bot_data[CHANNEL_KEY] = channel
     return application
+
+
+def telegram_channel(application: Application) -> TelegramChannel:  # type: ignore[type-arg]
+    """The channel that handles this application's updates (it also sends the outbox's)."""
+    return application.bot_data[CHANNEL_KEY]  # type: ignore[no-any-return]
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,7 +86,10 @@ def settle_memory() -> None:
 
 def run_polling(app: App) -> None:
     """Long polling until SIGINT/SIGTERM; unconfirmed updates are fetched again on restart."""
+    import asyncio
+
+    from bot.telegram.polling import poll
+
     application = build_application(app, bot_token())
     settle_memory()
-    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
-                            poll_interval=0.0, timeout=20)
+    asyncio.run(poll(application, ALLOWED_UPDATES))

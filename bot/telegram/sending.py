@@ -20,7 +20,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -35,7 +35,7 @@ async def deliver(call: Callable[[], Awaitable[T]], *, attempts: int = 6,
         except RetryAfter as exc:
             if attempt == attempts:
                 raise
-            wait = min(_seconds(exc.retry_after), max_wait)
+            wait = min(seconds(exc.retry_after), max_wait)
             log.warning("Telegram asked to wait %.1f s (attempt %d)", wait, attempt)
             await asyncio.sleep(wait)
         except NetworkError as exc:  # includes 5xx answers and timeouts

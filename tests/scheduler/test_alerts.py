@@ -70,7 +70,7 @@ def _dispatch(app, fake: FakeTelegram, now) -> int:  # type: ignore[no-untyped-d
         bot = Bot(fake.token, base_url=f"{fake.url}/bot")
         async with bot:
             channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
-            dispatcher = Dispatcher(app, lambda urn, reply: channel.send_to(bot, urn, reply))
+            dispatcher = Dispatcher(app, lambda message: channel.send_to(bot, message))
             return await dispatcher.run_once(now)
 
     return asyncio.run(go())

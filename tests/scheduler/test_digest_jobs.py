@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import inspect, select
 from sqlmodel import Session as Db
 
-from bot.telegram.adapter import split
+from bot.outgoing import split
 from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 from storage.models import Outbox
@@ -34,10 +34,10 @@ def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # 
 
 def test_long_messages_are_split_at_line_ends() -> None:
     text = "\n".join(f"{n}. " + "क" * 100 for n in range(100))
-    parts = split(text)
+    parts = split(text, 4096)
     assert all(len(p) <= 4096 for p in parts) and len(parts) == 3
     assert "\n".join(parts) == text
-    assert split("x" * 5000) == ["x" * 4096, "x" * 904]
+    assert split("x" * 5000, 4096) == ["x" * 4096, "x" * 904]
 
 
 def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-untyped-def]

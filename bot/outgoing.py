@@ -1,0 +1,66 @@
+"""What every channel shares about sending: a proactive message, its outcome, long texts.
+
+The outbox dispatcher hands a channel a `Proactive` and reads back what happened;
+channels raise `Refused` (never retry) or `RetryLater` in their platform's stead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from conversations.effects import Reply
+
+Outcome = Literal["sent", "held"]  # held: outside WhatsApp's window, waiting for the officer
+
+
+@dataclass(frozen=True)
+class Proactive:
+    """One outbox message, ready to send."""
+
+    id: int
+    kind: str  # red_alert | alert | escalation | follow_up | digest
+    recipient: str  # a URN: telegram:123, whatsapp:+91...
+    reply: Reply
+    template: bool = False  # free text was refused earlier: send the approved template
+
+
+class Refused(Exception):
+    """The platform will never take this message (blocked, opted out, malformed)."""
+
+
+class RetryLater(Exception):
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+def split(text: str, limit: int) -> list[str]:
+    """Cut at line ends into messages of at most `limit` characters."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single line too long for one message
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [*parts, current] if current else parts or [""]
+
+
+class ByChannel:
+    """The dispatcher's one sender: each message goes to its URN's channel."""
+
+    def __init__(self, **senders: Callable[[Proactive], Awaitable[Outcome | None]]) -> None:
+        self.senders = senders
+
+    async def __call__(self, message: Proactive) -> Outcome | None:
+        channel = message.recipient.partition(":")[0]
+        send = self.senders.get(channel)
+        if send is None:
+            raise Refused(f"{channel} is not running in this process; no message sent")
+        return await send(message)

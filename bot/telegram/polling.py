@@ -1,0 +1,93 @@
+"""`prayas poll`: long polling that confirms an update only after it was handled.
+
+python-telegram-bot's own polling asks for the next batch (and so confirms the last
+one to Telegram) while the last one is still being handled: a process killed in
+that moment loses those messages. Here a batch is confirmed only once every update
+in it has been handled; a crash means the batch is fetched again, and the update_id
+dedupe makes the second pass harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter
+from telegram.ext import Application
+
+from bot.telegram.adapter import TURN_FAILED
+from bot.telegram.sending import seconds
+
+log = logging.getLogger(__name__)
+LONG_POLL = 20  # seconds Telegram holds a getUpdates call open when there is nothing
+
+
+async def poll(application: Application, allowed: list[str],  # type: ignore[type-arg]
+               stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set)."""
+    stop = stop or _on_signals()
+    async with application:  # initialize ... shutdown
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        await application.start()
+        if application.post_init:  # the scheduler
+            await application.post_init(application)
+        try:
+            await _loop(application, allowed, stop)
+        finally:
+            if application.post_stop:
+                await application.post_stop(application)
+            await application.stop()
+
+
+def _on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _loop(application: Application, allowed: list[str],  # type: ignore[type-arg]
+                stop: asyncio.Event) -> None:
+    offset: int | None = None
+    backoff = 1.0
+    stopping = asyncio.create_task(stop.wait())
+    while not stop.is_set():
+        fetch = asyncio.create_task(application.bot.get_updates(
+            offset=offset, timeout=LONG_POLL, allowed_updates=allowed))
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            fetch.cancel()
+            break
+        try:
+            updates = fetch.result()
+        except RetryAfter as exc:
+            await asyncio.sleep(seconds(exc.retry_after))
+            continue
+        except NetworkError as exc:
+            log.warning("fetching updates failed (%s); again in %.0f s", exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        backoff = 1.0
+        if not updates:
+            continue
+        if await _handle_all(application, updates):
+            offset = updates[-1].update_id + 1  # confirmed with the next fetch
+        else:
+            await asyncio.sleep(1.0)  # database down? the same batch again, shortly
+
+
+async def _handle_all(application: Application,  # type: ignore[type-arg]
+                      updates: tuple[Update, ...]) -> bool:
+    """Handle a batch, one citizen's updates in order; True when every one was handled."""
+    async def handle(update: Update) -> bool:
+        TURN_FAILED.set(False)  # each task has its own copy of the context
+        await application.update_processor.process_update(
+            update, application.process_update(update))
+        return not TURN_FAILED.get()
+
+    results = await asyncio.gather(*(handle(u) for u in updates), return_exceptions=True)
+    return all(r is True for r in results)

@@ -1,0 +1,201 @@
+"""WhatsApp messages in, the engine's replies out. Knows Twilio, not the survey.
+
+A citizen's turn is committed before the webhook answers, and its replies travel back
+in that answer as TwiML: no second request, nothing to retry, Twilio sends them in
+order. Only a turn with quick-reply buttons (Content templates, which TwiML cannot
+carry) is answered empty and sent by the REST API in the background, one citizen's
+messages in order. Proactive messages (the outbox's) use free text inside the
+24-hour window and the configured template outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from bot.alerting import ALERT_QUESTION
+from bot.app import App
+from bot.officers import OFFICER_QUESTION, OfficerDesk
+from bot.outgoing import Outcome, Proactive, Refused
+from bot.posters.layout import PREFILLED
+from bot.whatsapp.deliveries import Deliveries
+from bot.whatsapp.inbound import Inbound, ScanWords, read
+from bot.whatsapp.render import Outgoing, Renderer
+from bot.whatsapp.twilio_api import Credentials, OptedOut, OutsideWindow, TwilioSender
+from conversations.effects import Reply, Start, Tap, Text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+NOTICE_CHARS = 200  # a template variable: one line, no tabs, no runs of spaces
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WhatsAppChannel:
+    def __init__(self, app: App, creds: Credentials, clock: Clock = _now,
+                 first_backoff: float = 0.5) -> None:
+        self.app, self.creds, self.clock = app, creds, clock
+        self.config = app.config.whatsapp
+        self.desk = OfficerDesk(app.engine, app.config)
+        self.deliveries = Deliveries(app.engine, app.service.identity)
+        self.renderer = Renderer(app.catalogs, self.config.quick_replies)
+        self.words = ScanWords([*app.catalogs.translations_of(PREFILLED), PREFILLED])
+        self.first_backoff = first_backoff
+        public = self.config.public_url
+        self.status_url = public + self.config.status_path if public else None
+        # As for Telegram: SQLite takes one writer at a time, PostgreSQL several.
+        workers = 1 if app.engine.dialect.name == "sqlite" else 8
+        self._db_threads = ThreadPoolExecutor(workers, thread_name_prefix="prayas-wa-db")
+        self.sender: TwilioSender | None = None
+        self._order: dict[str, asyncio.Lock] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Open the REST client; inside the running event loop, as aiohttp wants."""
+        base = os.environ.get("TWILIO_API_BASE_URL") or self.config.api_base_url
+        self.sender = TwilioSender(self.creds, self.config.sender, base,
+                                   first_backoff=self.first_backoff)
+
+    async def stop(self) -> None:
+        if self._background:
+            await asyncio.wait(self._background, timeout=10)
+        if self.sender is not None:
+            await self.sender.close()
+        self._db_threads.shutdown(wait=False)
+
+    async def _db(self, func: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db_threads, func, *args)
+
+    # ---- inbound ----------------------------------------------------------------------
+
+    async def receive(self, form: Mapping[str, str]) -> list[Outgoing]:
+        """Handle one webhook; returns the replies for TwiML ([] if they go by REST)."""
+        inbound = read(form, self.words)
+        replies = await self._replies(inbound)
+        messages = [m for reply in replies for m in self.renderer.render(reply)]
+        if all(m.content_sid is None for m in messages):
+            return messages
+        task = asyncio.create_task(self._send_in_order(inbound.urn, messages))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return []
+
+    async def _replies(self, inbound: Inbound) -> list[Reply]:
+        now, urn, event = self.clock(), inbound.urn, inbound.event
+        if inbound.token:
+            await self._db(self.app.service.seen, urn, now)
+            return await self._db(self.desk.enrol, urn, inbound.token, now)
+        if await self._for_the_desk(inbound):
+            await self._db(self.app.service.seen, urn, now)
+            return await self._officer(urn, inbound, now)
+        turn = await self._db(self.app.service.handle, urn, "whatsapp", event, now,
+                              inbound.sid or None)
+        return turn.replies
+
+    async def _for_the_desk(self, inbound: Inbound) -> bool:
+        """An officer's word or button; or, from an officer not giving feedback, anything."""
+        event = inbound.event
+        officer_word = ((isinstance(event, Text) and self.renderer.officer_command(event.text))
+                        or (isinstance(event, Tap) and event.question in (OFFICER_QUESTION,
+                                                                         ALERT_QUESTION)))
+        if not officer_word and isinstance(event, Start):
+            return False  # an officer scanning a poster tries the citizens' side
+        if not await self._db(self.desk.is_officer, inbound.urn):
+            return False
+        return bool(officer_word) or not await self._db(self.app.service.in_feedback,
+                                                         inbound.urn)
+
+    async def _officer(self, urn: str, inbound: Inbound, now: datetime) -> list[Reply]:
+        event = inbound.event
+        word = self.renderer.officer_command(event.text) if isinstance(event, Text) else None
+        if isinstance(event, Tap):
+            ack = event.option.startswith("ack:") and event.option[4:].isdigit()
+            word = ("ack", int(event.option[4:])) if ack else (event.option, None)
+        if word and word[0] == "ack" and word[1] is not None:
+            return await self._db(self.desk.acknowledge, urn, word[1], now)
+        return await self._db(self.desk.command, urn, word[0] if word else "menu", now)
+
+    async def _send_in_order(self, urn: str, messages: list[Outgoing]) -> None:
+        """A turn's replies by REST; one citizen's turns one after another."""
+        lock = self._order.setdefault(urn, asyncio.Lock())
+        async with lock:
+            try:
+                for message in messages:
+                    await self._send_reply(urn, message)
+            except OptedOut:
+                await self._db(self.app.service.mark_blocked, urn, self.clock())
+            except Exception as exc:  # never the number or the words in the log
+                log.warning("a WhatsApp reply could not be sent (%s)", exc)
+        if not lock.locked():
+            self._order.pop(urn, None)
+
+    async def _send_reply(self, urn: str, message: Outgoing) -> None:
+        assert self.sender is not None, "start() the channel first"
+        try:
+            sid = await self.sender.send(urn, body=message.body,
+                                         content_sid=message.content_sid,
+                                         variables=dict(message.variables or {}),
+                                         status_callback=self.status_url)
+        except Refused as exc:
+            if message.content_sid is None or isinstance(exc, OptedOut):
+                raise
+            # A template Twilio will not take (deleted, unapproved): the numbered list.
+            log.warning("quick-reply template refused (%s); sending numbered options", exc)
+            sid = await self.sender.send(urn, body=message.fallback,
+                                         status_callback=self.status_url)
+        await self._db(self.deliveries.sent, sid, None, self.clock())
+
+    async def delivery_report(self, form: Mapping[str, str]) -> None:
+        code = form.get("ErrorCode", "")
+        await self._db(self.deliveries.report, form.get("MessageSid", ""),
+                       form.get("MessageStatus") or form.get("SmsStatus", ""),
+                       int(code) if code.isdigit() else None, form.get("To", ""),
+                       self.clock())
+
+    # ---- proactive ----------------------------------------------------------------------
+
+    async def send_to(self, message: Proactive) -> Outcome:
+        """An outbox message: free text inside the window, else the template and hold it."""
+        assert self.sender is not None, "start() the channel first"
+        urn = message.recipient
+        if not re.fullmatch(r"whatsapp:\+[1-9][0-9]{7,14}", urn):
+            raise Refused("not a WhatsApp number")
+        now = self.clock()
+        if not message.template and await self._db(self.app.service.window_open, urn, now):
+            try:
+                for part in self.renderer.render(message.reply):
+                    sid = await self.sender.send(urn, body=part.body or part.fallback,
+                                                 status_callback=self.status_url, attempts=3)
+                    await self._db(self.deliveries.sent, sid, message.id, now)
+                return "sent"
+            except OutsideWindow:
+                pass  # our clock and WhatsApp's disagreed: the template it is
+        return await self._notice(message, now)
+
+    async def _notice(self, message: Proactive, now: datetime) -> Outcome:
+        """The approved template, its variable the message's opening; the rest waits."""
+        assert self.sender is not None
+        by_lang = self.config.templates.get(message.kind, {})  # type: ignore[call-overload]
+        sid = by_lang.get(message.reply.lang) or next(iter(by_lang.values()), None)
+        if sid is None:
+            log.warning("no WhatsApp template for %s messages: holding it until the officer "
+                        "writes (set whatsapp.templates.%s)", message.kind, message.kind)
+            return "held"
+        sent = await self.sender.send(message.recipient, content_sid=sid,
+                                      variables={"1": self._summary(message.reply)},
+                                      status_callback=self.status_url, attempts=3)
+        await self._db(self.deliveries.sent, sent, message.id, now)
+        return "held"
+
+    def _summary(self, reply: Reply) -> str:
+        lines = [self.app.catalogs.text(reply.lang, line) for line in reply.lines[:2]]
+        return " ".join(" · ".join(lines).split())[:NOTICE_CHARS]

@@ -1,0 +1,139 @@
+"""Sending WhatsApp messages through Twilio's REST API, off the event loop's back.
+
+twilio's own asyncio client (aiohttp) does the HTTP; this adds what a campaign needs:
+a pace under the sender's rate limit, retries with backoff on 429/5xx/timeouts, and
+Twilio's error codes turned into what the caller must do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from bot.config import ConfigError
+from bot.outgoing import Refused, RetryLater
+
+log = logging.getLogger(__name__)
+# twilio logs each request's parameters at INFO, the recipient's number among them.
+logging.getLogger("twilio").setLevel(logging.WARNING)
+
+OUTSIDE_WINDOW = 63016  # free text outside the 24-hour window
+OPTED_OUT = 21610  # the recipient unsubscribed
+TOO_MANY = 20429
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account_sid: str
+    auth_token: str
+
+
+def credentials() -> Credentials:
+    sid, token = os.environ.get("TWILIO_ACCOUNT_SID", ""), os.environ.get("TWILIO_AUTH_TOKEN", "")
+    if not sid.startswith("AC") or not token:
+        raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set in the "
+                          "environment (Twilio console, Account info); never in config.yaml")
+    return Credentials(sid, token)
+
+
+class OutsideWindow(Refused):
+    """WhatsApp refused free text: the person has not written in the last 24 hours."""
+
+
+class OptedOut(Refused):
+    """The person unsubscribed from our WhatsApp number."""
+
+
+class _ToBaseUrl(AsyncTwilioHttpClient):
+    """Twilio's client, sending to a proxy or a test's fake instead of *.twilio.com."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    async def request(self, method, url, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def,override]
+        if self.base_url:
+            parts = urlsplit(url)
+            url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        return await super().request(method, url, *args, **kwargs)
+
+
+class TwilioSender:
+    """One WhatsApp sender number. Create and use it inside the running event loop."""
+
+    def __init__(self, creds: Credentials, sender: str, base_url: str = "",
+                 per_second: float = 20.0, first_backoff: float = 0.5,
+                 timeout: float = 15.0) -> None:
+        self.sender = sender
+        self._http = _ToBaseUrl(base_url, timeout)
+        self._client = Client(creds.account_sid, creds.auth_token, http_client=self._http)
+        self._gap = 1.0 / per_second
+        self._next = 0.0
+        self._pace = asyncio.Lock()
+        self.first_backoff = first_backoff
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def _paced(self) -> None:
+        """Keep under the sender's messages-per-second, so Twilio queues nothing."""
+        async with self._pace:
+            wait = self._next - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next = max(time.monotonic(), self._next) + self._gap
+
+    async def send(self, to: str, *, body: str | None = None, content_sid: str | None = None,
+                   variables: dict[str, str] | None = None, status_callback: str | None = None,
+                   attempts: int = 5) -> str:
+        """Send one message and return Twilio's sid; retries 429, 5xx and timeouts."""
+        fields: dict[str, str] = {"to": to, "from_": self.sender}
+        if content_sid:
+            fields["content_sid"] = content_sid
+            fields["content_variables"] = json.dumps(variables or {}, ensure_ascii=False)
+        else:
+            fields["body"] = body or ""
+        if status_callback:
+            fields["status_callback"] = status_callback
+        for attempt in range(1, attempts + 1):
+            await self._paced()
+            try:
+                message = await self._client.messages.create_async(**fields)
+                return str(message.sid)
+            except TwilioRestException as exc:
+                wait = self._verdict(exc, attempt)
+            except (TwilioException, aiohttp.ClientError, TimeoutError) as exc:
+                wait = self._backoff(attempt, type(exc).__name__)
+            if attempt == attempts:
+                raise RetryLater(wait, "Twilio unavailable")
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _verdict(self, exc: TwilioRestException, attempt: int) -> float:
+        """How long to wait before trying again; raises when trying again cannot help."""
+        # Never log exc.msg: Twilio puts the recipient's number in some messages.
+        if exc.code == OUTSIDE_WINDOW:
+            raise OutsideWindow("twilio 63016: outside the 24-hour window")
+        if exc.code == OPTED_OUT:
+            raise OptedOut("twilio 21610: the recipient opted out")
+        if exc.status == 429 or exc.code == TOO_MANY:
+            return self._backoff(attempt, "429")
+        if exc.status >= 500:
+            return self._backoff(attempt, str(exc.status))
+        raise Refused(f"twilio {exc.code}")
+
+    def _backoff(self, attempt: int, reason: str) -> float:
+        wait = min(self.first_backoff * 2 ** (attempt - 1), 60.0)
+        log.warning("Twilio send failed (%s); retrying in %.1f s", reason, wait)
+        return wait

@@ -1,0 +1,100 @@
+"""Twilio's webhooks on `prayas serve`: a citizen's message, and delivery reports.
+
+Every request must carry a valid X-Twilio-Signature over the URL Twilio called and
+the form it sent; anything else is answered 403 and nothing is stored. Behind a
+TLS-terminating proxy the URL we see is not the one Twilio signed, so the signed
+URL is built from `whatsapp.public_url` (or, only when configured as trusted, from
+the proxy's X-Forwarded-* headers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.config import WhatsApp
+from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.render import Outgoing
+
+log = logging.getLogger(__name__)
+SIGNATURE = "X-Twilio-Signature"
+MAX_FORM = 64 * 1024  # a WhatsApp webhook is a few hundred bytes
+
+
+class Form(dict[str, str]):
+    """The form as RequestValidator wants it: every value of a repeated key signed."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self._lists: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._lists.setdefault(key, []).append(value)
+
+    def getlist(self, key: str) -> list[str]:
+        return self._lists.get(key, [])
+
+
+def signed_url(request: Request, config: WhatsApp, path: str) -> str:
+    """The URL Twilio called, as it signed it."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    if config.public_url:
+        return config.public_url + path + query
+    if config.trust_forwarded_headers:
+        proto = request.headers.get("x-forwarded-proto", request.url.scheme).split(",")[0]
+        host = request.headers.get("x-forwarded-host", request.headers.get("host", ""))
+        return f"{proto.strip()}://{host.split(',')[0].strip()}{path}{query}"
+    return str(request.url)
+
+
+def twiml(messages: list[Outgoing], status_url: str | None) -> str:
+    response = MessagingResponse()
+    for message in messages:
+        if status_url:
+            response.message(message.body, action=status_url, method="POST")
+        else:
+            response.message(message.body)
+    return str(response.to_xml(xml_declaration=True))
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str) -> list[Route]:
+    validator = RequestValidator(auth_token)
+
+    def verified(path: str, handle: Callable[[Form], Coroutine[Any, Any, Response]]) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            if len(body) > MAX_FORM:
+                return Response(status_code=413)
+            try:
+                form = Form(parse_qsl(body.decode(), keep_blank_values=True))
+            except UnicodeDecodeError:
+                return Response(status_code=400)
+            signature = request.headers.get(SIGNATURE, "")
+            if not signature or not validator.validate(signed_url(request, config, path), form,
+                                                       signature):
+                log.warning("a WhatsApp webhook with a missing or wrong signature was refused")
+                return Response(status_code=403)
+            return await handle(form)
+
+        return endpoint
+
+    async def message(form: Form) -> Response:
+        replies = await channel.receive(form)
+        return Response(twiml(replies, channel.status_url), media_type="application/xml")
+
+    async def status(form: Form) -> Response:
+        await channel.delivery_report(form)
+        return Response(status_code=204)
+
+    return [Route(config.webhook_path, verified(config.webhook_path, message), methods=["POST"]),
+            Route(config.status_path, verified(config.status_path, status), methods=["POST"])]
