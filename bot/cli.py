@@ -267,6 +267,20 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     run_server(_app(ctx), host, port, telegram=telegram, whatsapp=whatsapp)
 
 
+def _can_send(config, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Fail before any work when no channel can send: one line saying what to set."""
+    import os
+
+    from bot.whatsapp.twilio_api import credentials
+
+    if config.whatsapp.number:
+        credentials()
+    elif not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        raise ConfigError(f"{path}: nothing can send; set TELEGRAM_BOT_TOKEN in the "
+                          "environment and/or whatsapp.number in the config (with "
+                          "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
+
+
 @main.group()
 def officer() -> None:
     """Officers: invite by one-time link, list, remove."""
@@ -420,8 +434,9 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
 @main.command()
 @click.option("--print", "to_print", is_flag=True, help="Print the digest here.")
 @click.option("--send", "to_send", is_flag=True,
-              help="Send it now on Telegram to the enrolled SP office (or, with --station, "
-                   "the station's in-charges). Needs TELEGRAM_BOT_TOKEN.")
+              help="Send it now to the enrolled SP office (or, with --station, the station's "
+                   "in-charges) on Telegram (TELEGRAM_BOT_TOKEN) and/or WhatsApp "
+                   "(whatsapp.number, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN).")
 @click.option("--date", "day", metavar="YYYY-MM-DD",
               help="The day to report (district time; default: yesterday).")
 @click.option("--district", metavar="CODE", help="Default: the only district.")
@@ -442,9 +457,7 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     if not (to_print or to_send):
         raise click.UsageError("give --print, --send or both")
     if to_send:
-        from bot.telegram.runner import bot_token
-
-        bot_token()
+        _can_send(load_config(ctx.obj), ctx.obj)
     app = _app(ctx)
     codes = [d.code for d in app.config.districts]
     chosen = district or (codes[0] if len(codes) == 1 else None)

@@ -63,12 +63,18 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
                      now: datetime) -> int:
     """`prayas digest --send`: queue the digest for `day` and dispatch it at once."""
     import asyncio
+    import contextlib
+    import os
 
     from telegram import Bot
 
     from bot.officers import OfficerDesk
+    from bot.outgoing import ByChannel
     from bot.telegram.adapter import TelegramChannel
     from bot.telegram.runner import api_root, bot_token
+    from bot.whatsapp.channel import WhatsAppChannel
+    from bot.whatsapp.twilio_api import credentials
+    from scheduler.dispatch import Send
 
     with Db(writer(app.engine)) as db, db.begin():
         officers = ([o for o in in_charges(db) if o.scope == station] if station
@@ -79,11 +85,20 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
                 for officer in officers}
 
     async def send() -> int:
-        root = api_root(app)
-        bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}))
-        async with bot:
-            channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
-            dispatcher = Dispatcher(app, lambda message: channel.send_to(bot, message))
+        async with contextlib.AsyncExitStack() as stack:
+            senders: dict[str, Send] = {}
+            if os.environ.get("TELEGRAM_BOT_TOKEN"):
+                root = api_root(app)
+                bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}))
+                await stack.enter_async_context(bot)
+                channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
+                senders["telegram"] = lambda message: channel.send_to(bot, message)
+            if app.config.whatsapp.number:
+                whatsapp = WhatsAppChannel(app, credentials())
+                await whatsapp.start()
+                stack.push_async_callback(whatsapp.stop)
+                senders["whatsapp"] = whatsapp.send_to
+            dispatcher = Dispatcher(app, ByChannel(**senders))
             return await dispatcher.run_once(now, keys)  # only these: the service sends the rest
 
     asyncio.run(send())
