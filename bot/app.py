@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
 from bot.alerting import check_rules
-from bot.config import Config, data_dir, database_url, load_config
+from bot.config import Config, ConfigError, data_dir, database_url, load_config
 from bot.i18n import Catalogs
 from bot.identity import load_identity
 from bot.service import FeedbackService
@@ -47,6 +47,19 @@ def district_survey(config: Config, catalogs: Catalogs, path: Path = DEFAULT_SUR
     return survey.with_label_words(labels)
 
 
+def check_quick_replies(config: Config, survey: Survey, path: Path) -> None:
+    """A quick-reply template for a question the survey does not ask is a typo."""
+    asked = {q.id for q in survey.questions if q.options}
+    for question, by_lang in config.whatsapp.quick_replies.items():
+        if question not in asked:
+            raise ConfigError(f"{path}: whatsapp.quick_replies.{question}: the survey has no "
+                              f"question {question!r} with options; use one of "
+                              f"{sorted(asked)}")
+        if unknown := sorted(set(by_lang) - set(config.languages)):
+            raise ConfigError(f"{path}: whatsapp.quick_replies.{question}.{unknown[0]}: not one of "
+                              f"`languages` {config.languages}")
+
+
 def open_database(config: Config) -> Engine:
     """The database, migrated to the current schema, with the stations of config.yaml."""
     engine = open_engine(database_url(config))
@@ -63,6 +76,7 @@ def build_app(config_file: Path) -> App:
     catalogs = Catalogs.load(config.languages)
     survey = district_survey(config, catalogs)
     check_rules(config, survey)
+    check_quick_replies(config, survey, config_file)
     engine = open_database(config)
     identity = load_identity(data_dir(config), database_url(config))
     service = FeedbackService(

@@ -121,11 +121,14 @@ def stations(ctx: click.Context) -> None:
 @operator_errors
 def check(ctx: click.Context) -> None:
     """Check the config file and the survey; print a summary."""
-    from bot.app import district_survey
+    from bot.alerting import check_rules
+    from bot.app import check_quick_replies, district_survey
     from bot.i18n import Catalogs
 
     config = load_config(ctx.obj)
     survey = district_survey(config, Catalogs.load(config.languages))
+    check_rules(config, survey)
+    check_quick_replies(config, survey, Path(ctx.obj))
     count = sum(1 for _ in config.stations())
     click.echo(f"{ctx.obj}: ok — {len(config.districts)} district(s), {count} stations, "
                f"{len(survey.questions)} questions, languages {', '.join(config.languages)}")

@@ -71,6 +71,10 @@ class OfficerDesk:
         with Db(self.engine) as db:
             return store.officer_of(db, urn) is not None
 
+    def enrolled(self, channel: str) -> set[str]:
+        with Db(self.engine) as db:
+            return store.enrolled_urns(db, channel)
+
     def command(self, urn: str, name: str, now: datetime) -> list[Reply]:
         """An officer's command or menu tap; anyone else gets a polite refusal."""
         with Db(self.engine) as db, db.begin():

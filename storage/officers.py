@@ -86,3 +86,9 @@ def open_alerts(db: Db, officer: Officer, limit: int = 10) -> list[tuple[Alert, 
     if officer.role == "in_charge":
         query = query.where(Alert.severity != "red")
     return [(alert, reference) for alert, reference in db.execute(query).all()]
+
+
+def enrolled_urns(db: Db, channel: str) -> set[str]:
+    """Every active officer's address on one channel ("whatsapp")."""
+    return set(db.execute(select(Officer.urn).where(
+        Officer.active, Officer.urn.startswith(f"{channel}:"))).scalars())  # type: ignore[attr-defined]

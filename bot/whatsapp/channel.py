@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from conversations.effects import Reply, Start, Tap, Text
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+OFFICERS_FRESH = 30.0  # seconds
 NOTICE_CHARS = 200  # a template variable: one line, no tabs, no runs of spaces
 
 
@@ -57,6 +59,8 @@ class WhatsAppChannel:
         self._db_threads = ThreadPoolExecutor(workers, thread_name_prefix="prayas-wa-db")
         self.sender: TwilioSender | None = None
         self._order: dict[str, asyncio.Lock] = {}
+        self._officer_urns: set[str] = set()
+        self._officers_read = -OFFICERS_FRESH
         self._background: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -93,6 +97,7 @@ class WhatsAppChannel:
         now, urn, event = self.clock(), inbound.urn, inbound.event
         if inbound.token:
             await self._db(self.app.service.seen, urn, now)
+            self._officers_read = -OFFICERS_FRESH  # perhaps one more officer now
             return await self._db(self.desk.enrol, urn, inbound.token, now)
         if await self._for_the_desk(inbound):
             await self._db(self.app.service.seen, urn, now)
@@ -109,10 +114,18 @@ class WhatsAppChannel:
                                                                          ALERT_QUESTION)))
         if not officer_word and isinstance(event, Start):
             return False  # an officer scanning a poster tries the citizens' side
-        if not await self._db(self.desk.is_officer, inbound.urn):
+        if inbound.urn not in await self._officers():
             return False
         return bool(officer_word) or not await self._db(self.app.service.in_feedback,
                                                          inbound.urn)
+
+    async def _officers(self) -> set[str]:
+        """The officers' numbers, read again every half minute rather than every message:
+        one enrolled through another process is recognised within that time."""
+        if time.monotonic() - self._officers_read > OFFICERS_FRESH:
+            self._officer_urns = await self._db(self.desk.enrolled, "whatsapp")
+            self._officers_read = time.monotonic()
+        return self._officer_urns
 
     async def _officer(self, urn: str, inbound: Inbound, now: datetime) -> list[Reply]:
         event = inbound.event

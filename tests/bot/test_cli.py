@@ -20,7 +20,7 @@ HINDI_FEEDBACK = "\n".join(
     ["शिकायत", "तुरंत", "४", "हाँ", "चल रही है", "हाँ", "नहीं", "😊",
      "मुंशी जी ने अच्छे से बात की", "हाँ", "नहीं"]) + "\n"
 SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["db"], ["db", "upgrade"],
-               ["db", "current"]]
+               ["db", "current"], ["serve"], ["poll"], ["officer", "invite"], ["digest"]]
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
@@ -164,7 +164,7 @@ def test_db_commands() -> None:
     first = run("db", "upgrade")
     assert first.returncode == 0 and "was empty" in first.stdout
     assert "up to date" in run("db", "upgrade").stdout
-    assert "database: 0004" in run("db", "current").stdout
+    assert "database: 0005" in run("db", "current").stdout
 
 
 def test_stations_lists_the_sample() -> None:
@@ -184,5 +184,27 @@ def test_officer_invite_list_remove() -> None:
     assert sp.returncode == 0 and "scope BLB" in sp.stderr
     _operator_error(run("officer", "invite", "--role", "in_charge", "--station", "NOPE"),
                     "--station CODE of a known station")
+    _operator_error(run("officer", "invite", "--role", "in_charge", "--station", "BLB05",
+                        "--channel", "whatsapp"), "whatsapp.number is empty")
     assert run("officer", "list").stdout == ""  # nobody has opened a link yet
     _operator_error(run("officer", "remove", "7"), "no officer with id 7")
+
+
+def test_serve_needs_a_channel_and_its_secrets(tmp_path: Path) -> None:
+    env = {k: "" for k in os.environ if k.startswith(("TELEGRAM_", "TWILIO_"))}
+    _operator_error(run("serve", env=env), "no channel to serve")
+    config = tmp_path / "config.yaml"
+    config.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        'number: ""                 # the Twilio', 'number: "+91 77000 12345" # the Twilio'),
+        encoding="utf-8")
+    _operator_error(run("--config", str(config), "serve", env=env),
+                    "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set")
+
+
+def test_a_quick_reply_for_an_unknown_question(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        "  quick_replies: {}", "  quick_replies: {purpse: {hi: HX" + "0" * 32 + "}}"),
+        encoding="utf-8")
+    _operator_error(run("--config", str(config), "check"),
+                    "whatsapp.quick_replies.purpse", "purpose")

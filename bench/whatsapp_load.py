@@ -1,0 +1,162 @@
+"""Load benchmark: signed Twilio webhooks against a real `prayas serve` (WhatsApp).
+
+Run:  .venv/bin/python bench/whatsapp_load.py [--citizens 400] [--parallel 32]
+
+Each citizen sends a whole Hindi feedback (12 messages) as Twilio would: a form,
+signed with RequestValidator's algorithm over the public URL, one message after the
+reply to the last. `--parallel` citizens talk at once (a closed loop: as fast as the
+server answers). In the same run, the same load goes to bench/floor_twiml.py, the
+same web stack answering fixed TwiML. Reported: turns/s and p50/p99 latency of each,
+their ratios, and the peak RSS of each server. Only loopback traffic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import yaml
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+PRAYAS = str(Path(sys.executable).parent / "prayas")
+SCRIPT = ["फीडबैक BLB05", "1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "अच्छा व्यवहार",
+          "नहीं", "नहीं"]
+ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "bench-auth-token"
+PATH = "/whatsapp/webhook"
+_sids = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def citizen(session: aiohttp.ClientSession, url: str, public: str, number: int,
+                  latencies: list[float], check: bool) -> None:
+    validator = RequestValidator(AUTH_TOKEN)
+    urn = f"whatsapp:+9198{number:08d}"
+    last = ""
+    for text in SCRIPT:
+        sid = f"SM{next(_sids):032x}"
+        form = {"SmsMessageSid": sid, "MessageSid": sid, "AccountSid": ACCOUNT_SID,
+                "From": urn, "To": "whatsapp:+917700012345", "Body": text, "NumMedia": "0",
+                "ProfileName": "Citizen", "WaId": urn[11:], "ApiVersion": "2010-04-01"}
+        signature = validator.compute_signature(public + PATH, form)
+        started = time.perf_counter()
+        async with session.post(url + PATH, data=form,
+                                headers={"X-Twilio-Signature": signature}) as response:
+            last = await response.text()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status} for citizen {number}")
+        latencies.append(time.perf_counter() - started)
+    if check and "FB-" not in last:
+        raise RuntimeError(f"citizen {number} did not complete: {last[-200:]}")
+
+
+async def load(url: str, public: str, citizens: int, parallel: int,
+               check: bool) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(parallel)
+    connector = aiohttp.TCPConnector(limit=parallel)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one(number: int) -> None:
+            async with gate:
+                await citizen(session, url, public, number, latencies, check)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(citizens)))
+        return time.perf_counter() - started, latencies
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode())  # type: ignore[union-attr]
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception as exc:  # 405 on the floor's POST-only route means it is up
+            if getattr(exc, "code", None) in (200, 404, 405):
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def measure(name: str, argv: list[str], env: dict[str, str], port: int, citizens: int,
+            parallel: int, check: bool) -> dict[str, float]:
+    process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url + "/healthz", process)
+        seconds, latencies = asyncio.run(load(url, url, citizens, parallel, check))
+        latencies.sort()
+        return {"turns_s": len(latencies) / seconds,
+                "p50_ms": statistics.median(latencies) * 1000,
+                "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+                "rss_mb": peak_rss_mb(process.pid)}
+    finally:
+        process.terminate()
+        process.wait(20)
+        print(f"{name}: done", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=400)
+    parser.add_argument("--parallel", type=int, default=32)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="prayas-bench-"))
+    try:
+        port = free_port()
+        config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+        config["whatsapp"] = {"number": "+91 77000 12345",
+                              "public_url": f"http://127.0.0.1:{port}"}
+        (work / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True),
+                                          encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+        env.update({"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                    "TWILIO_API_BASE_URL": "http://127.0.0.1:9", "PRAYAS_DATA_DIR": str(work),
+                    "DATABASE_URL": f"sqlite:///{work / 'prayas.db'}"})
+        prayas = measure("prayas", [PRAYAS, "--config", str(work / "config.yaml"), "serve",
+                                    "--port", str(port)], env, port, args.citizens,
+                         args.parallel, check=True)
+        floor_port = free_port()
+        floor = measure("floor", [sys.executable, str(ROOT / "bench" / "floor_twiml.py"),
+                                  str(floor_port)], env, floor_port, args.citizens,
+                        args.parallel, check=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{args.citizens} citizens x {len(SCRIPT)} messages, {args.parallel} at once")
+    print(f"turns/s   prayas {prayas['turns_s']:.1f}  floor {floor['turns_s']:.1f}  "
+          f"ratio {prayas['turns_s'] / floor['turns_s']:.2f} (target >= 0.7)")
+    print(f"p50       prayas {prayas['p50_ms']:.1f} ms  floor {floor['p50_ms']:.1f} ms")
+    print(f"p99       prayas {prayas['p99_ms']:.1f} ms  floor {floor['p99_ms']:.1f} ms  "
+          f"ratio {prayas['p99_ms'] / floor['p99_ms']:.2f}")
+    print(f"peak RSS  prayas {prayas['rss_mb']:.0f} MB  floor {floor['rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

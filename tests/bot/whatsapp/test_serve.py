@@ -1,0 +1,84 @@
+"""`prayas serve` with WhatsApp as an operator runs it: a real process, signed webhooks,
+and the outbox sending to a WhatsApp officer through the fake Twilio."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.bot.whatsapp.conftest import bodies, whatsapp_config
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+PRAYAS = str(Path(sys.executable).parent / "prayas")
+RUDE = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "हाँ", "नहीं", "2", "और कुछ नहीं", "नहीं",
+        "नहीं"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
+                                   tmp_path: Path) -> None:
+    from twilio.request_validator import RequestValidator
+
+    port = _free_port()
+    public = f"http://127.0.0.1:{port}"
+    config = whatsapp_config(tmp_path, public_url=public)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(DATABASE_URL=sqlite_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+               TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_API_BASE_URL=fake_twilio.url)
+    invite = subprocess.run([PRAYAS, "--config", str(config), "officer", "invite", "--role",
+                             "in_charge", "--station", "BLB05", "--channel", "whatsapp"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert invite.returncode == 0, invite.stderr
+    assert invite.stdout.startswith("https://wa.me/917700012345?text=enrol_")
+    token = invite.stdout.strip().split("text=")[1]
+    process = subprocess.Popen([PRAYAS, "--config", str(config), "serve", "--port", str(port)],
+                               env=env, stderr=subprocess.PIPE)
+    validator = RequestValidator(AUTH_TOKEN)
+    count = iter(range(1, 1000))
+
+    def send(number: str, body: str) -> list[str]:
+        form = {"MessageSid": f"SM{next(count):032x}", "From": f"whatsapp:{number}",
+                "To": "whatsapp:+917700012345", "Body": body, "NumMedia": "0",
+                "AccountSid": ACCOUNT_SID}
+        signature = validator.compute_signature(f"{public}/whatsapp/webhook", form)
+        answer = httpx.post(f"{public}/whatsapp/webhook", data=form,
+                            headers={"X-Twilio-Signature": signature}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return bodies(answer.text)
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{public}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        unsigned = httpx.post(f"{public}/whatsapp/webhook", data={"Body": "फीडबैक BLB05"})
+        assert unsigned.status_code == 403
+        assert "थाना सिमगा" in send("+919900000001", token)[0]  # the officer enrols
+        replies = [send("+919800000001", line) for line in RUDE]
+        assert "FB-26-" in replies[-1][-1] or "FB-" in replies[-1][-1]
+        # The scheduler inside `serve` sends the alert to the officer within seconds.
+        alert = fake_twilio.wait_for(1, "whatsapp:+919900000001", timeout=30)[0]
+        assert "थाना सिमगा" in alert.body and "9800000001" not in alert.body
+    finally:
+        process.terminate()
+        process.wait(20)
+    log = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert "9800000001" not in log and "9900000001" not in log  # no number in the logs
