@@ -61,6 +61,6 @@ class ByChannel:
     async def __call__(self, message: Proactive) -> Outcome | None:
         channel = message.recipient.partition(":")[0]
         send = self.senders.get(channel)
-        if send is None:
-            raise Refused(f"{channel} is not running in this process; no message sent")
+        if send is None:  # `prayas poll` beside a `prayas serve` with WhatsApp, say
+            raise RetryLater(300, f"{channel} is not running in this process")
         return await send(message)

@@ -103,7 +103,8 @@ class Dispatcher:
                 age = now - (m.released_at or m.created_at)
                 jobs.append(Job(m.id, m.kind, m.recipient, reply,  # type: ignore[arg-type]
                                 age > self.too_old, m.attempts,
-                                bool(m.payload.get("template"))))
+                                # released: the officer just wrote, the window is open
+                                bool(m.payload.get("template")) and m.released_at is None))
             return jobs
 
     def _reply(self, db: Db, message: Outbox) -> Reply | None:

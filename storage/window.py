@@ -42,7 +42,8 @@ def record_send(db: Db, sid: str, outbox_id: int | None, now: datetime) -> None:
     """A message Twilio accepted; its delivery report will name it by `sid`."""
     db.execute(upsert(db, Delivery).values(sid=sid, outbox_id=outbox_id, status="accepted",
                                            updated_at=now)
-               .on_conflict_do_nothing(index_elements=["sid"]))
+               # the delivery report may have come first: keep its status, add the message
+               .on_conflict_do_update(index_elements=["sid"], set_={"outbox_id": outbox_id}))
 
 
 def record_status(db: Db, sid: str, status: str, error_code: int | None,
@@ -63,3 +64,4 @@ def resend_as_template(db: Db, outbox_id: int, now: datetime) -> None:
         return
     message.payload = {**message.payload, "template": True}
     message.status, message.next_attempt_at, message.last_error = "pending", now, "63016"
+    message.released_at = None  # the template, then held until they write

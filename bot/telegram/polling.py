@@ -14,7 +14,7 @@ import logging
 import signal
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.telegram.adapter import TURN_FAILED
@@ -22,6 +22,7 @@ from bot.telegram.sending import seconds
 
 log = logging.getLogger(__name__)
 LONG_POLL = 20  # seconds Telegram holds a getUpdates call open when there is nothing
+GIVE_UP_AFTER = 5
 
 
 async def poll(application: Application, allowed: list[str],  # type: ignore[type-arg]
@@ -52,6 +53,7 @@ def _on_signals() -> asyncio.Event:
 async def _loop(application: Application, allowed: list[str],  # type: ignore[type-arg]
                 stop: asyncio.Event) -> None:
     offset: int | None = None
+    failures: dict[int, int] = {}
     backoff = 1.0
     stopping = asyncio.create_task(stop.wait())
     while not stop.is_set():
@@ -66,7 +68,7 @@ async def _loop(application: Application, allowed: list[str],  # type: ignore[ty
         except RetryAfter as exc:
             await asyncio.sleep(seconds(exc.retry_after))
             continue
-        except NetworkError as exc:
+        except TelegramError as exc:  # network, 5xx, a second poller (Conflict)
             log.warning("fetching updates failed (%s); again in %.0f s", exc, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
@@ -74,15 +76,25 @@ async def _loop(application: Application, allowed: list[str],  # type: ignore[ty
         backoff = 1.0
         if not updates:
             continue
-        if await _handle_all(application, updates):
+        failed = await _first_failure(application, updates)
+        if failed is None:
             offset = updates[-1].update_id + 1  # confirmed with the next fetch
+            continue
+        # Confirm what went before it; try it (and what follows) again shortly. One
+        # update that can never be handled is given up after a few tries, not forever.
+        failures[failed] = failures.get(failed, 0) + 1
+        if failures[failed] >= GIVE_UP_AFTER:
+            log.error("an update failed %d times; skipping it", GIVE_UP_AFTER)
+            failures.pop(failed)
+            offset = failed + 1
         else:
-            await asyncio.sleep(1.0)  # database down? the same batch again, shortly
+            offset = failed
+            await asyncio.sleep(1.0)
 
 
-async def _handle_all(application: Application,  # type: ignore[type-arg]
-                      updates: tuple[Update, ...]) -> bool:
-    """Handle a batch, one citizen's updates in order; True when every one was handled."""
+async def _first_failure(application: Application,  # type: ignore[type-arg]
+                         updates: tuple[Update, ...]) -> int | None:
+    """Handle a batch, one citizen's updates in order; the first update_id that failed."""
     async def handle(update: Update) -> bool:
         TURN_FAILED.set(False)  # each task has its own copy of the context
         await application.update_processor.process_update(
@@ -90,4 +102,5 @@ async def _handle_all(application: Application,  # type: ignore[type-arg]
         return not TURN_FAILED.get()
 
     results = await asyncio.gather(*(handle(u) for u in updates), return_exceptions=True)
-    return all(r is True for r in results)
+    return next((u.update_id for u, ok in zip(updates, results, strict=True) if ok is not True),
+                None)

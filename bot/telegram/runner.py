@@ -13,6 +13,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.app import App
 from bot.config import ConfigError
 from bot.officers import OfficerDesk
+from bot.outgoing import ByChannel
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
 from scheduler import jobs
@@ -42,7 +43,8 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
     holder: dict[str, AsyncIOScheduler] = {}
 
     async def start_jobs(application: Application) -> None:  # type: ignore[type-arg]
-        dispatcher = Dispatcher(app, lambda message: channel.send_to(application.bot, message))
+        dispatcher = Dispatcher(app, ByChannel(
+            telegram=lambda message: channel.send_to(application.bot, message)))
         holder["scheduler"] = jobs.start(app, dispatcher)
 
     async def stop_jobs(_: Application) -> None:  # type: ignore[type-arg]

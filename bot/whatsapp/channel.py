@@ -58,7 +58,7 @@ class WhatsAppChannel:
         workers = 1 if app.engine.dialect.name == "sqlite" else 8
         self._db_threads = ThreadPoolExecutor(workers, thread_name_prefix="prayas-wa-db")
         self.sender: TwilioSender | None = None
-        self._order: dict[str, asyncio.Lock] = {}
+        self._order: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, turns queued
         self._officer_urns: set[str] = set()
         self._officers_read = -OFFICERS_FRESH
         self._background: set[asyncio.Task[None]] = set()
@@ -97,8 +97,9 @@ class WhatsAppChannel:
         now, urn, event = self.clock(), inbound.urn, inbound.event
         if inbound.token:
             await self._db(self.app.service.seen, urn, now)
+            replies = await self._db(self.desk.enrol, urn, inbound.token, now)
             self._officers_read = -OFFICERS_FRESH  # perhaps one more officer now
-            return await self._db(self.desk.enrol, urn, inbound.token, now)
+            return replies
         if await self._for_the_desk(inbound):
             await self._db(self.app.service.seen, urn, now)
             return await self._officer(urn, inbound, now)
@@ -131,25 +132,35 @@ class WhatsAppChannel:
         event = inbound.event
         word = self.renderer.officer_command(event.text) if isinstance(event, Text) else None
         if isinstance(event, Tap):
-            ack = event.option.startswith("ack:") and event.option[4:].isdigit()
-            word = ("ack", int(event.option[4:])) if ack else (event.option, None)
+            number = event.option[4:]
+            ack = event.option.startswith("ack:") and number.isdecimal() and len(number) <= 9
+            word = ("ack", int(number)) if ack else (event.option, None)
         if word and word[0] == "ack" and word[1] is not None:
             return await self._db(self.desk.acknowledge, urn, word[1], now)
         return await self._db(self.desk.command, urn, word[0] if word else "menu", now)
 
     async def _send_in_order(self, urn: str, messages: list[Outgoing]) -> None:
         """A turn's replies by REST; one citizen's turns one after another."""
-        lock = self._order.setdefault(urn, asyncio.Lock())
-        async with lock:
-            try:
-                for message in messages:
-                    await self._send_reply(urn, message)
-            except OptedOut:
-                await self._db(self.app.service.mark_blocked, urn, self.clock())
-            except Exception as exc:  # never the number or the words in the log
-                log.warning("a WhatsApp reply could not be sent (%s)", exc)
-        if not lock.locked():
-            self._order.pop(urn, None)
+        lock, waiting = self._order.get(urn, (asyncio.Lock(), 0))
+        self._order[urn] = (lock, waiting + 1)
+        try:
+            async with lock:
+                await self._send_turn(urn, messages)
+        finally:
+            lock, waiting = self._order[urn]
+            if waiting == 1:
+                del self._order[urn]  # nobody else queued for this citizen
+            else:
+                self._order[urn] = (lock, waiting - 1)
+
+    async def _send_turn(self, urn: str, messages: list[Outgoing]) -> None:
+        try:
+            for message in messages:
+                await self._send_reply(urn, message)
+        except OptedOut:
+            await self._db(self.app.service.mark_blocked, urn, self.clock())
+        except Exception as exc:  # never the number or the words in the log
+            log.warning("a WhatsApp reply could not be sent (%s)", exc)
 
     async def _send_reply(self, urn: str, message: Outgoing) -> None:
         assert self.sender is not None, "start() the channel first"
@@ -169,10 +180,10 @@ class WhatsAppChannel:
 
     async def delivery_report(self, form: Mapping[str, str]) -> None:
         code = form.get("ErrorCode", "")
-        await self._db(self.deliveries.report, form.get("MessageSid", ""),
+        await self._db(self.deliveries.report, form.get("MessageSid", "")[:64],
                        form.get("MessageStatus") or form.get("SmsStatus", ""),
-                       int(code) if code.isdigit() else None, form.get("To", ""),
-                       self.clock())
+                       int(code) if code.isdecimal() and len(code) <= 9 else None,
+                       form.get("To", ""), self.clock())
 
     # ---- proactive ----------------------------------------------------------------------
 
@@ -192,6 +203,9 @@ class WhatsAppChannel:
                 return "sent"
             except OutsideWindow:
                 pass  # our clock and WhatsApp's disagreed: the template it is
+            except OptedOut:
+                await self._db(self.app.service.mark_blocked, urn, now)
+                raise
         return await self._notice(message, now)
 
     async def _notice(self, message: Proactive, now: datetime) -> Outcome:

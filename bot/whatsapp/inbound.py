@@ -85,7 +85,7 @@ def read(form: Mapping[str, str], words: ScanWords) -> Inbound:
 
 
 def _count(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    return int(value) if value and value.isdecimal() and len(value) <= 3 else 0
 
 
 def _media_kind(content_type: str) -> MediaKind:

@@ -47,7 +47,7 @@ class Renderer:
                           for t in [*catalogs.translations_of(msgid), msgid]}
         acks = "|".join(re.escape(normalize(t))
                         for t in {*catalogs.translations_of(ACK_WORD), ACK_WORD})
-        self._ack = re.compile(rf"^(?:{acks})\s*(\d{{1,12}})$")
+        self._ack = re.compile(rf"^(?:{acks})\s*([0-9]{{1,9}})$")
 
     def render(self, reply: Reply) -> list[Outgoing]:
         sid = self.quick_replies.get(reply.question or "", {}).get(reply.lang)

@@ -131,6 +131,15 @@ def test_63016_in_a_delivery_report_sends_the_template(wa_app, whatsapp_web,  # 
     assert _outbox(wa_app)[0][:2] == ("alert", "pending")
     _dispatch(wa_app, T0 + timedelta(minutes=7))
     assert fake_twilio.to(f"whatsapp:{OFFICER}")[-1].content_sid == TEMPLATES["alert"]["hi"]
+    assert _outbox(wa_app)[0][1] == "held"
+    # The officer writes: the alert itself follows, as free text this time.
+    clock.now = T0 + timedelta(minutes=30)
+    with whatsapp_web(clock) as client:
+        Phone(client, OFFICER).say("ठीक है")
+    _dispatch(wa_app, clock.now + timedelta(seconds=5))
+    last = fake_twilio.to(f"whatsapp:{OFFICER}")[-1]
+    assert last.content_sid == "" and "FB-26-000001" in last.body
+    assert _outbox(wa_app)[0][1] == "sent"
     with Db(wa_app.engine) as db:
         first = db.get(Delivery, free_text.sid)
         assert first is not None and (first.status, first.error_code) == ("undelivered", 63016)
@@ -175,6 +184,9 @@ def test_officer_words_and_acknowledging(wa_app, whatsapp_web,  # type: ignore[n
         assert "FB-26-000001" in officer.say("alerts")[0]
         assert "दर्ज हो गया" in officer.say(f"ठीक {alert.id}")[0]
         assert "पहले ही" in officer.say(f"ack {alert.id}")[0]
+        assert "पहले ही" not in officer.say("ack 999999999999")[0]  # not an alert: the menu
+        assert officer.say("", ButtonPayload="_alert:ack:²")  # odd digits: no error
+        assert officer.say("", NumMedia="²")
         menu = officer.say("नमस्ते")  # anything else: the menu, not the citizens' picker
         assert "“अलर्ट” भेजें" in menu[-1]
         # An officer scanning a poster tries the citizens' side.
