@@ -63,7 +63,9 @@ class FeedbackService:
         with Db(self.engine) as db, db.begin():
             store.lock_sender(db, sender)
             if channel in WINDOWED:
-                self._seen(db, urn, sender, now)
+                # Only the window: held messages are officers', released by their desk
+                # messages (seen()), so a citizen's turn does not pay for that query.
+                window.seen(db, sender, now)
             row = store.load_conversation(db, sender)
             before = Session.from_json(row.state) if row else new_session(self.default_language)
             if provider_id is not None and not store.first_delivery(db, channel, provider_id, now):
@@ -90,11 +92,8 @@ class FeedbackService:
     def seen(self, urn: str, now: datetime) -> None:
         """A message that is not a turn (an officer's): the window opens all the same."""
         with Db(self.engine) as db, db.begin():
-            self._seen(db, urn, self.identity.sender(urn), now)
-
-    def _seen(self, db: Db, urn: str, sender: str, now: datetime) -> None:
-        window.seen(db, sender, now)
-        window.release_held(db, urn, now)  # what waited for them goes out in the window
+            window.seen(db, self.identity.sender(urn), now)
+            window.release_held(db, urn, now)  # what waited for them goes out in the window
 
     def window_open(self, urn: str, now: datetime) -> bool:
         with Db(self.engine) as db:

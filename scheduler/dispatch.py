@@ -22,6 +22,7 @@ from bot.alerting import alert_reply
 from bot.app import App
 from bot.digest import Digest
 from bot.outgoing import Outcome, Proactive, Refused, RetryLater
+from bot.telegram.sending import seconds
 from conversations.effects import Reply
 from storage import alerts
 from storage.db import writer
@@ -66,9 +67,7 @@ class Dispatcher:
             outcome = await self.send(Proactive(job.id, job.kind, job.recipient, job.reply,
                                                 job.template))
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            return "pending", now + timedelta(seconds=seconds), "429"
+            return "pending", now + timedelta(seconds=seconds(exc.retry_after)), "429"
         except RetryLater as exc:
             return "pending", now + timedelta(seconds=exc.seconds), str(exc)[:200]
         except (Forbidden, BadRequest, Refused) as exc:
