@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlmodel import Session as Db
 
 from bot.alerting import matching
@@ -24,7 +24,8 @@ from conversations.survey import Survey
 from storage import alerts, window
 from storage import feedback as store
 from storage.db import writer
-from storage.models import Feedback
+from storage.models import Conversation, Feedback
+from storage.turn import TurnStore, turn
 
 # Channels where free text may be sent only within 24 hours of the person's last message.
 WINDOWED = frozenset({"whatsapp"})
@@ -60,33 +61,34 @@ class FeedbackService:
         message change nothing: the citizen is shown where they are instead.
         """
         sender = self.identity.sender(urn)
-        with Db(self.engine) as db, db.begin():
-            store.lock_sender(db, sender)
+        with turn(self.engine) as tx:
+            tx.lock_sender(sender)
             if channel in WINDOWED:
                 # Only the window: held messages are officers', released by their desk
                 # messages (seen()), so a citizen's turn does not pay for that query.
-                window.seen(db, sender, now)
-            row = store.load_conversation(db, sender)
+                tx.seen(sender, now)
+            row = tx.conversation(sender)
             before = Session.from_json(row.state) if row else new_session(self.default_language)
-            if provider_id is not None and not store.first_delivery(db, channel, provider_id, now):
+            if provider_id is not None and not tx.first_delivery(channel, provider_id, now):
                 return Turn(resume(before, self.survey), duplicate=True)
             session, effects = step(before, event, now, self.survey)
             previous = row.feedback_id if row else None
-            feedback_id = self._store_answers(db, before, session, effects, previous, sender,
+            feedback_id = self._store_answers(tx, before, session, effects, previous, sender,
                                               channel, now)
             replies = [e for e in effects if isinstance(e, Reply)]
             reference = None
             if feedback_id is not None and any(isinstance(e, Completed) for e in effects):
-                feedback = db.get(Feedback, feedback_id)
-                assert feedback is not None
-                session, reply, reference = self._complete(db, feedback, session, urn, now)
+                with tx.orm() as db:
+                    feedback = db.get(Feedback, feedback_id)
+                    assert feedback is not None
+                    session, reply, reference = self._complete(db, feedback, session, urn, now)
                 replies.append(reply)
                 feedback_id = None  # the next answers start a new feedback
-            store.save_conversation(db, row.id if row else None, sender=sender, channel=channel,
-                                    stage=session.stage, state=session.to_json(),
-                                    feedback_id=feedback_id, now=now)
+            tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
+                                 stage=session.stage, state=session.to_json(),
+                                 feedback_id=feedback_id, now=now)
             if previous is not None and previous != feedback_id:
-                store.discard_if_empty(db, previous)
+                tx.discard_if_empty(previous)
         return Turn(replies, reference)
 
     def seen(self, urn: str, now: datetime) -> None:
@@ -102,10 +104,12 @@ class FeedbackService:
     def in_feedback(self, urn: str) -> bool:
         """Whether this sender is in the middle of a feedback (picking or answering)."""
         with Db(self.engine) as db:
-            row = store.load_conversation(db, self.identity.sender(urn))
-            return row is not None and Session.from_json(row.state).stage not in ("new", "ended")
+            state = db.execute(select(Conversation.state).where(
+                Conversation.sender == self.identity.sender(urn))).scalar_one_or_none()
+            return state is not None and Session.from_json(state).stage not in ("new", "ended")
 
-    def _store_answers(self, db: Db, before: Session, session: Session, effects: list,  # type: ignore[type-arg]
+    def _store_answers(self, tx: TurnStore, before: Session, session: Session,
+                       effects: list,  # type: ignore[type-arg]
                        previous: int | None, sender: str, channel: str,
                        now: datetime) -> int | None:
         """Write this turn's answers; returns the feedback they belong to, if any yet."""
@@ -115,13 +119,13 @@ class FeedbackService:
             # never go into another station's feedback.
             feedback_id, stored = None, {}
         if feedback_id is None and session.answers and session.station:
-            feedback_id = store.open_feedback(
-                db, sender=sender, station=session.station, channel=channel,
-                language=session.lang, now=now, year=now.astimezone(self.zone).year).id
+            feedback_id = tx.open_feedback(
+                sender=sender, station=session.station, channel=channel,
+                language=session.lang, now=now, year=now.astimezone(self.zone).year)
             stored = {}
         if feedback_id is not None:
-            store.write_answers(db, feedback_id, stored, session.answers, self._values, now,
-                                session.lang)
+            tx.write_answers(feedback_id, stored, session.answers, self._values, now,
+                             session.lang)
         return feedback_id
 
     def _complete(self, db: Db, feedback: Feedback, session: Session, urn: str,
@@ -146,16 +150,18 @@ class FeedbackService:
         Their answers stay stored, counted as incomplete; returns how many were closed.
         """
         closed = 0
-        with Db(self.engine) as db, db.begin():
-            for row in store.idle_conversations(db, now - self.survey.idle_timeout):
-                session, effects = step(Session.from_json(row.state), Tick(), now, self.survey)
+        with turn(self.engine) as tx:
+            with tx.orm() as db:
+                idle = [(r.id, r.sender, r.channel, r.state, r.feedback_id, r.updated_at)
+                        for r in store.idle_conversations(db, now - self.survey.idle_timeout)]
+            for row_id, sender, channel, state, feedback_id, updated_at in idle:
+                session, effects = step(Session.from_json(state), Tick(), now, self.survey)
                 if not any(isinstance(e, Closed) for e in effects):
                     continue
-                store.save_conversation(db, row.id, sender=row.sender, channel=row.channel,
-                                        stage=session.stage, state=session.to_json(),
-                                        feedback_id=None, now=row.updated_at)
-                if row.feedback_id is not None:
-                    store.discard_if_empty(db, row.feedback_id)
+                tx.save_conversation(row_id, sender=sender, channel=channel, stage=session.stage,
+                                     state=session.to_json(), feedback_id=None, now=updated_at)
+                if feedback_id is not None:
+                    tx.discard_if_empty(feedback_id)
                 closed += 1
         return closed
 

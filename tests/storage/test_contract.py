@@ -25,6 +25,7 @@ from storage.db import (
 )
 from storage.export import export_rows
 from storage.models import Answer, Contact, Conversation, Feedback, Station
+from storage.turn import turn
 from tests.conftest import T0
 
 HINDI_ANSWERS = ["1", "1", "४", "हाँ", "चल रही", "हाँ", "नहीं", "५", "अच्छा लगा", "हाँ", "नहीं"]
@@ -32,11 +33,11 @@ HINDI_ANSWERS = ["1", "1", "४", "हाँ", "चल रही", "हाँ", 
 
 def give_feedback(app, urn: str, answers: list[str], station: str = "BLB05", start=T0):  # type: ignore[no-untyped-def]
     now = start
-    turn = app.service.handle(urn, "telegram", Start(station), now)
+    result = app.service.handle(urn, "telegram", Start(station), now)
     for answer in answers:
         now += timedelta(seconds=20)
-        turn = app.service.handle(urn, "telegram", Text(answer), now)
-    return turn
+        result = app.service.handle(urn, "telegram", Text(answer), now)
+    return result
 
 
 def test_migrations_reach_head_and_match_the_models(app) -> None:  # type: ignore[no-untyped-def]
@@ -54,8 +55,8 @@ def test_stations_follow_the_config(app) -> None:  # type: ignore[no-untyped-def
 
 
 def test_a_whole_feedback_is_stored_by_ids(app) -> None:  # type: ignore[no-untyped-def]
-    turn = give_feedback(app, "telegram:1001", HINDI_ANSWERS)
-    assert turn.completed_reference == "FB-26-000001"
+    result = give_feedback(app, "telegram:1001", HINDI_ANSWERS)
+    assert result.completed_reference == "FB-26-000001"
     with Db(app.engine) as db:
         feedback = db.execute(select(Feedback)).scalar_one()
         answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
@@ -82,6 +83,28 @@ def test_the_citizen_is_only_a_hash(app, caplog: pytest.LogCaptureFixture) -> No
     # contact = yes, so the address is kept — in its own table, and only there.
     assert [c.urn for c in contacts] == ["telegram:555123"]
     assert contacts[0].may_contact and not contacts[0].may_follow_up
+
+
+def test_a_turns_rows_read_back_exactly(app) -> None:  # type: ignore[no-untyped-def]
+    """A turn writes on the driver; SQLAlchemy (exports, digests) must read the same values."""
+    at = datetime(2026, 3, 1, 4, 5, 6, 789012, tzinfo=UTC)
+    app.service.handle("telegram:90", "telegram", Start("BLB05"), at)
+    app.service.handle("telegram:90", "telegram", Text("2"), at + timedelta(seconds=1))
+    with Db(app.engine) as db:
+        conversation = db.execute(select(Conversation)).scalar_one()
+        feedback = db.execute(select(Feedback)).scalar_one()
+        answer = db.execute(select(Answer)).scalar_one()
+    assert conversation.updated_at == at + timedelta(seconds=1)
+    assert conversation.state["answers"]["purpose"]["option"] == answer.option_id
+    assert conversation.feedback_id == feedback.id and conversation.blocked_at is None
+    assert feedback.started_at == at + timedelta(seconds=1) and feedback.status == "incomplete"
+    assert feedback.reference == "FB-26-000001" and answer.skipped is False
+    # ...and the ORM's range queries compare against the driver's values correctly.
+    with Db(app.engine) as db:
+        later = db.execute(select(Feedback.id).where(Feedback.started_at > at)).all()
+        none = db.execute(select(Feedback.id).where(
+            Feedback.started_at > at + timedelta(seconds=1))).all()
+    assert len(later) == 1 and none == []
 
 
 def test_no_contact_is_kept_without_consent(app) -> None:  # type: ignore[no-untyped-def]
@@ -129,8 +152,8 @@ def test_references_are_unique_under_concurrency(app) -> None:  # type: ignore[n
 
     def citizen(n: int) -> None:
         try:
-            turn = give_feedback(app, f"telegram:{n}", HINDI_ANSWERS)
-            references.append(turn.completed_reference or "")
+            result = give_feedback(app, f"telegram:{n}", HINDI_ANSWERS)
+            references.append(result.completed_reference or "")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -163,9 +186,9 @@ def test_one_citizens_turns_never_interleave(app) -> None:  # type: ignore[no-un
 
 
 def test_reference_numbers_never_reused_across_years(app) -> None:  # type: ignore[no-untyped-def]
-    with Db(app.engine) as db, db.begin():
-        refs = [store.next_reference(db, 2026) for _ in range(3)]
-        refs.append(store.next_reference(db, 2027))
+    with turn(app.engine) as tx:
+        refs = [tx.next_reference(2026) for _ in range(3)]
+        refs.append(tx.next_reference(2027))
     assert refs == ["FB-26-000001", "FB-26-000002", "FB-26-000003", "FB-27-000001"]
 
 
@@ -196,8 +219,8 @@ def test_an_older_schema_is_upgraded_keeping_its_data(database_url: str) -> None
     before, after = upgrade(engine)
     assert (before, after) == ("0001", head_revision())
     assert "processed_message" in inspect(engine).get_table_names()
-    with Db(engine) as db, db.begin():
-        assert store.next_reference(db, 2026) == "FB-26-000042"
+    with turn(engine) as tx:
+        assert tx.next_reference(2026) == "FB-26-000042"
     engine.dispose()
 
 
@@ -221,10 +244,10 @@ def test_a_foreign_database_is_refused(database_url: str) -> None:
 
 
 def test_a_provider_message_id_is_seen_once(app) -> None:  # type: ignore[no-untyped-def]
-    with Db(app.engine) as db, db.begin():
-        assert store.first_delivery(db, "telegram", "77", T0)
-        assert not store.first_delivery(db, "telegram", "77", T0)
-        assert store.first_delivery(db, "whatsapp", "77", T0)
+    with turn(app.engine) as tx:
+        assert tx.first_delivery("telegram", "77", T0)
+        assert not tx.first_delivery("telegram", "77", T0)
+        assert tx.first_delivery("whatsapp", "77", T0)
 
 
 def test_a_redelivered_message_changes_nothing(app) -> None:  # type: ignore[no-untyped-def]
@@ -256,16 +279,16 @@ def test_restart_leaves_no_empty_feedback(app) -> None:  # type: ignore[no-untyp
 
 def test_reference_year_is_the_districts(app) -> None:  # type: ignore[no-untyped-def]
     new_year_ist = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)  # 1 Jan 2027, 01:30 IST
-    turn = give_feedback(app, "telegram:68", HINDI_ANSWERS, start=new_year_ist)
-    assert turn.completed_reference == "FB-27-000001"
+    result = give_feedback(app, "telegram:68", HINDI_ANSWERS, start=new_year_ist)
+    assert result.completed_reference == "FB-27-000001"
 
 
 def test_an_export_does_not_block_citizens(app) -> None:  # type: ignore[no-untyped-def]
     give_feedback(app, "telegram:69", HINDI_ANSWERS)
     rows = export_rows(app.engine)
     next(rows)  # a reader holds its transaction open...
-    turn = app.service.handle("telegram:70", "telegram", Start("BLB06"), T0)
-    assert turn.replies  # ...and a citizen's turn still goes through
+    result = app.service.handle("telegram:70", "telegram", Start("BLB06"), T0)
+    assert result.replies  # ...and a citizen's turn still goes through
     rows.close()
 
 
@@ -279,8 +302,8 @@ def test_the_sweep_closes_idle_conversations(app) -> None:  # type: ignore[no-un
         statuses = sorted(db.execute(select(Feedback.status)).scalars())
     assert stages == ["asking", "ended"] and statuses == ["incomplete", "incomplete"]
     # The citizen who comes back later is told, and starts again.
-    turn = app.service.handle("telegram:80", "telegram", Text("3"), T0 + timedelta(hours=1))
-    assert "पिछली बातचीत बंद हो गई" in app.catalogs.render(turn.replies[0])
+    result = app.service.handle("telegram:80", "telegram", Text("3"), T0 + timedelta(hours=1))
+    assert "पिछली बातचीत बंद हो गई" in app.catalogs.render(result.replies[0])
 
 
 def test_station_sync_follows_edits_and_removals(app) -> None:  # type: ignore[no-untyped-def]

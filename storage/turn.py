@@ -1,0 +1,168 @@
+"""The statements of a citizen's turn, written once and run on the driver's cursor.
+
+Every message a citizen sends runs these few statements. Built by SQLAlchemy on each
+call they cost ten times the SQL itself (bench/README.md), so here they are plain SQL
+strings for SQLite and PostgreSQL, run on the DB-API cursor of the turn's connection,
+inside the transaction SQLAlchemy began (BEGIN IMMEDIATE on SQLite, see storage.db).
+The rare rest of a turn (completing a feedback, raising alerts) uses the ORM on the
+same connection, in the same transaction: `TurnStore.orm()`.
+
+Values are stored exactly as SQLAlchemy stores them, so either side reads the other's
+rows: on SQLite, times as naive UTC text with microseconds and JSON as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session as Db
+
+from conversations.session import Answer as SessionAnswer
+
+_SQL = {
+    "lock": "SELECT pg_advisory_xact_lock(?)",
+    "seen": "INSERT INTO contact_window (sender, last_inbound_at) VALUES (?, ?) "
+            "ON CONFLICT (sender) DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
+    "load": "SELECT id, state, feedback_id FROM conversation WHERE sender = ?",
+    "processed": "INSERT INTO processed_message (channel, provider_id, received_at) "
+                 "VALUES (?, ?, ?) ON CONFLICT (channel, provider_id) DO NOTHING",
+    # Writing to us again means the citizen has not blocked the bot (any more).
+    "insert_conversation": "INSERT INTO conversation (sender, channel, stage, state, "
+                           "feedback_id, updated_at, blocked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+    "update_conversation": "UPDATE conversation SET channel = ?, stage = ?, state = ?, "
+                           "feedback_id = ?, updated_at = ?, blocked_at = NULL WHERE id = ?",
+    "counter": "INSERT INTO reference_counter (year, last) VALUES (?, 0) "
+               "ON CONFLICT (year) DO NOTHING",
+    "bump": "UPDATE reference_counter SET last = last + 1 WHERE year = ? RETURNING last",
+    "open": "INSERT INTO feedback (reference, station_code, sender, channel, language, status, "
+            "started_at, updated_at, completed_at, merged_into) "
+            "VALUES (?, ?, ?, ?, ?, 'incomplete', ?, ?, NULL, NULL) RETURNING id",
+    "insert_answer": "INSERT INTO answer (feedback_id, question_id, option_id, value, text, "
+                     "voice_ref, skipped) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "touch": "UPDATE feedback SET updated_at = ?, language = ? WHERE id = ?",
+    "any_answer": "SELECT 1 FROM answer WHERE feedback_id = ? LIMIT 1",
+    "drop_empty": "DELETE FROM feedback WHERE id = ? AND status = 'incomplete'",
+}
+_POSTGRES = {name: sql.replace("?", "%s") for name, sql in _SQL.items()}
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A sender's conversation row."""
+
+    id: int
+    state: dict[str, Any]
+    feedback_id: int | None
+
+
+class TurnStore:
+    """One transaction's statements. Open it with `turn(engine)`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._pg = connection.dialect.name == "postgresql"
+        self._sql = _POSTGRES if self._pg else _SQL
+        self._cursor = connection.connection.cursor()
+
+    def _run(self, name: str, *params: Any) -> Any:
+        self._cursor.execute(self._sql[name], params)
+        return self._cursor
+
+    def _time(self, value: datetime) -> Any:
+        value = value.astimezone(UTC)
+        return value if self._pg else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def _json(self, value: dict[str, Any]) -> Any:
+        if self._pg:
+            from psycopg.types.json import Json
+            return Json(value)
+        return json.dumps(value)
+
+    def lock_sender(self, sender: str) -> None:
+        """Serialise one citizen's turns across processes: on PostgreSQL an advisory lock
+        held until commit; on SQLite the file's write lock (BEGIN IMMEDIATE) already does."""
+        if self._pg:
+            key = int.from_bytes(hashlib.sha256(sender.encode()).digest()[:8], "big", signed=True)
+            self._run("lock", key)
+
+    def seen(self, sender: str, now: datetime) -> None:
+        """The sender wrote to us: WhatsApp's 24-hour window is open from now."""
+        self._run("seen", sender, self._time(now))
+
+    def conversation(self, sender: str) -> Stored | None:
+        row = self._run("load", sender).fetchone()
+        if row is None:
+            return None
+        state = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+        return Stored(row[0], state, row[2])
+
+    def first_delivery(self, channel: str, provider_id: str, now: datetime) -> bool:
+        """Record a provider's message id; False when it was seen before (a redelivery)."""
+        return self._run("processed", channel, provider_id, self._time(now)).rowcount == 1
+
+    def save_conversation(self, conversation_id: int | None, *, sender: str, channel: str,
+                          stage: str, state: dict[str, Any], feedback_id: int | None,
+                          now: datetime) -> None:
+        values = (channel, stage, self._json(state), feedback_id, self._time(now))
+        if conversation_id is None:
+            self._run("insert_conversation", sender, *values)
+        else:
+            self._run("update_conversation", *values, conversation_id)
+
+    def next_reference(self, year: int) -> str:
+        """`FB-YY-NNNNNN` from a per-year counter; `year` is the district's, not UTC's."""
+        self._run("counter", year)  # two first feedbacks of a year may race: one wins
+        bumped = self._run("bump", year).fetchone()[0]
+        return f"FB-{year % 100:02d}-{bumped:06d}"
+
+    def open_feedback(self, *, sender: str, station: str, channel: str, language: str,
+                      now: datetime, year: int) -> int:
+        at = self._time(now)
+        row = self._run("open", self.next_reference(year), station, sender, channel, language,
+                        at, at).fetchone()
+        return int(row[0])
+
+    def write_answers(self, feedback_id: int, stored: Mapping[str, SessionAnswer],
+                      answers: Mapping[str, SessionAnswer],
+                      values: Mapping[str, Mapping[str, int | None]], now: datetime,
+                      language: str) -> None:
+        """Bring the stored answers from `stored` to `answers`: usually one new row a turn."""
+        outdated = [q for q in stored if stored[q] != answers.get(q)]  # removed or changed
+        if outdated:
+            mark = "%s" if self._pg else "?"
+            self._cursor.execute(f"DELETE FROM answer WHERE feedback_id = {mark} AND "
+                                 f"question_id IN ({', '.join([mark] * len(outdated))})",
+                                 (feedback_id, *outdated))
+        fresh = [q for q, answer in answers.items() if stored.get(q) != answer]
+        if fresh:
+            self._cursor.executemany(self._sql["insert_answer"], [
+                (feedback_id, q, answers[q].option,
+                 values.get(q, {}).get(answers[q].option or ""), answers[q].text,
+                 answers[q].voice, answers[q].skipped) for q in fresh])
+        self._run("touch", self._time(now), language, feedback_id)
+
+    def discard_if_empty(self, feedback_id: int) -> None:
+        """An incomplete feedback left with no answer (restarted, switched) is not a feedback."""
+        if self._run("any_answer", feedback_id).fetchone() is None:
+            self._run("drop_empty", feedback_id)
+
+    @contextmanager
+    def orm(self) -> Iterator[Db]:
+        """The ORM on this turn's connection and transaction, for the rare statements."""
+        with Db(bind=self.connection, join_transaction_mode="rollback_only") as db:
+            yield db
+            db.flush()
+
+
+@contextmanager
+def turn(engine: Engine) -> Iterator[TurnStore]:
+    """One turn's transaction: committed when the block ends, rolled back on an error."""
+    with engine.connect() as connection, connection.begin():
+        yield TurnStore(connection)
