@@ -44,6 +44,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -111,9 +117,11 @@ def measure(name: str, argv: list[str], env: dict[str, str], port: int, citizens
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url + "/healthz", process)
+        cpu = cpu_seconds(process.pid)
         seconds, latencies = asyncio.run(load(url, url, citizens, parallel, check))
+        cpu = cpu_seconds(process.pid) - cpu
         latencies.sort()
-        return {"turns_s": len(latencies) / seconds,
+        return {"turns_s": len(latencies) / seconds, "cpu_ms": cpu / len(latencies) * 1000,
                 "p50_ms": statistics.median(latencies) * 1000,
                 "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
                 "rss_mb": peak_rss_mb(process.pid)}
@@ -155,6 +163,8 @@ def main() -> None:
     print(f"p50       prayas {prayas['p50_ms']:.1f} ms  floor {floor['p50_ms']:.1f} ms")
     print(f"p99       prayas {prayas['p99_ms']:.1f} ms  floor {floor['p99_ms']:.1f} ms  "
           f"ratio {prayas['p99_ms'] / floor['p99_ms']:.2f}")
+    print(f"CPU/turn  prayas {prayas['cpu_ms']:.2f} ms  floor {floor['cpu_ms']:.2f} ms "
+          "(the server process, all threads)")
     print(f"peak RSS  prayas {prayas['rss_mb']:.0f} MB  floor {floor['rss_mb']:.0f} MB")
 
 

@@ -32,6 +32,15 @@ WINDOWED = frozenset({"whatsapp"})
 
 
 @dataclass(frozen=True)
+class TurnRequest:
+    urn: str
+    channel: str
+    event: Event
+    now: datetime
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Turn:
     replies: list[Reply]
     completed_reference: str | None = None
@@ -60,35 +69,61 @@ class FeedbackService:
         `provider_id` (Telegram's update_id, Twilio's MessageSid) makes a redelivered
         message change nothing: the citizen is shown where they are instead.
         """
-        sender = self.identity.sender(urn)
         with turn(self.engine) as tx:
-            tx.lock_sender(sender)
-            if channel in WINDOWED:
-                # Only the window: held messages are officers', released by their desk
-                # messages (seen()), so a citizen's turn does not pay for that query.
-                tx.seen(sender, now)
-            row = tx.conversation(sender)
-            before = Session.from_json(row.state) if row else new_session(self.default_language)
-            if provider_id is not None and not tx.first_delivery(channel, provider_id, now):
-                return Turn(resume(before, self.survey), duplicate=True)
-            session, effects = step(before, event, now, self.survey)
-            previous = row.feedback_id if row else None
-            feedback_id = self._store_answers(tx, before, session, effects, previous, sender,
-                                              channel, now)
-            replies = [e for e in effects if isinstance(e, Reply)]
-            reference = None
-            if feedback_id is not None and any(isinstance(e, Completed) for e in effects):
-                with tx.orm() as db:
-                    feedback = db.get(Feedback, feedback_id)
-                    assert feedback is not None
-                    session, reply, reference = self._complete(db, feedback, session, urn, now)
-                replies.append(reply)
-                feedback_id = None  # the next answers start a new feedback
-            tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
-                                 stage=session.stage, state=session.to_json(),
-                                 feedback_id=feedback_id, now=now)
-            if previous is not None and previous != feedback_id:
-                tx.discard_if_empty(previous)
+            return self._turn(tx, TurnRequest(urn, channel, event, now, provider_id))
+
+    def handle_together(self, requests: Sequence[TurnRequest]) -> list[Turn | Exception]:
+        """Several citizens' turns in one transaction: SQLite commits once for all of them.
+
+        If anything fails, nothing of the group is kept and each turn is run again on
+        its own, so one citizen's failure is theirs alone (returned in its place).
+        """
+        try:
+            with turn(self.engine) as tx:
+                return [self._turn(tx, request) for request in requests]
+        except Exception:
+            if len(requests) == 1:
+                raise
+        results: list[Turn | Exception] = []
+        for request in requests:
+            try:
+                with turn(self.engine) as tx:
+                    results.append(self._turn(tx, request))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _turn(self, tx: TurnStore, request: TurnRequest) -> Turn:
+        urn, channel, now = request.urn, request.channel, request.now
+        sender = self.identity.sender(urn)
+        tx.lock_sender(sender)
+        if channel in WINDOWED:
+            # Only the window: held messages are officers', released by their desk
+            # messages (seen()), so a citizen's turn does not pay for that query.
+            tx.seen(sender, now)
+        row = tx.conversation(sender)
+        before = Session.from_json(row.state) if row else new_session(self.default_language)
+        if request.provider_id is not None and not tx.first_delivery(
+                channel, request.provider_id, now):
+            return Turn(resume(before, self.survey), duplicate=True)
+        session, effects = step(before, request.event, now, self.survey)
+        previous = row.feedback_id if row else None
+        feedback_id = self._store_answers(tx, before, session, effects, previous, sender,
+                                          channel, now)
+        replies = [e for e in effects if isinstance(e, Reply)]
+        reference = None
+        if feedback_id is not None and any(isinstance(e, Completed) for e in effects):
+            with tx.orm() as db:
+                feedback = db.get(Feedback, feedback_id)
+                assert feedback is not None
+                session, reply, reference = self._complete(db, feedback, session, urn, now)
+            replies.append(reply)
+            feedback_id = None  # the next answers start a new feedback
+        tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
+                             stage=session.stage, state=session.to_json(),
+                             feedback_id=feedback_id, now=now)
+        if previous is not None and previous != feedback_id:
+            tx.discard_if_empty(previous)
         return Turn(replies, reference)
 
     def seen(self, urn: str, now: datetime) -> None:

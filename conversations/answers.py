@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal
 
 from conversations.survey import Option, Question
@@ -69,12 +72,17 @@ def command(text: str) -> Command | None:
     return _COMMANDS.get(normalize(text))
 
 
-def _phrases(question: Question) -> dict[str, str]:
+def _phrases(question: Question) -> Mapping[str, str]:
+    return _phrases_of(question.options, question.strict)
+
+
+@functools.lru_cache(maxsize=256)  # built once per question: every answer is matched here
+def _phrases_of(options: tuple[Option, ...], strict: bool) -> Mapping[str, str]:
     phrases: dict[str, str] = {}
-    for option in question.options:
+    for option in options:
         words = set(option.words) | {normalize(option.label)}
         if option.id == "yes":
-            words |= {normalize(w) for w in (YES_STRICT if question.strict else YES)}
+            words |= {normalize(w) for w in (YES_STRICT if strict else YES)}
         elif option.id == "no":
             words |= {normalize(w) for w in NO}
         if option.value is not None:
@@ -82,7 +90,7 @@ def _phrases(question: Question) -> dict[str, str]:
         for word in words:
             if word:
                 phrases.setdefault(word, option.id)
-    return phrases
+    return MappingProxyType(phrases)
 
 
 def _by_number(question: Question, n: int) -> Option | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 _DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 # chandrabindu -> anusvara, nukta dropped: हाँ = हां, ज़्यादा = ज्यादा
@@ -73,7 +74,7 @@ def emoji_only(text: str) -> list[str]:
     return found
 
 
-def match_phrases(text: str, phrases: dict[str, str]) -> tuple[set[str], list[str]]:
+def match_phrases(text: str, phrases: Mapping[str, str]) -> tuple[set[str], list[str]]:
     """Find known phrases in `text`, longest first, without overlap.
 
     `phrases` maps a normalised phrase to what it means (an option id). Returns the

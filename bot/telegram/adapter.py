@@ -8,10 +8,8 @@ is shown the question they are on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -22,9 +20,11 @@ from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
 from bot.alerting import ALERT_QUESTION
 from bot.app import App
+from bot.database_threads import DatabaseThreads
 from bot.officers import COMMANDS as OFFICER_COMMANDS
 from bot.officers import OFFICER_QUESTION, OfficerDesk
 from bot.outgoing import Proactive, split
+from bot.service import TurnRequest
 from bot.telegram.keyboard import CallbackCodec, render
 from bot.telegram.sending import deliver
 from conversations import messages as M
@@ -72,14 +72,10 @@ class TelegramChannel:
         self.app, self.desk, self.clock = app, desk, clock
         self.codec = CallbackCodec(app.survey)
         self.retry_backoff = retry_backoff
-        # SQLite takes one writer at a time: more threads would only queue in its busy
-        # handler, which sleeps in steps of up to 100 ms. PostgreSQL takes several.
-        workers = 1 if app.engine.dialect.name == "sqlite" else 8
-        self._db_threads = ThreadPoolExecutor(workers, thread_name_prefix="prayas-db")
+        self.database = DatabaseThreads(app.service, app.engine.dialect.name)
 
     async def _db(self, func: Callable[..., T], *args: object) -> T:
-        """Run a blocking database call off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self._db_threads, func, *args)
+        return await self.database.run(func, *args)
 
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
         return [TypeHandler(Update, self.on_update)]
@@ -110,8 +106,8 @@ class TelegramChannel:
         await self._send(bot, chat.id, urn, replies)
 
     async def _turn(self, urn: str, event: Event, update_id: int) -> list[Reply]:
-        turn = await self._db(self.app.service.handle, urn, "telegram", event,
-                                       self.clock(), str(update_id))
+        turn = await self.database.turn(TurnRequest(urn, "telegram", event, self.clock(),
+                                                    str(update_id)))
         return turn.replies
 
     async def _on_message(self, message: Message, urn: str, update_id: int,

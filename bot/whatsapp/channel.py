@@ -16,15 +16,16 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot.alerting import ALERT_QUESTION
 from bot.app import App
+from bot.database_threads import DatabaseThreads
 from bot.officers import OFFICER_QUESTION, OfficerDesk
 from bot.outgoing import Outcome, Proactive, Refused
 from bot.posters.layout import PREFILLED
+from bot.service import TurnRequest
 from bot.whatsapp.deliveries import Deliveries
 from bot.whatsapp.inbound import Inbound, ScanWords, read
 from bot.whatsapp.render import Outgoing, Renderer
@@ -54,9 +55,7 @@ class WhatsAppChannel:
         self.first_backoff = first_backoff
         public = self.config.public_url
         self.status_url = public + self.config.status_path if public else None
-        # As for Telegram: SQLite takes one writer at a time, PostgreSQL several.
-        workers = 1 if app.engine.dialect.name == "sqlite" else 8
-        self._db_threads = ThreadPoolExecutor(workers, thread_name_prefix="prayas-wa-db")
+        self.database = DatabaseThreads(app.service, app.engine.dialect.name)
         self.sender: TwilioSender | None = None
         self._order: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, turns queued
         self._officer_urns: set[str] = set()
@@ -74,10 +73,10 @@ class WhatsAppChannel:
             await asyncio.wait(self._background, timeout=10)
         if self.sender is not None:
             await self.sender.close()
-        self._db_threads.shutdown(wait=False)
+        self.database.close()
 
     async def _db(self, func: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._db_threads, func, *args)
+        return await self.database.run(func, *args)
 
     # ---- inbound ----------------------------------------------------------------------
 
@@ -103,8 +102,8 @@ class WhatsAppChannel:
         if await self._for_the_desk(inbound):
             await self._db(self.app.service.seen, urn, now)
             return await self._officer(urn, inbound, now)
-        turn = await self._db(self.app.service.handle, urn, "whatsapp", event, now,
-                              inbound.sid or None)
+        turn = await self.database.turn(TurnRequest(urn, "whatsapp", event, now,
+                                                     inbound.sid or None))
         return turn.replies
 
     async def _for_the_desk(self, inbound: Inbound) -> bool:
