@@ -87,7 +87,8 @@ def create_web_app(app: App, telegram: Application | None = None,  # type: ignor
     if telegram is not None:
         routes.append(telegram_route(telegram, secret, app.config.telegram.webhook_path))
     if whatsapp is not None:
-        routes += whatsapp_routes(app.config.whatsapp, whatsapp, whatsapp.creds.auth_token)
+        routes += whatsapp_routes(app.config.whatsapp, whatsapp, whatsapp.creds.auth_token,
+                                  whatsapp.creds.webhook_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -37,6 +37,9 @@ TOO_MANY = 20429
 class Credentials:
     account_sid: str
     auth_token: str
+    # Webhooks signed with a Shared Key (they say so in X-Twilio-Webhooks-Signature-Settings)
+    # are checked with its secret; the others with the Auth Token.
+    webhook_key: str = ""
 
 
 def credentials() -> Credentials:
@@ -44,7 +47,7 @@ def credentials() -> Credentials:
     if not sid.startswith("AC") or not token:
         raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set in the "
                           "environment (Twilio console, Account info); never in config.yaml")
-    return Credentials(sid, token)
+    return Credentials(sid, token, os.environ.get("TWILIO_WEBHOOK_SHARED_KEY", ""))
 
 
 class OutsideWindow(Refused):

@@ -18,7 +18,11 @@ from xml.sax.saxutils import escape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
 
 from bot.config import WhatsApp
 from bot.whatsapp.channel import WhatsAppChannel
@@ -68,8 +72,17 @@ def twiml(messages: list[Outgoing]) -> str:
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str) -> list[Route]:
-    validator = RequestValidator(auth_token)
+def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str,
+                    shared_key: str = "") -> list[Route]:
+    by_token, by_key = RequestValidator(auth_token), RequestValidator(shared_key or auth_token)
+
+    def valid(request: Request, path: str, form: Form) -> bool:
+        signature = request.headers.get(SIGNATURE, "")
+        settings = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+        validator = by_key if settings else by_token
+        return bool(signature) and validator.validate(
+            signed_url(request, config, path), form, signature,
+            get_signature_algorithm(settings))  # HMAC-SHA1 unless the settings name another
 
     def verified(path: str, handle: Callable[[Form], Coroutine[Any, Any, Response]]) -> Handler:
         async def endpoint(request: Request) -> Response:
@@ -80,9 +93,7 @@ def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str)
                 form = Form(parse_qsl(body.decode(), keep_blank_values=True))
             except UnicodeDecodeError:
                 return Response(status_code=400)
-            signature = request.headers.get(SIGNATURE, "")
-            if not signature or not validator.validate(signed_url(request, config, path), form,
-                                                       signature):
+            if not valid(request, path, form):
                 log.warning("a WhatsApp webhook with a missing or wrong signature was refused")
                 return Response(status_code=403)
             return await handle(form)

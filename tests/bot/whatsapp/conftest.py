@@ -94,8 +94,10 @@ class Phone:
                 **extra}
 
     def post(self, form: dict[str, str], path: str = "/whatsapp/webhook",
-             signature: str | None = None, **kwargs: Any) -> Any:
-        headers = {"X-Twilio-Signature": sign(path, form) if signature is None else signature}
+             signature: str | None = None, headers: dict[str, str] | None = None,
+             **kwargs: Any) -> Any:
+        headers = {"X-Twilio-Signature": sign(path, form) if signature is None else signature,
+                   **(headers or {})}
         return self.client.post(path, data=form, headers=headers, **kwargs)
 
     def say(self, body: str = "", **extra: str) -> list[str]:

@@ -95,6 +95,26 @@ def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(  # type
         assert db.execute(select(func.count()).select_from(ProcessedMessage)).scalar() == 0
 
 
+def test_webhooks_signed_with_a_shared_key_and_sha256(whatsapp_web, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from twilio.request_validator import RequestValidator
+    monkeypatch.setenv("TWILIO_WEBHOOK_SHARED_KEY", "shared-key-secret")
+    url = "https://prayas.example.in/whatsapp/webhook"
+    settings = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,"
+                                                        "algorithm=HMAC_SHA256"}
+    with whatsapp_web() as client:
+        phone = Phone(client, "+919800000006")
+        form = phone.form("फीडबैक BLB05")
+        by_key = RequestValidator("shared-key-secret").compute_signature(url, form, "HMAC_SHA256")
+        answer = phone.post(form, signature=by_key, headers=settings)
+        assert answer.status_code == 200 and "BLB05" not in answer.text  # a question came
+        # SHA-1 where the settings say SHA-256, or the Auth Token where they say the key.
+        sha1 = RequestValidator("shared-key-secret").compute_signature(url, form)
+        assert phone.post(form, signature=sha1, headers=settings).status_code == 403
+        assert phone.post(form, signature=sign("/whatsapp/webhook", form),
+                          headers=settings).status_code == 403
+        assert phone.say("1")  # without the settings header: the Auth Token, as before
+
+
 def test_the_signed_url_is_the_public_one_behind_a_proxy(whatsapp_web) -> None:  # type: ignore[no-untyped-def]
     with whatsapp_web() as client:
         phone = Phone(client, "+919800000005")
