@@ -42,6 +42,7 @@ def district_survey(config: Config, catalogs: Catalogs, path: Path = DEFAULT_SUR
         stations=stations,
         languages=tuple(config.languages),
         idle_timeout=timedelta(minutes=config.sessions.idle_timeout_minutes),
+        follow_up_timeout=timedelta(hours=config.follow_ups.answer_within_hours),
         max_comment_chars=config.sessions.max_comment_chars,
     )
     return survey.with_label_words(labels)

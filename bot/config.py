@@ -152,6 +152,16 @@ class Alerts(Strict):
     rules: list[AlertRule] = []
 
 
+class FollowUps(Strict):
+    """Asking, days later, whether action was taken: only those who agreed are asked."""
+
+    after_days: Annotated[int, Field(ge=1, le=90)] = 7
+    answer_within_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 72
+    # Nobody is written to at night: a follow-up due then waits for the morning.
+    send_from: Clock = time(9, 0)
+    send_until: Clock = time(20, 0)
+
+
 class Retention(Strict):
     personal_data_days: Annotated[int, Field(ge=7, le=3650)] = 365
 
@@ -219,6 +229,7 @@ class Config(Strict):
     sessions: Sessions = Sessions()
     digests: Digests = Digests()
     alerts: Alerts = Alerts()
+    follow_ups: FollowUps = FollowUps()
     retention: Retention = Retention()
     telegram: Telegram = Telegram()
     whatsapp: WhatsApp = WhatsApp()

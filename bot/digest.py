@@ -16,7 +16,7 @@ from bot.i18n import Catalogs
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
 from storage import digest as store
-from storage import integrity
+from storage import follow_ups, integrity
 from storage.digest import StationNumbers
 from storage.models import Station
 
@@ -39,6 +39,8 @@ NO_DATA = N_("–")
 BURST = N_("⚠️ Unusual: {station} got {count} feedback within {minutes} minutes.")
 STREAK = N_("⚠️ Unusual: {station} got {count} identical top-score feedback in a row.")
 ROAMING = N_("⚠️ Unusual: {count} sender(s) gave feedback at {stations} or more stations.")
+FOLLOW_UPS = N_("Follow-ups in 7 days: {asked} asked, {answered} answered; action taken "
+                "for {done}, kept informed {informed}.")
 WEEK_TITLE = N_("📊 Weekly report: {station}, {start} to {end}")
 YOURS = N_("Your station: {complete} feedback, behaviour {behaviour}, experience "
            "{satisfaction}, negative {negative}")
@@ -76,6 +78,7 @@ class Digest:
             week = store.station_numbers(db, week_start, end)
             last = store.last_feedback(db)
             alerts = store.open_alerts(db, [s.code for s in stations])
+            followed = follow_ups.summary(db, [s.code for s in stations], week_start, end)
             d = self.config.digests
             flagged = integrity.flags(db, [s.code for s in stations], week_start, end,
                                       d.burst_count, timedelta(minutes=d.burst_minutes),
@@ -87,6 +90,11 @@ class Digest:
         lines.append(self._totals(DAY, [n for c, n in today.items() if c in codes], lang))
         lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
         lines += self._rankings(stations, week, name, lang)
+        if followed.asked or followed.answered:
+            lines.append(Msg.of(FOLLOW_UPS, asked=str(followed.asked),
+                                answered=str(followed.answered),
+                                done=str(followed.action_taken),
+                                informed=str(followed.kept_informed)))
         silent = [name[s.code] for s in stations
                   if last.get(s.code) is None or last[s.code] < week_start]
         if silent:

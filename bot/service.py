@@ -18,10 +18,10 @@ from bot.alerting import matching
 from bot.config import AlertRule
 from bot.identity import Identity
 from conversations.effects import Closed, Completed, Event, Reply, Tick
-from conversations.engine import new_session, resume, step, thanks
+from conversations.engine import follow_up_thanks, new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
-from storage import alerts, window
+from storage import alerts, follow_ups, window
 from storage import feedback as store
 from storage.db import writer
 from storage.models import Conversation, Feedback
@@ -59,7 +59,8 @@ class FeedbackService:
         self.default_language = default_language
         self.update_window = update_window
         self._values = {
-            q.id: {o.id: o.value for o in q.options} for q in survey.questions
+            q.id: {o.id: o.value for o in q.options}
+            for q in (*survey.questions, *survey.follow_up)
         }
 
     def handle(self, urn: str, channel: str, event: Event, now: datetime,
@@ -107,6 +108,12 @@ class FeedbackService:
                 channel, request.provider_id, now):
             return Turn(resume(before, self.survey), duplicate=True)
         session, effects = step(before, request.event, now, self.survey)
+        if session.follow_up is not None:
+            replies = self._follow_up(tx, before, session, effects, now)
+            tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
+                                 stage=session.stage, state=session.to_json(),
+                                 feedback_id=None, now=now)
+            return Turn(replies)
         previous = row.feedback_id if row else None
         feedback_id = self._store_answers(tx, before, session, effects, previous, sender,
                                           channel, now)
@@ -162,6 +169,21 @@ class FeedbackService:
             tx.write_answers(feedback_id, stored, session.answers, self._values, now,
                              session.lang)
         return feedback_id
+
+    def _follow_up(self, tx: TurnStore, before: Session, session: Session,
+                   effects: list, now: datetime) -> list[Reply]:  # type: ignore[type-arg]
+        """A follow-up's answers go with the feedback it follows up, as they come."""
+        assert session.follow_up is not None
+        stored = before.answers if before.follow_up == session.follow_up else {}
+        if stored != session.answers:
+            tx.write_answers(session.follow_up, stored, session.answers, self._values, now,
+                             session.lang)
+        replies = [e for e in effects if isinstance(e, Reply)]
+        if any(isinstance(e, Completed) for e in effects):
+            with tx.orm() as db:
+                follow_ups.answered(db, session.follow_up, now)
+            replies.append(follow_up_thanks(session))
+        return replies
 
     def _complete(self, db: Db, feedback: Feedback, session: Session, urn: str,
                   now: datetime) -> tuple[Session, Reply, str]:

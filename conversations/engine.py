@@ -58,6 +58,9 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
     if isinstance(event, Tick):
         return session, effects
     session = replace(session, last_seen=now)
+    if session.follow_up is not None and session.stage == "asking":
+        session, more = _on_follow_up(session, event, survey)
+        return session, effects + more
     handler = {
         "new": _on_new,
         "pick_station": _on_picker,
@@ -71,6 +74,8 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
 
 def resume(session: Session, survey: Survey) -> list[Reply]:
     """What the citizen should be looking at now: sent again after a redelivered message."""
+    if session.follow_up is not None:
+        survey = survey.for_follow_up()
     if session.stage == "asking":
         if _current(session, survey) is None:
             return []
@@ -93,10 +98,12 @@ def thanks(session: Session, reference: str, updated: bool) -> Reply:
 
 
 def _idle(session: Session, now: datetime, survey: Survey) -> bool:
+    # A follow-up may be read hours later (on WhatsApp, after its template): it waits longer.
+    timeout = survey.follow_up_timeout if session.follow_up is not None else survey.idle_timeout
     return (
         session.stage in _LIVE
         and session.last_seen is not None
-        and now - session.last_seen >= survey.idle_timeout
+        and now - session.last_seen >= timeout
     )
 
 
@@ -381,10 +388,48 @@ def _stop(session: Session) -> Result:
     return stopped, [_say(stopped, Msg(M.STOPPED)), Closed("stopped")]
 
 
+# ---- the follow-up, days later --------------------------------------------------------
+
+
+def begin_follow_up(lang: str, feedback_id: int, reference: str, station: str, date: str,
+                    now: datetime, survey: Survey) -> tuple[Session, Reply]:
+    """The follow-up of a stored feedback: its session, and the message that opens it."""
+    follow = survey.for_follow_up()
+    first = next_question(follow, {})
+    assert first is not None, "begin_follow_up is only called when the survey has one"
+    session = Session(lang=lang, stage="asking", station=station, question=first.id,
+                      reference=reference, follow_up=feedback_id, last_seen=now)
+    intro = Msg.of(M.FOLLOW_UP_INTRO, date=date, reference=reference,
+                   station=station_name(survey, station, lang))
+    return session, ask(session, follow, intro)
+
+
+def follow_up_thanks(session: Session) -> Reply:
+    return _say(session, Msg.of(M.FOLLOW_UP_THANKS, reference=session.reference or ""))
+
+
+def _on_follow_up(session: Session, event: Event, survey: Survey) -> Result:
+    """The follow-up's questions, answered like the survey's; a poster scanned meanwhile
+    starts a new feedback and leaves the follow-up unanswered."""
+    follow = survey.for_follow_up()
+    if isinstance(event, Start) and (event.code or "").strip():
+        return _start(Session(lang=session.lang, last_seen=session.last_seen), event.code,
+                      survey, event.lang)
+    first = next_question(follow, {})
+    if follow.question(session.question or "") is None or first is None:
+        return _stop(session)  # the survey file lost the follow-up meanwhile
+    if isinstance(event, Text) and command(event.text) == "restart":
+        again = replace(session, answers={}, history=(), misses=0, question=first.id)
+        return again, [ask(again, follow, Msg(M.RESTARTED))]
+    return _on_question(session, event, follow)
+
+
 # ---- after the end --------------------------------------------------------------------
 
 
 def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
+    if session.follow_up is not None:  # whatever comes next is not the follow-up's
+        session = replace(session, follow_up=None, answers={}, history=())
     if isinstance(event, Start):
         return _start(session, event.code, survey, event.lang)
     cmd = command(event.text) if isinstance(event, Text) else None

@@ -73,3 +73,7 @@ THANKS_UPDATED = N_("Thank you! Your earlier feedback {reference} has been updat
                     "these answers.")
 TRUNCATED = N_("Your message was long, so we kept the first {limit} characters.")
 NOTHING_TO_ADD = N_("Nothing to add")
+
+FOLLOW_UP_INTRO = N_("Namaste! On {date} you gave feedback {reference} about {station}. "
+                     "Two short questions about what happened since:")
+FOLLOW_UP_THANKS = N_("Thank you. Your answers were added to feedback {reference}.")

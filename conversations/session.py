@@ -34,6 +34,7 @@ class Session:
     outcome: Outcome = ""
     reference: str | None = None  # set by the service when the feedback completes
     last_seen: datetime | None = None
+    follow_up: int | None = None  # asking the follow-up of this stored feedback
 
     def to_json(self) -> dict[str, Any]:
         # Written by hand, not dataclasses.asdict: this runs on every turn, and asdict

@@ -83,6 +83,13 @@ class Survey:
     languages: tuple[str, ...] = ("hi", "en")
     idle_timeout: timedelta = timedelta(minutes=30)
     max_comment_chars: int = 1000
+    # Asked days later about the same visit; answered within `follow_up_timeout`.
+    follow_up: tuple[Question, ...] = ()
+    follow_up_timeout: timedelta = timedelta(hours=72)
+
+    def for_follow_up(self) -> Survey:
+        """The follow-up's questions, run by the same dialogue as the survey's."""
+        return replace(self, questions=self.follow_up, follow_up=())
 
     def question(self, question_id: str) -> Question | None:
         """None when the survey file no longer has it (edited while citizens were answering)."""
@@ -97,14 +104,13 @@ class Survey:
 
         `labels` maps an English label (msgid) to its translations.
         """
-        questions = []
-        for q in self.questions:
-            options = tuple(
+        def worded(q: Question) -> Question:
+            return replace(q, options=tuple(
                 replace(o, words=o.words | {normalize(t) for t in labels.get(o.label, ())})
-                for o in q.options
-            )
-            questions.append(replace(q, options=options))
-        return replace(self, questions=tuple(questions))
+                for o in q.options))
+
+        return replace(self, questions=tuple(worded(q) for q in self.questions),
+                       follow_up=tuple(worded(q) for q in self.follow_up))
 
 
 def _fail(path: Path, where: str, message: str) -> SurveyError:
@@ -150,8 +156,9 @@ def _options(path: Path, where: str, qtype: str, raw: dict[str, Any]) -> tuple[O
     return tuple(result)
 
 
-def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question]) -> Question:
-    where = f"questions[{n}]"
+def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question],
+              section: str = "questions") -> Question:
+    where = f"{section}[{n}]"
     allowed = {"id", "type", "ask", "options", "labels", "required", "strict", "when"}
     if not isinstance(raw, dict):
         raise _fail(path, where, "each question is a mapping with id, type and ask")
@@ -197,15 +204,24 @@ def load_survey(path: str | Path) -> Survey:
         raise SurveyError(f"{path}: not valid YAML; check indentation and quotes") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
         raise SurveyError(f"{path}: expected `id:` and a list under `questions:`")
-    if unknown := set(raw) - {"id", "questions"}:
-        raise SurveyError(f"{path}: {sorted(unknown)[0]}: unknown key; only id and questions")
+    if unknown := set(raw) - {"id", "questions", "follow_up"}:
+        raise SurveyError(f"{path}: {sorted(unknown)[0]}: unknown key; only id, questions "
+                          "and follow_up")
     questions: dict[str, Question] = {}
     for n, item in enumerate(raw["questions"]):
         q = _question(path, n, item, questions)
         questions[q.id] = q
     if not questions:
         raise SurveyError(f"{path}: questions: the survey has no questions")
-    return Survey(id=str(raw.get("id", path.stem)), questions=tuple(questions.values()))
+    if not isinstance(raw.get("follow_up") or [], list):
+        raise SurveyError(f"{path}: follow_up: expected a list of questions")
+    # One namespace: follow-up answers are stored beside the feedback's own.
+    follow_up: dict[str, Question] = dict(questions)
+    for n, item in enumerate(raw.get("follow_up") or []):
+        q = _question(path, n, item, follow_up, section="follow_up")
+        follow_up[q.id] = q
+    return Survey(id=str(raw.get("id", path.stem)), questions=tuple(questions.values()),
+                  follow_up=tuple(q for q in follow_up.values() if q.id not in questions))
 
 
 DEFAULT_SURVEY = Path(__file__).with_name("survey.yaml")

@@ -109,6 +109,11 @@ class Dispatcher:
     def _reply(self, db: Db, message: Outbox) -> Reply | None:
         if message.kind == "digest":
             return self._digest(db, message)
+        if message.kind == "follow_up":
+            from bot.follow_ups import opening  # bot.follow_ups imports the app, as we do
+
+            feedback = db.get(Feedback, message.payload["feedback_id"])
+            return opening(self.app, feedback, message.created_at)[1] if feedback else None
         if message.kind not in ("alert", "red_alert", "escalation"):
             return None
         alert = db.get(Alert, message.payload["alert_id"])

@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session as Db
 
 from bot.app import App
+from bot.follow_ups import ask_follow_ups
 from scheduler.dispatch import Dispatcher
 from scheduler.leader import Leader
 from storage import alerts
@@ -150,6 +151,10 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
         if leader.check():
             forget(app, now())
 
+    def follow_up() -> None:
+        if leader.check():
+            ask_follow_ups(app, now())
+
     def lead() -> None:
         if leader.check():
             keep_digest_jobs(scheduler, app)
@@ -162,6 +167,7 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     scheduler.add_job(close_idle_conversations, "interval", minutes=1, id="expire_idle",
                       **common)
     scheduler.add_job(retention, "interval", hours=6, id="retention", **common)
+    scheduler.add_job(follow_up, "interval", minutes=10, id="follow_ups", **common)
     scheduler.add_job(lead, "interval", seconds=30, id="lead", **common)
     scheduler.start()
     lead()

@@ -133,7 +133,15 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
     the anonymous scores stay. Returns how many of each were removed."""
     from sqlalchemy import delete
 
-    from storage.models import Answer, Contact, Conversation, Feedback, ProcessedMessage
+    from storage.models import (
+        Answer,
+        Contact,
+        ContactWindow,
+        Conversation,
+        Delivery,
+        Feedback,
+        ProcessedMessage,
+    )
 
     old = select(Feedback.id).where(Feedback.started_at < before)
     words = db.execute(update(Answer).where(
@@ -144,4 +152,7 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
     # A conversation's saved state repeats the answers, comment included.
     talks = db.execute(delete(Conversation).where(Conversation.updated_at < before)).rowcount
     db.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < before))
+    # When a (hashed) sender last wrote, and Twilio's reports on what we sent them.
+    db.execute(delete(ContactWindow).where(ContactWindow.last_inbound_at < before))
+    db.execute(delete(Delivery).where(Delivery.updated_at < before))
     return {"comments": words, "contacts": contacts, "conversations": talks}

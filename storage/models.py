@@ -202,3 +202,13 @@ class Delivery(SQLModel, table=True):
     status: str = Field(max_length=16)  # queued | sent | delivered | read | failed | undelivered
     error_code: int | None = None
     updated_at: datetime = _utc(nullable=False)
+
+
+class FollowUp(SQLModel, table=True):
+    """A citizen asked, days later, about a feedback; the answers are stored with it."""
+
+    __tablename__ = "follow_up"
+
+    feedback_id: int = Field(foreign_key="feedback.id", primary_key=True)
+    asked_at: datetime = _utc(nullable=False)
+    answered_at: datetime | None = _utc(nullable=True)

@@ -29,8 +29,9 @@ def encode(question: str, option: str) -> str:
 
 class CallbackCodec:
     def __init__(self, survey: Survey) -> None:
-        pairs = [(q.id, o.id) for q in survey.questions for o in q.options]
-        pairs += [(q.id, SKIP_CHOICE) for q in survey.questions if q.type == "text"]
+        questions = (*survey.questions, *survey.follow_up)
+        pairs = [(q.id, o.id) for q in questions for o in q.options]
+        pairs += [(q.id, SKIP_CHOICE) for q in questions if q.type == "text"]
         pairs += [(STATION_QUESTION, s.code) for s in survey.stations]
         pairs += [(SWITCH_QUESTION, "new"), (SWITCH_QUESTION, "continue")]
         self._long = {_hashed(f"{q}:{o}"): (q, o) for q, o in pairs}

@@ -212,16 +212,27 @@ class WhatsAppChannel:
         assert self.sender is not None
         by_lang = self.config.templates.get(message.kind, {})  # type: ignore[call-overload]
         sid = by_lang.get(message.reply.lang) or next(iter(by_lang.values()), None)
+        # A follow-up's template is its question; the citizen's reply is their answer,
+        # so nothing is held for them (and without a template they cannot be reached).
+        citizen = message.kind == "follow_up"
         if sid is None:
+            if citizen:
+                raise Refused("no WhatsApp template for follow-ups (whatsapp.templates."
+                              "follow_up)")
             log.warning("no WhatsApp template for %s messages: holding it until the officer "
                         "writes (set whatsapp.templates.%s)", message.kind, message.kind)
             return "held"
         sent = await self.sender.send(message.recipient, content_sid=sid,
-                                      variables={"1": self._summary(message.reply)},
+                                      variables={"1": self._summary(message.reply, citizen)},
                                       status_callback=self.status_url, attempts=3)
         await self._db(self.deliveries.sent, sent, message.id, now)
-        return "held"
+        return "sent" if citizen else "held"
 
-    def _summary(self, reply: Reply) -> str:
+    def _summary(self, reply: Reply, whole: bool = False) -> str:
+        """One line for a template's variable: an officer's message opening, or all of a
+        citizen's question with its numbered options (WhatsApp takes up to 1,024)."""
+        if whole:
+            text = " · ".join(m.body or m.fallback for m in self.renderer.render(reply))
+            return " ".join(text.replace("\n", " · ").split())[:1000]
         lines = [self.app.catalogs.text(reply.lang, line) for line in reply.lines[:2]]
         return " ".join(" · ".join(lines).split())[:NOTICE_CHARS]

@@ -181,3 +181,18 @@ def test_a_station_name_as_first_message(survey: Survey) -> None:
 def test_an_edit_is_not_counted_as_a_wrong_answer(survey: Survey) -> None:
     session, effects = talk(survey, Start("BLB05"), Media("edited"))
     assert M.EDIT_NOT_READ in ids(effects) and session.misses == 0
+
+
+def test_a_follow_up_waits_days_for_its_answer_then_closes(survey: Survey) -> None:
+    from conversations.engine import begin_follow_up
+
+    session, opening = begin_follow_up("hi", 7, "FB-26-000007", "BLB05", "10 मार्च", T0, survey)
+    assert opening.question == "fu_action" and [c.id for c in opening.choices][:3] == [
+        "done", "in_progress", "none"]
+    # Answered two hours later: the follow-up is still open (a feedback would have expired).
+    session, effects = step(session, Text("3"), T0 + timedelta(hours=2), survey)
+    assert session.answers["fu_action"].option == "none" and session.question == "fu_informed"
+    later = T0 + timedelta(hours=2) + survey.follow_up_timeout
+    session, effects = step(session, Text("हाँ"), later, survey)
+    assert Closed("expired") in effects and "fu_informed" not in session.answers
+    assert session.follow_up is None  # what they wrote starts anew, not the follow-up

@@ -224,3 +224,30 @@ def test_quick_reply_buttons_where_configured(make_app, sqlite_url, tmp_path,  #
         states = [c.state["answers"] for c in db.execute(select(Conversation)).scalars()]
         assert {"option": "complaint_fir"} in [s.get("purpose") for s in states]
     app.engine.dispose()
+
+
+def test_a_follow_up_outside_the_window_is_its_template_and_the_reply_its_answer(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
+    from bot.follow_ups import ask_follow_ups
+
+    citizen = "+919800000202"
+    visit = T0.replace(hour=4, minute=30)  # 10:00 in Chhattisgarh
+    with whatsapp_web(Clock(visit)) as client:
+        phone = Phone(client, citizen)
+        for line in [*RUDE[:-2], "हाँ", "हाँ"]:  # may contact, may follow up
+            phone.say(line)
+    week = visit + timedelta(days=7)
+    assert ask_follow_ups(wa_app, week) == 1
+    _dispatch(wa_app, week)
+    [notice] = fake_twilio.to(f"whatsapp:{citizen}")
+    assert notice.content_sid == TEMPLATES["follow_up"]["hi"]
+    question = notice.variables["1"]  # the question and its options, on one line
+    assert "क्या तब से आपके मामले में कार्रवाई हुई?" in question and "\n" not in question
+    assert "1. हाँ, कार्रवाई हुई" in question and "3. अभी तक कोई कार्रवाई नहीं" in question
+    with Db(wa_app.engine) as db:
+        assert db.execute(select(Outbox.status).where(
+            Outbox.kind == "follow_up")).scalar_one() == "sent"  # nothing held for later
+    with whatsapp_web(Clock(week + timedelta(hours=3))) as client:
+        phone = Phone(client, citizen)
+        assert "(2/2)" in phone.say("1")[0]
+        assert "FB-26-000001" in phone.say("हाँ")[-1]

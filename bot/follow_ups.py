@@ -1,0 +1,68 @@
+"""Asking citizens, days later, whether action was taken (config `follow_ups`).
+
+A follow-up is due `after_days` after a completed feedback whose author agreed to
+it. Asking sets the citizen's conversation to the follow-up's questions and queues
+the opening message in the outbox, in one transaction: their next message is read as
+the answer. A citizen in the middle of another feedback is not interrupted; they are
+asked at the next run. Nobody is written to outside `send_from`-`send_until`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from babel.dates import format_date
+from sqlmodel import Session as Db
+
+from bot.app import App
+from conversations.effects import Reply
+from conversations.engine import begin_follow_up
+from conversations.session import Session
+from storage import alerts, follow_ups
+from storage.feedback import LIVE_STAGES
+from storage.models import Feedback
+from storage.turn import turn
+
+LATE = timedelta(days=3)  # asked at most this long after it fell due
+
+
+def opening(app: App, feedback: Feedback, now: datetime) -> tuple[Session, Reply]:
+    """The follow-up's session and first message (the outbox builds the same again)."""
+    assert feedback.id is not None and feedback.completed_at is not None
+    lang = feedback.language if feedback.language in app.survey.languages \
+        else app.config.default_language
+    visited = feedback.completed_at.astimezone(app.config.zone).date()
+    date = format_date(visited, format="d MMMM", locale="hi_IN" if lang == "hi" else "en_IN")
+    return begin_follow_up(lang, feedback.id, feedback.reference, feedback.station_code, date,
+                           now, app.survey)
+
+
+def ask_follow_ups(app: App, now: datetime) -> int:
+    """Ask every follow-up that is due; returns how many were asked."""
+    settings = app.config.follow_ups
+    local = now.astimezone(app.config.zone).time()
+    if not app.survey.follow_up or not settings.send_from <= local < settings.send_until:
+        return 0
+    with Db(app.engine) as db:
+        due = follow_ups.due(db, now, timedelta(days=settings.after_days), LATE)
+    return sum(_ask(app, one, now) for one in due)
+
+
+def _ask(app: App, due: follow_ups.Due, now: datetime) -> bool:
+    with turn(app.service.engine) as tx:
+        tx.lock_sender(due.sender)
+        row = tx.conversation(due.sender)
+        if row is not None and Session.from_json(row.state).stage in LIVE_STAGES:
+            return False  # giving another feedback right now: not interrupted
+        with tx.orm() as db:
+            if not follow_ups.mark_asked(db, due.feedback_id, now):
+                return False
+            feedback = db.get(Feedback, due.feedback_id)
+            assert feedback is not None
+            session, _ = opening(app, feedback, now)
+            alerts.queue(db, "follow_up", due.urn, f"follow_up:{due.feedback_id}",
+                         {"feedback_id": due.feedback_id}, now)
+        tx.save_conversation(row.id if row else None, sender=due.sender,
+                             channel=due.urn.split(":", 1)[0], stage=session.stage,
+                             state=session.to_json(), feedback_id=None, now=now)
+    return True
