@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlmodel import Session as Db
 
 from bot.digest import Digest
+from bot.export import header, table
 from bot.follow_ups import ask_follow_ups
 from conversations.effects import Start, Text
+from storage.export import export_rows
 from storage.models import Answer, Feedback, FollowUp, Outbox
 from tests.fakes.telegram_api import FakeTelegram
 from tests.scheduler.test_alerts import FINE, _dispatch, feedback
@@ -57,6 +59,10 @@ def test_asked_a_week_later_and_answered_into_the_feedback(  # type: ignore[no-u
         assert db.execute(select(FollowUp.answered_at)).scalar_one() == later
         assert db.execute(select(Feedback.status).where(
             Feedback.reference == reference)).scalar_one() == "complete"
+    exported = [dict(zip(header(app.survey), row, strict=True)) for row in table(
+        export_rows(app.engine), app.survey, app.catalogs, app.config.zone)]
+    mine = next(row for row in exported if row["reference"] == reference)
+    assert mine["fu_action"] == "in_progress" and mine["fu_informed_hi"] == "नहीं"
     digest = Digest(app.engine, app.config, app.catalogs)
     district = app.config.districts[0]
     text = app.catalogs.render(digest.daily(district, later.date(), "hi", later))
