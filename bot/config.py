@@ -261,6 +261,13 @@ class Config(Strict):
                 seen[key] = where
         if self.default_language not in self.languages:
             raise ValueError("default_language must be one of `languages`")
+        if self.follow_ups.after_days * 24 <= self.sessions.update_window_hours:
+            # A second feedback within the window replaces the first's answers, the
+            # follow-up's among them.
+            raise ValueError(
+                f"follow_ups.after_days ({self.follow_ups.after_days}) must come after "
+                f"sessions.update_window_hours ({self.sessions.update_window_hours} h); "
+                "raise the one or lower the other")
         return self
 
     @property

@@ -51,19 +51,26 @@ class DatabaseThreads:
         return await future
 
     def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the database thread: run what waits, a group at a time, until nothing does."""
-        while True:
+        """On the database thread: one group of what waits. If more waits, the next group
+        queues behind the officers' and reports' calls that came meanwhile."""
+        with self._lock:
+            group, self._waiting = self._waiting[:GROUP], self._waiting[GROUP:]
+        results: list[Turn | Exception]
+        try:
+            results = self.service.handle_together([request for request, _ in group])
+        except Exception as exc:  # a group of one failed: that turn's error
+            results = [exc] * len(group)
+        finally:
             with self._lock:
-                group, self._waiting = self._waiting[:GROUP], self._waiting[GROUP:]
-                if not group:
-                    self._draining = False
-                    return
-            try:
-                results: list[Turn | Exception] = self.service.handle_together(
-                    [request for request, _ in group])
-            except Exception as exc:  # a group of one failed: that turn's error
-                results = [exc]
+                self._draining = bool(self._waiting)
+                more = self._draining
+        try:
             loop.call_soon_threadsafe(_settle, group, results)
+            if more:
+                self._pool.submit(self._drain, loop)
+        except RuntimeError:  # the loop or the pool closed: the service is stopping
+            with self._lock:
+                self._draining = False
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)

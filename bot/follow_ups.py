@@ -9,6 +9,7 @@ asked at the next run. Nobody is written to outside `send_from`-`send_until`.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from babel.dates import format_date
@@ -23,6 +24,7 @@ from storage.feedback import LIVE_STAGES
 from storage.models import Feedback
 from storage.turn import turn
 
+log = logging.getLogger(__name__)
 LATE = timedelta(days=3)  # asked at most this long after it fell due
 
 
@@ -45,10 +47,27 @@ def ask_follow_ups(app: App, now: datetime) -> int:
         return 0
     with Db(app.engine) as db:
         due = follow_ups.due(db, now, timedelta(days=settings.after_days), LATE)
-    return sum(_ask(app, one, now) for one in due)
+    asked = 0
+    for one in due:
+        try:
+            asked += _ask(app, one, now)
+        except Exception:  # one broken row must not stop the others; never the address
+            log.exception("the follow-up of feedback %s could not be asked", one.feedback_id)
+    return asked
+
+
+def _reachable(app: App, due: follow_ups.Due, now: datetime) -> bool:
+    """A week later a WhatsApp citizen's 24-hour window is closed: only the approved
+    follow-up template reaches them. Without it they are not asked at all, rather than
+    have their next message taken for an answer to a question they never saw."""
+    if not due.urn.startswith("whatsapp:") or app.config.whatsapp.templates.get("follow_up"):
+        return True
+    return app.service.window_open(due.urn, now)
 
 
 def _ask(app: App, due: follow_ups.Due, now: datetime) -> bool:
+    if not _reachable(app, due, now):
+        return False
     with turn(app.service.engine) as tx:
         tx.lock_sender(due.sender)
         row = tx.conversation(due.sender)
@@ -64,5 +83,6 @@ def _ask(app: App, due: follow_ups.Due, now: datetime) -> bool:
                          {"feedback_id": due.feedback_id}, now)
         tx.save_conversation(row.id if row else None, sender=due.sender,
                              channel=due.urn.split(":", 1)[0], stage=session.stage,
-                             state=session.to_json(), feedback_id=None, now=now)
+                             state=session.to_json(), feedback_id=None, now=now,
+                             by_citizen=False)
     return True

@@ -216,7 +216,8 @@ class FeedbackService:
                 if not any(isinstance(e, Closed) for e in effects):
                     continue
                 tx.save_conversation(row_id, sender=sender, channel=channel, stage=session.stage,
-                                     state=session.to_json(), feedback_id=None, now=updated_at)
+                                     state=session.to_json(), feedback_id=None, now=updated_at,
+                                     by_citizen=False)
                 if feedback_id is not None:
                     tx.discard_if_empty(feedback_id)
                 closed += 1

@@ -81,7 +81,8 @@ def resume(session: Session, survey: Survey) -> list[Reply]:
             return []
         # Nothing answered yet: the greeting (and its privacy promise) may never have
         # reached the citizen, so it comes again.
-        return [ask(session, survey, *(() if session.answers else _greeting(session, survey)))]
+        greeting = () if session.answers or session.follow_up else _greeting(session, survey)
+        return [ask(session, survey, *greeting)]
     if session.stage == "confirm_switch":
         return [switch_prompt(session, survey)]
     if session.stage == "pick_station":

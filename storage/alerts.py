@@ -155,4 +155,9 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
     # When a (hashed) sender last wrote, and Twilio's reports on what we sent them.
     db.execute(delete(ContactWindow).where(ContactWindow.last_inbound_at < before))
     db.execute(delete(Delivery).where(Delivery.updated_at < before))
+    # Settled messages: their recipients include citizens asked a follow-up.
+    db.execute(delete(Delivery).where(Delivery.outbox_id.in_(  # type: ignore[union-attr]
+        select(Outbox.id).where(Outbox.created_at < before))))
+    db.execute(delete(Outbox).where(Outbox.created_at < before,
+                                    Outbox.status.not_in(["pending", "held"])))  # type: ignore[attr-defined]
     return {"comments": words, "contacts": contacts, "conversations": talks}

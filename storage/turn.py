@@ -38,6 +38,9 @@ _SQL = {
                            "feedback_id, updated_at, blocked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
     "update_conversation": "UPDATE conversation SET channel = ?, stage = ?, state = ?, "
                            "feedback_id = ?, updated_at = ?, blocked_at = NULL WHERE id = ?",
+    # The idle sweep and the follow-up job: the citizen did not write, nothing unblocks.
+    "update_quietly": "UPDATE conversation SET channel = ?, stage = ?, state = ?, "
+                      "feedback_id = ?, updated_at = ? WHERE id = ?",
     "counter": "INSERT INTO reference_counter (year, last) VALUES (?, 0) "
                "ON CONFLICT (year) DO NOTHING",
     "bump": "UPDATE reference_counter SET last = last + 1 WHERE year = ? RETURNING last",
@@ -109,12 +112,14 @@ class TurnStore:
 
     def save_conversation(self, conversation_id: int | None, *, sender: str, channel: str,
                           stage: str, state: dict[str, Any], feedback_id: int | None,
-                          now: datetime) -> None:
+                          now: datetime, by_citizen: bool = True) -> None:
+        """`by_citizen`: they wrote to us, so they have not blocked the bot (any more)."""
         values = (channel, stage, self._json(state), feedback_id, self._time(now))
         if conversation_id is None:
             self._run("insert_conversation", sender, *values)
         else:
-            self._run("update_conversation", *values, conversation_id)
+            self._run("update_conversation" if by_citizen else "update_quietly", *values,
+                      conversation_id)
 
     def next_reference(self, year: int) -> str:
         """`FB-YY-NNNNNN` from a per-year counter; `year` is the district's, not UTC's."""

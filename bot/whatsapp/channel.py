@@ -222,9 +222,13 @@ class WhatsAppChannel:
             log.warning("no WhatsApp template for %s messages: holding it until the officer "
                         "writes (set whatsapp.templates.%s)", message.kind, message.kind)
             return "held"
-        sent = await self.sender.send(message.recipient, content_sid=sid,
-                                      variables={"1": self._summary(message.reply, citizen)},
-                                      status_callback=self.status_url, attempts=3)
+        try:
+            sent = await self.sender.send(message.recipient, content_sid=sid,
+                                          variables={"1": self._summary(message.reply, citizen)},
+                                          status_callback=self.status_url, attempts=3)
+        except OptedOut:
+            await self._db(self.app.service.mark_blocked, message.recipient, now)
+            raise
         await self._db(self.deliveries.sent, sent, message.id, now)
         return "sent" if citizen else "held"
 

@@ -50,6 +50,9 @@ CASES = [
     (lambda d: d.pop("campaign"), r"campaign: required key is missing"),
     (lambda d: d["alerts"]["rules"][0]["any"][0].update(at_most=2),
      r"give exactly one of `in: \[option ids\]` or `at_most: N`"),
+    (lambda d: d["follow_ups"].update(after_days=1) or d["sessions"].update(
+        update_window_hours=48),
+     r"follow_ups\.after_days \(1\) must come after sessions\.update_window_hours \(48 h\)"),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session as Db
 from telegram import Bot
 
@@ -143,6 +143,11 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
 
     talk = ["1", "1", "2", "हाँ", "1", "हाँ", "नहीं", "2", "थानेदार ने डांटा", "हाँ", "हाँ"]
     feedback(app, "telegram:77", talk)
+    # Asked a follow-up a week later: the outbox holds the citizen's address until then.
+    from bot.follow_ups import ask_follow_ups
+    assert ask_follow_ups(app, T0 + timedelta(days=7, hours=1)) == 1
+    with Db(writer(app.engine)) as db, db.begin():
+        db.execute(update(Outbox).values(status="sent"))
     assert forget(app, T0 + timedelta(days=300)) == {"comments": 0, "contacts": 0,
                                                      "conversations": 0}
     assert forget(app, T0 + timedelta(days=366)) == {"comments": 1, "contacts": 1,
@@ -151,6 +156,7 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
         answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
         assert db.execute(select(Contact)).scalars().all() == []
         assert db.execute(select(Conversation)).scalars().all() == []
+        assert db.execute(select(Outbox)).scalars().all() == []
     assert answers["comment"].text is None and answers["behaviour"].value == 2
     assert len(answers) == 11  # every score is still there
 

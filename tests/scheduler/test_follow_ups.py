@@ -95,3 +95,28 @@ def test_a_poster_scanned_instead_starts_a_new_feedback(app) -> None:  # type: i
     assert "fu_action" not in _answers(app, reference)
     with Db(app.engine) as db:
         assert db.execute(select(FollowUp.answered_at)).scalar_one() is None
+
+
+def test_whatsapp_citizens_are_asked_only_if_the_follow_up_can_reach_them(  # type: ignore[no-untyped-def]
+        make_app, sqlite_url, tmp_path) -> None:
+    from tests.bot.whatsapp.conftest import whatsapp_config
+
+    app = make_app(sqlite_url, whatsapp_config(tmp_path, templates={}))
+    urn = "whatsapp:+919800000301"
+    app.service.handle(urn, "whatsapp", Start("BLB05"), VISIT)
+    for n, answer in enumerate(AGREES, start=1):
+        app.service.handle(urn, "whatsapp", Text(answer), VISIT + timedelta(seconds=n))
+    # A week later the 24-hour window is closed and no follow-up template is configured.
+    assert ask_follow_ups(app, WEEK_LATER) == 0
+    turn = app.service.handle(urn, "whatsapp", Text("फीडबैक BLB05"), WEEK_LATER)
+    assert "(1/11)" in app.catalogs.render(turn.replies[0])  # not taken for an answer
+    # Written within the last day: free text reaches them, so they are asked.
+    app.service.handle(urn, "whatsapp", Text("बंद"), WEEK_LATER + timedelta(minutes=1))
+    assert ask_follow_ups(app, WEEK_LATER + timedelta(minutes=10)) == 1
+
+
+def test_a_citizen_who_blocked_the_bot_is_not_asked(app) -> None:  # type: ignore[no-untyped-def]
+    feedback(app, "telegram:75", AGREES, start=VISIT)
+    app.service.mark_blocked("telegram:75", VISIT + timedelta(hours=1))
+    app.service.expire_idle(VISIT + timedelta(days=1))  # the sweep does not unblock them
+    assert ask_follow_ups(app, WEEK_LATER) == 0
