@@ -150,7 +150,7 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
         db.execute(update(Outbox).values(status="sent"))
     assert forget(app, T0 + timedelta(days=300)) == {"comments": 0, "contacts": 0,
                                                      "conversations": 0}
-    assert forget(app, T0 + timedelta(days=366)) == {"comments": 1, "contacts": 1,
+    assert forget(app, T0 + timedelta(days=373)) == {"comments": 1, "contacts": 1,
                                                      "conversations": 1}
     with Db(app.engine) as db:
         answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
