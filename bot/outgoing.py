@@ -7,7 +7,7 @@ channels raise `Refused` (never retry) or `RetryLater` in their platform's stead
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from conversations.effects import Reply
@@ -24,6 +24,15 @@ class Proactive:
     recipient: str  # a URN: telegram:123, whatsapp:+91...
     reply: Reply
     template: bool = False  # free text was refused earlier: send the approved template
+    # A long message goes in parts. `parts_done` were delivered by an earlier attempt and
+    # are skipped; `progress(n)` records that the first n went, so a retry after a
+    # failure in the middle does not send the beginning twice.
+    parts_done: int = 0
+    progress: Callable[[int], Awaitable[None]] | None = field(default=None, compare=False)
+
+    async def delivered(self, parts: int) -> None:
+        if self.progress is not None:
+            await self.progress(parts)
 
 
 class Refused(Exception):

@@ -41,6 +41,7 @@ class Job:
     stale: bool
     attempts: int
     template: bool
+    parts_done: int = 0
 
 
 class Dispatcher:
@@ -64,8 +65,9 @@ class Dispatcher:
         if job.reply is None:
             return "failed", None, "nothing to send"
         try:
-            outcome = await self.send(Proactive(job.id, job.kind, job.recipient, job.reply,
-                                                job.template))
+            outcome = await self.send(Proactive(
+                job.id, job.kind, job.recipient, job.reply, job.template, job.parts_done,
+                lambda parts: asyncio.to_thread(self._progress, job.id, parts)))
         except RetryAfter as exc:
             return "pending", now + timedelta(seconds=seconds(exc.retry_after)), "429"
         except RetryLater as exc:
@@ -80,6 +82,13 @@ class Dispatcher:
         if outcome == "held":
             return "held", None, "outside the 24-hour window: a template notice was sent"
         return "sent", None, None
+
+    def _progress(self, message_id: int, parts: int) -> None:
+        """The first `parts` parts of a long message went out: a retry starts after them."""
+        with Db(self.engine) as db, db.begin():
+            message = db.get(Outbox, message_id)
+            if message is not None:
+                message.payload = {**message.payload, "parts_sent": parts}
 
     def _settle(self, message_id: int, outcome: str, now: datetime, error: str | None,
                 retry_at: datetime | None) -> None:
@@ -103,7 +112,8 @@ class Dispatcher:
                 jobs.append(Job(m.id, m.kind, m.recipient, reply,  # type: ignore[arg-type]
                                 age > self.too_old, m.attempts,
                                 # released: the officer just wrote, the window is open
-                                bool(m.payload.get("template")) and m.released_at is None))
+                                bool(m.payload.get("template")) and m.released_at is None,
+                                int(m.payload.get("parts_sent", 0))))
             return jobs
 
     def _reply(self, db: Db, message: Outbox) -> Reply | None:

@@ -195,10 +195,15 @@ class WhatsAppChannel:
         now = self.clock()
         if not message.template and await self._db(self.app.service.window_open, urn, now):
             try:
-                for part in self.renderer.render(message.reply):
+                parts = self.renderer.render(message.reply)
+                for n, part in enumerate(parts, start=1):
+                    if n <= message.parts_done:
+                        continue  # delivered by an earlier attempt
                     sid = await self.sender.send(urn, body=part.body or part.fallback,
                                                  status_callback=self.status_url, attempts=3)
                     await self._db(self.deliveries.sent, sid, message.id, now)
+                    if n < len(parts):
+                        await message.delivered(n)
                 return "sent"
             except OutsideWindow:
                 pass  # our clock and WhatsApp's disagreed: the template it is

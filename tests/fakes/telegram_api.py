@@ -183,12 +183,15 @@ class FakeTelegram:
                 self._cond.wait(left)
 
     def fail_next(self, method: str, status: int, times: int = 1,
-                  retry_after: int | None = None, description: str = "fake failure") -> None:
+                  retry_after: int | None = None, description: str = "fake failure",
+                  after: int = 0) -> None:
+        """Make calls of `method` fail, once `after` more of them have succeeded."""
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
         with self._cond:
-            self._failures.setdefault(method, []).extend([(status, body)] * times)
+            self._failures.setdefault(method, []).extend(
+                [(0, {})] * after + [(status, body)] * times)
 
     @property
     def pending(self) -> int:
@@ -217,8 +220,8 @@ class FakeTelegram:
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
         with self._cond:
             planned = self._failures.get(method)
-            if planned:
-                status, body = planned.pop(0)
+            status, body = planned.pop(0) if planned else (0, {})
+            if status:
                 self.calls.append(Sent(f"failed:{method}", params, 0))
                 self._cond.notify_all()
                 return status, body

@@ -114,3 +114,36 @@ def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolle
         digests = db.execute(select(Outbox).where(Outbox.kind == "digest")).scalars().all()
     assert [d.recipient for d in digests] == ["telegram:900"]  # sent once, not skipped
     assert next_run > datetime.now(UTC)  # and back on its daily time
+
+
+def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    from telegram import Bot
+
+    from bot.officers import OfficerDesk
+    from bot.telegram.adapter import TelegramChannel
+
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
+    at_nine = T0.replace(hour=3, minute=30)
+
+    def dispatch(now) -> int:  # type: ignore[no-untyped-def]
+        async def go() -> int:
+            async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
+                # A short limit, so the sample district's digest comes in several parts.
+                channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
+                                          max_text=200)
+                return await Dispatcher(app, lambda m: channel.send_to(bot, m)).run_once(now)
+        return asyncio.run(go())
+
+    assert dispatch(at_nine) == 2  # the feedback's alerts, out of the way first
+    before = len(fake_telegram.sent(900))
+    jobs.queue_daily_digests(app, at_nine)
+    fake_telegram.fail_next("sendMessage", 502, after=1)  # the second part fails
+    assert dispatch(at_nine + timedelta(minutes=1)) == 0
+    first = [s.text for s in fake_telegram.sent(900)][before:]
+    assert len(first) == 1 and first[0].startswith("📊")
+    assert dispatch(at_nine + timedelta(minutes=10)) == 1  # the retry, after the backoff
+    texts = [s.text for s in fake_telegram.sent(900)][before:]
+    assert texts.count(first[0]) == 1 and len(texts) >= 3  # the beginning came once
+    assert "\n".join(texts).startswith("📊 दैनिक रिपोर्ट")
+    assert len(fake_telegram.sent(900, "sendPhoto")) == 1  # the chart after the text, once
