@@ -38,8 +38,7 @@ class DatabaseThreads:
     async def turn(self, request: TurnRequest) -> Turn:
         """A citizen's turn, committed when this returns."""
         if not self._grouped:
-            return await self.run(self.service.handle, request.urn, request.channel,
-                                  request.event, request.now, request.provider_id)
+            return await self.run(self.service.handle_one, request)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Turn] = loop.create_future()
         with self._lock:

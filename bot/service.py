@@ -70,8 +70,11 @@ class FeedbackService:
         `provider_id` (Telegram's update_id, Twilio's MessageSid) makes a redelivered
         message change nothing: the citizen is shown where they are instead.
         """
+        return self.handle_one(TurnRequest(urn, channel, event, now, provider_id))
+
+    def handle_one(self, request: TurnRequest) -> Turn:
         with turn(self.engine) as tx:
-            return self._turn(tx, TurnRequest(urn, channel, event, now, provider_id))
+            return self._turn(tx, request)
 
     def handle_together(self, requests: Sequence[TurnRequest]) -> list[Turn | Exception]:
         """Several citizens' turns in one transaction: SQLite commits once for all of them.
@@ -88,8 +91,7 @@ class FeedbackService:
         results: list[Turn | Exception] = []
         for request in requests:
             try:
-                with turn(self.engine) as tx:
-                    results.append(self._turn(tx, request))
+                results.append(self.handle_one(request))
             except Exception as exc:
                 results.append(exc)
         return results

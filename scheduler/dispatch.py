@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from bot.alerting import alert_reply
 from bot.app import App
 from bot.digest import Digest
+from bot.follow_ups import opening
 from bot.outgoing import Outcome, Proactive, Refused, RetryLater
 from bot.telegram.sending import seconds
 from conversations.effects import Reply
@@ -120,8 +121,6 @@ class Dispatcher:
         if message.kind == "digest":
             return self._digest(db, message)
         if message.kind == "follow_up":
-            from bot.follow_ups import opening  # bot.follow_ups imports the app, as we do
-
             feedback = db.get(Feedback, message.payload["feedback_id"])
             return opening(self.app, feedback, message.created_at)[1] if feedback else None
         if message.kind not in ("alert", "red_alert", "escalation"):

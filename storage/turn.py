@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session as Db
 
@@ -83,10 +84,7 @@ class TurnStore:
         return value if self._pg else value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def _json(self, value: dict[str, Any]) -> Any:
-        if self._pg:
-            from psycopg.types.json import Json
-            return Json(value)
-        return json.dumps(value)
+        return Json(value) if self._pg else json.dumps(value)
 
     def lock_sender(self, sender: str) -> None:
         """Serialise one citizen's turns across processes: on PostgreSQL an advisory lock

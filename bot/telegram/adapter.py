@@ -186,7 +186,7 @@ class TelegramChannel:
                                    reply_markup=markup if n == len(parts) else None)
             if n < len(parts) or message.reply.image:
                 await message.delivered(n)
-        if message.reply.image and message.parts_done <= len(parts):
+        if message.reply.image:
             await bot.send_photo(int(address), message.reply.image)
 
     @staticmethod
