@@ -16,7 +16,7 @@ from bot.i18n import Catalogs
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
 from storage import digest as store
-from storage import follow_ups, integrity
+from storage import follow_ups, integrity, rollup
 from storage.digest import StationNumbers
 from storage.models import Station
 
@@ -72,15 +72,15 @@ class Digest:
         zone = self.config.zone
         start = datetime.combine(day, time(0), zone)
         end, week_start = start + timedelta(days=1), start - timedelta(days=6)
+        week = rollup.station_numbers(self.engine, day - timedelta(days=6), day, zone,
+                                      district.code)
+        today = rollup.station_numbers(self.engine, day, day, zone, district.code)
         with Db(self.engine) as db:
             stations = store.stations(db, district.code)
-            today = store.station_numbers(db, start, end)
-            week = store.station_numbers(db, week_start, end)
-            last = store.last_feedback(db)
-            alerts = store.open_alerts(db, [s.code for s in stations])
-            followed = follow_ups.summary(db, [s.code for s in stations], week_start, end)
+            alerts = store.open_alerts(db, district=district.code)
+            followed = follow_ups.summary(db, district.code, week_start, end)
             d = self.config.digests
-            flagged = integrity.flags(db, [s.code for s in stations], week_start, end,
+            flagged = integrity.flags(db, district.code, (start, end), week_start,
                                       d.burst_count, timedelta(minutes=d.burst_minutes),
                                       d.top_streak, d.sender_stations)
         codes = {s.code for s in stations}
@@ -95,8 +95,7 @@ class Digest:
                                 answered=str(followed.answered),
                                 done=str(followed.action_taken),
                                 informed=str(followed.kept_informed)))
-        silent = [name[s.code] for s in stations
-                  if last.get(s.code) is None or last[s.code] < week_start]
+        silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
             lines.append(Msg.of(SILENT, stations=", ".join(silent)))
         lines += self._flags(flagged, name)
@@ -122,10 +121,11 @@ class Digest:
         end = datetime.combine(last_day + timedelta(days=1), time(0), zone)
         start = end - timedelta(days=7)
         district = next(d for d, s in self.config.stations() if s.code == code)
+        week = rollup.station_numbers(self.engine, last_day - timedelta(days=6), last_day,
+                                      zone, district.code)
         with Db(self.engine) as db:
             stations = store.stations(db, district.code)
-            week = store.station_numbers(db, start, end)
-            alerts = store.open_alerts(db, [code], red=False)  # the in-charge's digest
+            alerts = store.open_alerts(db, station=code, red=False)  # the in-charge's
             words = store.comments(db, code, start, end)
         station = next(s for s in stations if s.code == code)
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}

@@ -50,37 +50,61 @@ def combined(numbers: list[StationNumbers]) -> StationNumbers:
         sum(n.negative for n in numbers))
 
 
-def station_numbers(db: Db, start: datetime, end: datetime) -> dict[str, StationNumbers]:
-    """Complete/incomplete counts, average scores and negatives per station in [start, end)."""
+@dataclass
+class Sums:
+    """What adds up across days: counts, and scores as sums and counts (not averages)."""
+
+    complete: int = 0
+    incomplete: int = 0
+    behaviour_sum: int = 0
+    behaviour_count: int = 0
+    satisfaction_sum: int = 0
+    satisfaction_count: int = 0
+    negative: int = 0
+
+    def numbers(self, code: str) -> StationNumbers:
+        def average(total: int, n: int) -> float | None:
+            return total / n if n else None
+        return StationNumbers(code, self.complete, self.incomplete,
+                              average(self.behaviour_sum, self.behaviour_count),
+                              average(self.satisfaction_sum, self.satisfaction_count),
+                              self.negative)
+
+
+def sums(db: Db, start: datetime, end: datetime) -> dict[str, Sums]:
+    """Per station, the feedback begun in [start, end): counts, score sums, negatives."""
     window = and_(Feedback.started_at >= start, Feedback.started_at < end,
                   Feedback.status != "merged")
-    counts: dict[str, dict[str, int]] = {}
+    found: dict[str, Sums] = {}
     for code, status, n in db.execute(select(Feedback.station_code, Feedback.status, func.count())
                                       .where(window).group_by(Feedback.station_code,
                                                               Feedback.status)):
-        counts.setdefault(code, {})[status] = n
+        station = found.setdefault(code, Sums())
+        if status == "complete":
+            station.complete = n
+        else:
+            station.incomplete += n
     complete = and_(window, Feedback.status == "complete")
-    scores: dict[tuple[str, str], float] = {}
-    for code, question, average in db.execute(
-            select(Feedback.station_code, Answer.question_id, func.avg(Answer.value))
+    for code, question, total, n in db.execute(
+            select(Feedback.station_code, Answer.question_id, func.sum(Answer.value),
+                   func.count(Answer.value))
             .join(Answer, Answer.feedback_id == Feedback.id)
             .where(complete, Answer.question_id.in_(["behaviour", "satisfaction"]))  # type: ignore[attr-defined]
             .group_by(Feedback.station_code, Answer.question_id)):
-        scores[(code, question)] = float(average) if average is not None else None  # type: ignore[assignment]
-    negatives = dict(db.execute(
-        select(Feedback.station_code, func.count(distinct(Feedback.id)))
-        .join(Answer, Answer.feedback_id == Feedback.id)
-        .where(complete, NEGATIVE_ANSWER)
-        .group_by(Feedback.station_code)).all())
-    return {code: StationNumbers(code, c.get("complete", 0), c.get("incomplete", 0),
-                                 scores.get((code, "behaviour")),
-                                 scores.get((code, "satisfaction")), negatives.get(code, 0))
-            for code, c in counts.items()}
+        setattr(found[code], f"{question}_sum", int(total or 0))
+        setattr(found[code], f"{question}_count", int(n))
+    for code, n in db.execute(
+            select(Feedback.station_code, func.count(distinct(Feedback.id)))
+            .join(Answer, Answer.feedback_id == Feedback.id)
+            .where(complete, NEGATIVE_ANSWER)
+            .group_by(Feedback.station_code)):
+        found[code].negative = n
+    return found
 
 
-def last_feedback(db: Db) -> dict[str, datetime]:
-    return dict(db.execute(select(Feedback.station_code, func.max(Feedback.started_at))
-                           .group_by(Feedback.station_code)).all())
+def station_numbers(db: Db, start: datetime, end: datetime) -> dict[str, StationNumbers]:
+    """Complete/incomplete counts, average scores and negatives per station in [start, end)."""
+    return {code: s.numbers(code) for code, s in sums(db, start, end).items()}
 
 
 def stations(db: Db, district: str) -> list[Station]:
@@ -89,12 +113,19 @@ def stations(db: Db, district: str) -> list[Station]:
                 .scalars())
 
 
-def open_alerts(db: Db, codes: list[str], red: bool = True) -> list[tuple[Alert, str]]:
-    """Alerts nobody acknowledged, oldest first, with the reference; `red=False` for an
-    in-charge, who never sees the SP office's red alerts."""
+def open_alerts(db: Db, station: str | None = None, district: str | None = None,
+                red: bool = True) -> list[tuple[Alert, str]]:
+    """Alerts nobody acknowledged, oldest first, with the reference, for one station or
+    a whole district; `red=False` for an in-charge, who never sees the SP office's red
+    alerts."""
     query = (select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
-             .where(Alert.station_code.in_(codes), Alert.status != "acknowledged")  # type: ignore[attr-defined]
+             .where(Alert.status.in_(["open", "escalated"]))  # type: ignore[attr-defined]
              .order_by(Alert.created_at))
+    if station is not None:
+        query = query.where(Alert.station_code == station)
+    if district is not None:
+        query = query.join(Station, Station.code == Alert.station_code).where(
+            Station.district_code == district)
     if not red:
         query = query.where(Alert.severity != "red")
     return [(a, ref) for a, ref in db.execute(query).all()]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session as Db
 
 from storage.db import upsert
-from storage.models import Answer, Contact, Conversation, Feedback, FollowUp
+from storage.models import Answer, Contact, Conversation, Feedback, FollowUp, Station
 
 
 @dataclass(frozen=True)
@@ -62,19 +62,19 @@ class Summary:
     kept_informed: int
 
 
-def summary(db: Db, stations: list[str], start: datetime, end: datetime) -> Summary:
-    """Follow-ups asked and answered in [start, end) about these stations' feedback."""
-    about = select(Feedback.id).where(Feedback.station_code.in_(stations))  # type: ignore[attr-defined]
-    asked = db.execute(select(func.count()).select_from(FollowUp).where(
-        FollowUp.feedback_id.in_(about), FollowUp.asked_at >= start,  # type: ignore[attr-defined]
-        FollowUp.asked_at < end)).scalar_one()
-    answered_ids = select(FollowUp.feedback_id).where(
-        FollowUp.feedback_id.in_(about), FollowUp.answered_at >= start,  # type: ignore[attr-defined]
-        FollowUp.answered_at < end)  # type: ignore[operator]
-    rows = db.execute(select(Answer.question_id, Answer.option_id).where(
-        Answer.feedback_id.in_(answered_ids),  # type: ignore[attr-defined]
-        Answer.question_id.in_(["fu_action", "fu_informed"]))).all()  # type: ignore[attr-defined]
-    count = db.execute(select(func.count()).select_from(answered_ids.subquery())).scalar_one()
+def summary(db: Db, district: str, start: datetime, end: datetime) -> Summary:
+    """Follow-ups asked and answered in [start, end) about a district's feedback."""
+    ours = (select(FollowUp.feedback_id).join(Feedback, Feedback.id == FollowUp.feedback_id)
+            .join(Station, Station.code == Feedback.station_code)
+            .where(Station.district_code == district))
+    asked = db.execute(select(func.count()).select_from(ours.where(
+        FollowUp.asked_at >= start, FollowUp.asked_at < end).subquery())).scalar_one()
+    answered = ours.where(FollowUp.answered_at >= start,  # type: ignore[operator]
+                          FollowUp.answered_at < end).subquery()  # type: ignore[operator]
+    count = db.execute(select(func.count()).select_from(answered)).scalar_one()
+    rows = db.execute(select(Answer.question_id, Answer.option_id)
+                      .join(answered, answered.c.feedback_id == Answer.feedback_id)
+                      .where(Answer.question_id.in_(["fu_action", "fu_informed"]))).all()  # type: ignore[attr-defined]
     return Summary(asked, count,
                    sum(1 for q, o in rows if q == "fu_action" and o == "done"),
                    sum(1 for q, o in rows if q == "fu_informed" and o == "yes"))

@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, distinct, func, select
 from sqlmodel import Session as Db
 
-from storage.models import Answer, Feedback
+from storage.models import Answer, Feedback, Station
 
 
 @dataclass(frozen=True)
@@ -19,23 +19,33 @@ class Flags:
     roaming_senders: int  # senders who gave feedback at many stations
 
 
-def flags(db: Db, stations: list[str], start: datetime, end: datetime, burst_count: int,
-          burst_window: timedelta, streak: int, many_stations: int) -> Flags:
+def flags(db: Db, district: str, day: tuple[datetime, datetime], week_start: datetime,
+          burst_count: int, burst_window: timedelta, streak: int,
+          many_stations: int) -> Flags:
+    """Bursts and streaks within the day reported (so one burst is not reported seven
+    mornings running); senders roaming across stations over the week up to its end."""
+    start, end = day
+    ours = and_(Feedback.station_code == Station.code, Station.district_code == district,
+                Feedback.status == "complete")
     rows = db.execute(
-        select(Feedback.id, Feedback.station_code, Feedback.sender, Feedback.started_at)
-        .where(Feedback.station_code.in_(stations), Feedback.started_at >= start,  # type: ignore[attr-defined]
-               Feedback.started_at < end, Feedback.status == "complete")
+        select(Feedback.id, Feedback.station_code, Feedback.started_at)
+        .where(ours, Feedback.started_at >= start, Feedback.started_at < end)
         .order_by(Feedback.started_at)).all()
     answers: dict[int, list[tuple[str, str | None, int | None]]] = defaultdict(list)
     for fid, question, option, value in db.execute(
             select(Answer.feedback_id, Answer.question_id, Answer.option_id, Answer.value)
-            .where(Answer.feedback_id.in_([r[0] for r in rows]))):  # type: ignore[attr-defined]
+            .join(Feedback, Feedback.id == Answer.feedback_id)
+            .where(ours, Feedback.started_at >= start, Feedback.started_at < end)):
         answers[fid].append((question, option, value))
+    roaming = db.execute(select(func.count()).select_from(
+        select(Feedback.sender)
+        .where(ours, Feedback.started_at >= week_start, Feedback.started_at < end)
+        .group_by(Feedback.sender)
+        .having(func.count(distinct(Feedback.station_code)) >= many_stations)
+        .subquery())).scalar_one()
     by_station: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
-    stations_of: dict[str, set[str]] = defaultdict(set)
-    for fid, station, sender, started in rows:
+    for fid, station, started in rows:
         by_station[station].append((fid, started))
-        stations_of[sender].add(station)
     bursts, streaks = {}, {}
     for station, items in by_station.items():
         most, first = 0, 0
@@ -57,5 +67,4 @@ def flags(db: Db, stations: list[str], start: datetime, end: datetime, burst_cou
             longest = max(longest, run)
         if longest >= streak:
             streaks[station] = longest
-    roaming = sum(1 for s in stations_of.values() if len(s) >= many_stations)
     return Flags(bursts, streaks, roaming)

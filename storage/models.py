@@ -6,7 +6,7 @@ models and the migrations describe the same schema.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -49,6 +49,8 @@ class Feedback(SQLModel, table=True):
     __table_args__ = (
         Index("ix_feedback_station_started", "station_code", "started_at"),
         Index("ix_feedback_sender_station", "sender", "station_code"),
+        # the digest's day by day: which feedback began that day, and their last change
+        Index("ix_feedback_started_updated", "started_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,7 +62,7 @@ class Feedback(SQLModel, table=True):
     status: str = Field(default="incomplete", max_length=16)  # incomplete | complete | merged
     started_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
-    completed_at: datetime | None = _utc(nullable=True)
+    completed_at: datetime | None = _utc(nullable=True, index=True)  # follow-ups due
     merged_into: int | None = Field(default=None, foreign_key="feedback.id")
 
 
@@ -125,7 +127,8 @@ class Enrolment(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """A feedback that matched an alert rule; one per feedback and rule."""
 
-    __table_args__ = (UniqueConstraint("feedback_id", "rule"),)
+    __table_args__ = (UniqueConstraint("feedback_id", "rule"),
+                      Index("ix_alert_status_station", "status", "station_code"))
 
     id: int | None = Field(default=None, primary_key=True)
     feedback_id: int = Field(foreign_key="feedback.id", index=True)
@@ -210,5 +213,33 @@ class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_up"
 
     feedback_id: int = Field(foreign_key="feedback.id", primary_key=True)
-    asked_at: datetime = _utc(nullable=False)
-    answered_at: datetime | None = _utc(nullable=True)
+    asked_at: datetime = _utc(nullable=False, index=True)
+    answered_at: datetime | None = _utc(nullable=True, index=True)
+
+
+class StationDay(SQLModel, table=True):
+    """A station's numbers for one local day (storage/rollup.py keeps them current)."""
+
+    __tablename__ = "station_day"
+
+    day: date = Field(primary_key=True)
+    station_code: str = Field(primary_key=True, max_length=64)
+    complete: int = 0
+    incomplete: int = 0
+    behaviour_sum: int = 0
+    behaviour_count: int = 0
+    satisfaction_sum: int = 0
+    satisfaction_count: int = 0
+    negative: int = 0
+
+
+class RolledUpDay(SQLModel, table=True):
+    """When a day was rolled up: its feedback's count and latest change then, and the
+    time zone its day was cut in; a different fingerprint now means roll it up again."""
+
+    __tablename__ = "rolled_up_day"
+
+    day: date = Field(primary_key=True)
+    zone: str = Field(max_length=64)
+    feedback: int
+    last_change: datetime | None = _utc(nullable=True)

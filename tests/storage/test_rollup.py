@@ -1,0 +1,76 @@
+"""The digests' daily rollups: always the numbers the feedback gives, on every backend."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session as Db
+
+from conversations.effects import Start, Text
+from storage import rollup
+from storage.digest import station_numbers
+from tests.conftest import T0
+
+DAY = date(2026, 11, 28)  # T0 is 10:30 in Kolkata that day
+ZONE = ZoneInfo("Asia/Kolkata")
+# purpose, heard, behaviour, told, demand, satisfaction, comment, contact, follow-up
+ANSWERS = ["5", "1", "{b}", "हाँ", "नहीं", "{s}", "नहीं", "नहीं", "नहीं"]
+
+
+def answer(app, urn: str, answers: list[str], start=T0, station: str = "BLB05"):  # type: ignore[no-untyped-def]
+    now = start
+    app.service.handle(urn, "telegram", Start(station), now)
+    for text in answers:
+        now += timedelta(seconds=10)
+        app.service.handle(urn, "telegram", Text(text), now)
+    return now
+
+
+def full(behaviour: int, satisfaction: int) -> list[str]:
+    return [a.format(b=behaviour, s=satisfaction) for a in ANSWERS]
+
+
+def numbers(app):  # type: ignore[no-untyped-def]
+    return rollup.station_numbers(app.engine, DAY, DAY, ZONE, "BLB")
+
+
+def direct(app):  # type: ignore[no-untyped-def]
+    start = T0.astimezone(ZONE).replace(hour=0, minute=0)
+    with Db(app.engine) as db:
+        return station_numbers(db, start, start + timedelta(days=1))
+
+
+def test_the_rollup_follows_every_change_to_its_day(app) -> None:  # type: ignore[no-untyped-def]
+    answer(app, "telegram:1", full(5, 5))
+    answer(app, "telegram:2", full(2, 1))  # negative
+    late = answer(app, "telegram:3", full(4, 4)[:4])  # left halfway, for now
+    first = numbers(app)["BLB05"]
+    assert (first.complete, first.incomplete, first.negative) == (2, 1, 1)
+    assert first.behaviour == 3.5 and first.satisfaction == 3.0
+    assert rollup.refresh(app.engine, DAY, DAY, ZONE) == 0  # nothing changed: not redone
+
+    # the third citizen finishes later; the fourth gives feedback at another station
+    for text in full(4, 4)[4:]:
+        late += timedelta(minutes=20)  # hours later in all
+        app.service.handle("telegram:3", "telegram", Text(text), late)
+    answer(app, "telegram:4", full(3, 3), start=T0 + timedelta(hours=2), station="BLB06")
+    # the first citizen comes back the same day: their feedback is updated, not doubled
+    answer(app, "telegram:1", full(1, 1), start=T0 + timedelta(hours=3))
+    now = numbers(app)
+    assert (now["BLB05"].complete, now["BLB05"].incomplete, now["BLB05"].negative) == (3, 0, 2)
+    assert now["BLB05"].satisfaction == 2.0  # (1 + 1 + 4) / 3
+    assert now["BLB06"].complete == 1
+    assert now == direct(app)
+
+
+def test_days_are_cut_in_the_districts_time_zone(app) -> None:  # type: ignore[no-untyped-def]
+    # 23:50 in Kolkata on the 28th is still the 28th there, though 18:20 UTC
+    answer(app, "telegram:1", full(5, 5), start=T0.replace(hour=18, minute=20))
+    answer(app, "telegram:2", full(5, 5), start=T0.replace(hour=18, minute=40))  # the 29th
+    assert numbers(app)["BLB05"].complete == 1
+    nextday = rollup.station_numbers(app.engine, DAY + timedelta(days=1),
+                                     DAY + timedelta(days=1), ZONE, "BLB")
+    assert nextday["BLB05"].complete == 1
+    utc = rollup.station_numbers(app.engine, DAY, DAY, ZoneInfo("UTC"), "BLB")
+    assert utc["BLB05"].complete == 2  # another zone: the day rolled up again
