@@ -81,7 +81,7 @@ def alert_reply(alert: Alert, feedback: Feedback, station: Station,
             continue
         option = question.option(answer.option_id or "")
         label: Msg = Msg(option.label) if option else Msg(SKIPPED)
-        lines.append(Msg.of(ANSWER, question=Msg(question.ask), answer=label))
+        lines.append(Msg.of(ANSWER, question=question.prompt, answer=label))
     choices = () if alert.status == "acknowledged" else (
         Choice(f"ack:{alert.id}", 1, Msg(ACKNOWLEDGE)),)
     return Reply(lang, tuple(lines), choices, ALERT_QUESTION)

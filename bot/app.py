@@ -44,6 +44,8 @@ def district_survey(config: Config, catalogs: Catalogs, path: Path = DEFAULT_SUR
         idle_timeout=timedelta(minutes=config.sessions.idle_timeout_minutes),
         follow_up_timeout=timedelta(hours=config.follow_ups.answer_within_hours),
         max_comment_chars=config.sessions.max_comment_chars,
+        questions=tuple(replace(q, ask_params=(("days", str(config.follow_ups.after_days)),))
+                        if "{days}" in q.ask else q for q in survey.questions),
     )
     return survey.with_label_words(labels)
 

@@ -16,10 +16,18 @@ import matplotlib.pyplot as plt
 
 from storage.digest import StationNumbers
 
+MOST = 40  # bars a phone's screen can still read
+
 
 def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str) -> bytes:
-    """A PNG: bars of the average overall experience (1-5), feedback counts beside them."""
+    """A PNG: bars of the average overall experience (1-5), feedback counts beside them.
+    More stations than a phone can show: the lowest scores, those that need a look."""
     rows = [week.get(code, StationNumbers(code)) for code in codes]
+    if len(rows) > MOST:
+        scored = sorted((n for n in rows if n.satisfaction is not None),
+                        key=lambda n: (n.satisfaction, -n.complete, n.code))
+        title = f"{title} · lowest {min(MOST, len(scored))} of {len(rows)} stations"
+        rows = scored[:MOST]
     height = max(2.5, 0.32 * len(rows) + 1.2)
     figure, axes = plt.subplots(figsize=(7, height), dpi=120)
     scores = [n.satisfaction or 0 for n in rows]

@@ -114,6 +114,9 @@ class Digests(Strict):
     sp_office_daily_at: Clock = time(9, 0)
     in_charge_weekly: WeeklyAt = WeeklyAt()
     min_responses_to_rank: Annotated[int, Field(ge=1)] = 5
+    # more ranked stations of a kind than this: the best and worst halves are listed,
+    # every station in a CSV table sent with the digest (on Telegram)
+    listed_per_kind: Annotated[int, Field(ge=4)] = 40
     # integrity flags: a burst, a streak of identical top scores, one sender, many stations
     burst_count: Annotated[int, Field(ge=2)] = 5
     burst_minutes: Annotated[int, Field(ge=1)] = 10

@@ -3,6 +3,8 @@ stations and open alerts. Numbers and dates formatted by Babel for hi_IN / en_IN
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date
@@ -30,6 +32,7 @@ RANKED = {"thana": N_("Thanas, best first (at least {minimum} feedback in 7 days
           "office": N_("Offices, best first (at least {minimum} feedback in 7 days):")}
 ROW = N_("{n}. {station}: {complete} feedback, behaviour {behaviour}, experience "
          "{satisfaction}, negative {negative}")
+BETWEEN = N_("… and {count} more between these; the attached table has every station.")
 TOO_FEW = N_("Too few feedback to rank: {stations}")
 SILENT = N_("No feedback for 7 days (is the poster up?): {stations}")
 ALERTS = N_("Open alerts: {count}")
@@ -49,6 +52,20 @@ RANK = N_("Your rank: {rank} of {total}")
 UNRANKED = N_("Not ranked this week: fewer than {minimum} feedback.")
 WROTE = N_("What citizens wrote:")
 QUOTE = N_("“{comment}”")
+
+
+def _plain(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    """The ranking as a spreadsheet opens it: UTF-8 with a BOM, so Excel shows Hindi."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["kind", "rank", "code", "station", "feedback_7_days", "behaviour",
+                     "experience", "negative_share"])
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 class Digest:
@@ -89,7 +106,8 @@ class Digest:
                         date=format_date(day, format="long", locale=self._locale(lang)))]
         lines.append(self._totals(DAY, [n for c, n in today.items() if c in codes], lang))
         lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
-        lines += self._rankings(stations, week, name, lang)
+        ranking, table = self._rankings(stations, week, name, lang)
+        lines += ranking
         if followed.asked or followed.answered:
             lines.append(Msg.of(FOLLOW_UPS, asked=str(followed.asked),
                                 answered=str(followed.answered),
@@ -102,7 +120,10 @@ class Digest:
         lines += self._alerts(alerts, name, now)
         chart = station_chart(week, [s.code for s in stations],
                               f"{district.code} {week_start.date()} – {day}")
-        return Reply(lang, tuple(lines), image=chart)
+        document = None
+        if table:
+            document = (f"digest-{district.code}-{day.isoformat()}.csv", _csv(table))
+        return Reply(lang, tuple(lines), image=chart, document=document)
 
     def _flags(self, flagged: integrity.Flags, name: dict[str, str]) -> list[Msg]:
         d = self.config.digests
@@ -170,10 +191,15 @@ class Digest:
                       satisfaction=self._score(total.satisfaction, lang))
 
     def _rankings(self, stations: list[Station], week: dict[str, StationNumbers],
-                  name: dict[str, str], lang: str) -> list[Msg]:
+                  name: dict[str, str], lang: str) -> tuple[list[Msg], list[list[str]]]:
+        """The ranking lines, and when a kind is too long to list, every ranked station
+        as rows of a table to attach."""
         minimum = self.config.digests.min_responses_to_rank
+        half = self.config.digests.listed_per_kind // 2
         lines: list[Msg] = []
+        table: list[list[str]] = []
         too_few = []
+        anything_cut = False
         for kind in ("thana", "chowki", "office"):
             ranked = []
             for station in (s for s in stations if s.kind == kind):
@@ -187,14 +213,24 @@ class Digest:
                 continue
             ranked.sort(key=lambda n: (-(n.satisfaction or 0), -(n.behaviour or 0), n.code))
             lines.append(Msg.of(RANKED[kind], minimum=str(minimum)))
-            lines += [Msg.of(ROW, n=str(i), station=name[n.code], complete=str(n.complete),
-                             behaviour=self._score(n.behaviour, lang),
-                             satisfaction=self._score(n.satisfaction, lang),
-                             negative=self._share(n.negative_share, lang))
-                      for i, n in enumerate(ranked, start=1)]
+            shown = list(enumerate(ranked, start=1))
+            cut = len(ranked) > 2 * half
+            if cut:
+                shown = shown[:half] + shown[-half:]
+            for i, n in shown:
+                lines.append(Msg.of(ROW, n=str(i), station=name[n.code], complete=str(n.complete),
+                                    behaviour=self._score(n.behaviour, lang),
+                                    satisfaction=self._score(n.satisfaction, lang),
+                                    negative=self._share(n.negative_share, lang)))
+                if cut and i == half:
+                    lines.append(Msg.of(BETWEEN, count=str(len(ranked) - 2 * half)))
+            anything_cut = anything_cut or cut
+            table += [[kind, str(i), n.code, name[n.code], str(n.complete),
+                           _plain(n.behaviour), _plain(n.satisfaction),
+                       _plain(n.negative_share, 3)] for i, n in enumerate(ranked, start=1)]
         if too_few:
             lines.append(Msg.of(TOO_FEW, stations=", ".join(too_few)))
-        return lines
+        return lines, table if anything_cut else []
 
     def _alerts(self, alerts: list, name: dict[str, str], now: datetime) -> list[Msg]:  # type: ignore[type-arg]
         if not alerts:

@@ -64,7 +64,7 @@ def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
     question = survey.question(session.question or "")
     assert question is not None, "ask() is only called for a question the survey has"
     n, total = _progress(survey, question, session.answers)
-    line = Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=Msg(question.ask))
+    line = Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=question.prompt)
     return Reply(session.lang, (*before, line), choices(question), question.id)
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
+from conversations.effects import Msg
 from conversations.text import normalize
 
 # Ids starting with "_" are the engine's own (_station, _switch, _skip).
@@ -56,6 +57,12 @@ class Question:
     strict: bool = False  # only digits and explicit words: no emoji or "ji" shortcuts
     # question id -> option ids that make this question apply (all must hold)
     when: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # values for placeholders in `ask` that come from the deployment ("{days}")
+    ask_params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def prompt(self) -> Msg:
+        return Msg(self.ask, self.ask_params)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)

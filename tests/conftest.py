@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from tests.pg import pg_bindir, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config.yaml"
@@ -36,57 +34,16 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _pg_bindir() -> Path | None:
-    try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    bindir = Path(out.stdout.strip())
-    return bindir if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists() else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(argv: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL cluster on 127.0.0.1 for this test session; yields its admin URL."""
-    bindir = _pg_bindir()
-    if bindir is None:
+    if pg_bindir() is None:
         message = "PostgreSQL server programs not found (pg_config --bindir has no initdb)"
         if os.environ.get("CI"):
             pytest.fail(message + "; .ci/run must install postgresql")
         pytest.skip(message)
-    base = Path(tempfile.mkdtemp(prefix="prayas-pg-"))
-    base.chmod(0o755)
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-    data, port = base / "data", _free_port()
-    subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--locale=C", "--no-sync"]),
-        check=True, capture_output=True,
-    )
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off " \
-              "-c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
-                      "-l", str(base / "log"), "-w", "-t", "60", "start"]),
-        check=True, capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "stop"]), capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 _db_names = itertools.count(1)

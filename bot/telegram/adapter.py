@@ -184,10 +184,15 @@ class TelegramChannel:
                 continue  # delivered by an earlier attempt
             await bot.send_message(int(address), part,
                                    reply_markup=markup if n == len(parts) else None)
-            if n < len(parts) or message.reply.image:
+            if n < len(parts) or message.reply.image or message.reply.document:
                 await message.delivered(n)
-        if message.reply.image:
+        if message.reply.image and message.parts_done <= len(parts):
             await bot.send_photo(int(address), message.reply.image)
+            if message.reply.document:
+                await message.delivered(len(parts) + 1)
+        if message.reply.document:
+            name, contents = message.reply.document
+            await bot.send_document(int(address), contents, filename=name)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

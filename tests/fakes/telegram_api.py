@@ -245,6 +245,10 @@ class FakeTelegram:
                       "chat": self._chat(int(params.get("chat_id") or 1)), "from": BOT,
                       "photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 1,
                                  "height": 1}]}
+        elif method == "sendDocument":
+            result = {"message_id": next(self._message_ids), "date": int(time.time()),
+                      "chat": self._chat(int(params.get("chat_id") or 1)), "from": BOT,
+                      "document": {"file_id": "doc", "file_unique_id": "doc"}}
         elif method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
             message_id = int(params.get("message_id") or next(self._message_ids))
             result = {"message_id": message_id, "date": int(time.time()),

@@ -4,6 +4,7 @@ outbox, its job kept in the database."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import inspect, select
@@ -14,7 +15,7 @@ from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 from storage.models import Outbox
 from tests.conftest import T0
-from tests.scheduler.test_alerts import RUDE, _dispatch, feedback
+from tests.scheduler.test_alerts import FINE, RUDE, _dispatch, feedback
 
 
 def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # type: ignore[no-untyped-def]
@@ -92,6 +93,28 @@ def test_the_digest_comes_with_its_chart(app, officers_enrolled, fake_telegram) 
     _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5))
     photos = fake_telegram.sent(900, "sendPhoto")
     assert len(photos) == 1 and photos[0].params["photo"].startswith(b"\x89PNG")
+
+
+def test_a_district_too_big_to_list_gets_its_table_as_a_file(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    digests = app.config.digests.model_copy(update={"listed_per_kind": 4,
+                                                    "min_responses_to_rank": 1})
+    big = replace(app, config=app.config.model_copy(update={"digests": digests}))
+    for n, station in enumerate(["BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]):
+        feedback(big, f"telegram:{n + 1}", FINE, station=station,
+                 start=T0 - timedelta(days=1, minutes=n))
+    at_nine = T0.replace(hour=3, minute=30)
+    jobs.queue_daily_digests(big, at_nine)
+    _dispatch(big, fake_telegram, at_nine + timedelta(minutes=5))
+    text = "\n".join(s.text for s in fake_telegram.sent(900) if s.text)
+    assert "… इनके बीच 2 और हैं; पूरी सूची साथ भेजी गई फ़ाइल में है।" in text
+    assert text.count("फीडबैक, व्यवहार") == 4  # two best, two worst
+    [sent] = fake_telegram.sent(900, "sendDocument")
+    table = sent.params["document"].decode("utf-8-sig").splitlines()
+    assert table[0].startswith("kind,rank,code,station")
+    assert [row.split(",")[2] for row in table[1:]] == [
+        "BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]  # all alike: by code
+    assert "थाना सिमगा" in table[5]  # names as the digest gives them
 
 
 def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]

@@ -120,3 +120,17 @@ def test_a_citizen_who_blocked_the_bot_is_not_asked(app) -> None:  # type: ignor
     app.service.mark_blocked("telegram:75", VISIT + timedelta(hours=1))
     app.service.expire_idle(VISIT + timedelta(days=1))  # the sweep does not unblock them
     assert ask_follow_ups(app, WEEK_LATER) == 0
+
+
+def test_the_citizen_is_told_the_configured_number_of_days(app) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import district_survey
+
+    config = app.config.model_copy(update={"follow_ups": app.config.follow_ups.model_copy(
+        update={"after_days": 3})})
+    survey = district_survey(config, app.catalogs)
+    asked = survey.question("followup")
+    assert asked is not None
+    assert app.catalogs.text("hi", asked.prompt) == (
+        "क्या 3 दिन बाद हम आपसे पूछ सकते हैं कि कार्रवाई हुई या नहीं?")
+    assert app.catalogs.text("en", asked.prompt) == (
+        "May we ask you again after 3 days whether action was taken?")
