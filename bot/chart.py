@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen on a server
-
-import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from storage.digest import StationNumbers
 
@@ -29,7 +26,12 @@ def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str)
         title = f"{title} · lowest {min(MOST, len(scored))} of {len(rows)} stations"
         rows = scored[:MOST]
     height = max(2.5, 0.32 * len(rows) + 1.2)
-    figure, axes = plt.subplots(figsize=(7, height), dpi=120)
+    # No pyplot: its global state is not for a server's threads. Margins in inches, not
+    # tight_layout, which measures every label again and costs more than the drawing.
+    figure = Figure(figsize=(7, height), dpi=120)
+    figure.subplots_adjust(left=1.0 / 7, right=0.97, top=1 - 0.45 / height,
+                           bottom=0.6 / height)
+    axes = figure.add_subplot()
     scores = [n.satisfaction or 0 for n in rows]
     colours = ["#c0392b" if 0 < s <= 2.5 else "#f28c28" if 0 < s < 3.5 else "#0b2e6b"
                for s in scores]
@@ -42,8 +44,6 @@ def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str)
     # English on purpose: matplotlib cannot shape Devanagari (see the module's docstring).
     axes.set_xlabel("overall experience, 7 days (1-5)")
     axes.set_title(title, fontsize=10)
-    figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
+    FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()

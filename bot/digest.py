@@ -19,8 +19,7 @@ from conversations.effects import Msg, Reply
 from conversations.messages import N_
 from storage import digest as store
 from storage import follow_ups, integrity, rollup
-from storage.digest import StationNumbers
-from storage.models import Station
+from storage.digest import StationNumbers, StationRow
 
 TITLE = N_("📊 Daily report: {district}, {date}")
 DAY = N_("That day: {complete} feedback completed, {incomplete} left incomplete, "
@@ -170,7 +169,7 @@ class Digest:
                       satisfaction=self._score(n.satisfaction, lang),
                       negative=self._share(n.negative_share, lang))
 
-    def _rank(self, station: Station, stations: list[Station],
+    def _rank(self, station: StationRow, stations: list[StationRow],
               week: dict[str, StationNumbers], lang: str) -> Msg:
         minimum = self.config.digests.min_responses_to_rank
         peers = [week[s.code] for s in stations
@@ -190,7 +189,7 @@ class Digest:
                       behaviour=self._score(total.behaviour, lang),
                       satisfaction=self._score(total.satisfaction, lang))
 
-    def _rankings(self, stations: list[Station], week: dict[str, StationNumbers],
+    def _rankings(self, stations: list[StationRow], week: dict[str, StationNumbers],
                   name: dict[str, str], lang: str) -> tuple[list[Msg], list[list[str]]]:
         """The ranking lines, and when a kind is too long to list, every ranked station
         as rows of a table to attach."""

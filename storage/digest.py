@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlmodel import Session as Db
@@ -107,10 +108,19 @@ def station_numbers(db: Db, start: datetime, end: datetime) -> dict[str, Station
     return {code: s.numbers(code) for code, s in sums(db, start, end).items()}
 
 
-def stations(db: Db, district: str) -> list[Station]:
-    return list(db.execute(select(Station).where(Station.district_code == district,
-                                                 Station.active).order_by(Station.code))
-                .scalars())
+class StationRow(NamedTuple):
+    code: str
+    kind: str
+    name_hi: str
+    name_en: str
+
+
+def stations(db: Db, district: str) -> list[StationRow]:
+    """A district's active stations; plain rows, as a state has thousands."""
+    rows = db.execute(select(Station.code, Station.kind, Station.name_hi, Station.name_en)
+                      .where(Station.district_code == district, Station.active)
+                      .order_by(Station.code))
+    return [StationRow(*row) for row in rows]
 
 
 def open_alerts(db: Db, station: str | None = None, district: str | None = None,
