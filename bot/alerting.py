@@ -21,6 +21,7 @@ ALERT_QUESTION = "_alert"
 RED = N_("🔴 Red alert: someone asked for money or a favour")
 NEGATIVE = N_("⚠️ Negative feedback")
 ESCALATED = N_("⏫ Not acknowledged in time: passed to the SP office")
+REOPENED = N_("🔁 Reopened: the citizen updated this feedback, still unhappy")
 WHERE = N_("Station: {station}")
 WHEN = N_("Time: {time}")
 REFERENCE = N_("Feedback number: {reference}")
@@ -61,9 +62,9 @@ def matching(rules: list[AlertRule], answers: Mapping[str, Answer]) -> list[Aler
 
 def alert_reply(alert: Alert, feedback: Feedback, station: Station,
                 answers: list[StoredAnswer], survey: Survey, lang: str, zone: ZoneInfo,
-                escalated: bool = False) -> Reply:
+                escalated: bool = False, reopened: bool = False) -> Reply:
     title = ESCALATED if escalated else (RED if alert.severity == "red" else NEGATIVE)
-    lines = [Msg(title),
+    lines = [Msg(title), *([Msg(REOPENED)] if reopened and not escalated else []),
              Msg.of(WHERE, station=station.name_hi if lang == "hi" else station.name_en),
              Msg.of(WHEN, time=feedback.completed_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
                     if feedback.completed_at else ""),

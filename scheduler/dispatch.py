@@ -136,7 +136,8 @@ class Dispatcher:
                        .scalars())
         return alert_reply(alert, feedback, station, answers, self.app.survey,
                            officer.language, self.app.config.zone,
-                           escalated=message.kind == "escalation")
+                           escalated=message.kind == "escalation",
+                           reopened=bool(message.payload.get("reopened")))
 
     def _digest(self, db: Db, message: Outbox) -> Reply | None:
         officer = db.get(Officer, message.payload["officer_id"])

@@ -54,21 +54,33 @@ def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity
                 notify: Iterable[str], now: datetime) -> Alert | None:
     """The alert for this feedback and rule, and a message to each officer it goes to.
 
-    None when the feedback already had it (a second feedback within a day updated it).
+    None when the feedback already had it open (a second feedback within a day updated
+    it: the officers' message is built when sent, so it shows the latest answers). One
+    acknowledged already is reopened: the citizen came back still unhappy, and the same
+    officers hear of it again.
     """
-    exists = db.execute(select(Alert.id).where(Alert.feedback_id == feedback_id,
-                                               Alert.rule == rule)).first()
-    if exists:
+    existing = db.execute(select(Alert).where(Alert.feedback_id == feedback_id,
+                                              Alert.rule == rule)).scalar_one_or_none()
+    if existing is not None and existing.status != "acknowledged":
         return None
-    alert = Alert(feedback_id=feedback_id, station_code=station_code, rule=rule,
-                  severity=severity, status="open", created_at=now)
-    db.add(alert)
+    if existing is None:
+        alert = Alert(feedback_id=feedback_id, station_code=station_code, rule=rule,
+                      severity=severity, status="open", created_at=now)
+        db.add(alert)
+        db.flush()
+        event = AlertEvent(alert_id=alert.id, event="raised", at=now)
+    else:
+        # Open again from now: its time to be acknowledged starts over.
+        alert = existing
+        alert.status, alert.created_at, alert.escalated_at = "open", now, None
+        event = AlertEvent(alert_id=alert.id, event="reopened", at=now)
+    db.add(event)
     db.flush()
-    db.add(AlertEvent(alert_id=alert.id, event="raised", at=now))
     kind = "red_alert" if severity == "red" else "alert"
     for officer in officers_for(db, notify, station_code):
-        queue(db, kind, officer.urn, f"alert:{alert.id}:officer:{officer.id}",
-              {"alert_id": alert.id, "officer_id": officer.id}, now)
+        queue(db, kind, officer.urn, f"alert:{alert.id}:{event.id}:officer:{officer.id}",
+              {"alert_id": alert.id, "officer_id": officer.id,
+               "reopened": existing is not None}, now)
     return alert
 
 
@@ -105,7 +117,9 @@ def escalate_overdue(db: Db, now: datetime, window: timedelta) -> int:
         alert.status, alert.escalated_at = "escalated", now
         db.add(AlertEvent(alert_id=alert.id, event="escalated", at=now))
         for officer in officers_for(db, ["sp_office"], alert.station_code):
-            queue(db, "escalation", officer.urn, f"escalation:{alert.id}:officer:{officer.id}",
+            # once per time it was open: a reopened alert can be overdue again
+            queue(db, "escalation", officer.urn,
+                  f"escalation:{alert.id}:{alert.created_at.isoformat()}:officer:{officer.id}",
                   {"alert_id": alert.id, "officer_id": officer.id}, now)
     return len(overdue)
 

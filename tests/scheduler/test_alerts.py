@@ -65,6 +65,31 @@ def test_an_update_within_a_day_raises_no_second_alert(app, officers_enrolled) -
     assert len(outbox(app)) == 2
 
 
+def test_an_acknowledged_alert_reopens_when_the_citizen_comes_back_unhappy(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    feedback(app, "telegram:5", RUDE)
+    with Db(app.engine) as db:
+        alert = db.execute(select(Alert)).scalar_one().id
+    officers_enrolled.acknowledge("telegram:801", alert, T0 + timedelta(hours=1))
+    _dispatch(app, fake_telegram, T0 + timedelta(hours=1))
+    before = {urn: len(fake_telegram.sent(int(urn))) for urn in ("801", "900")}
+    # the same citizen, the same station, the same day: the feedback is updated
+    feedback(app, "telegram:5", RUDE, start=T0 + timedelta(hours=3))
+    assert _dispatch(app, fake_telegram, T0 + timedelta(hours=3, minutes=2)) == 2
+    for urn in ("801", "900"):  # the in-charge and the SP office, as the first time
+        [again] = fake_telegram.sent(int(urn))[before[urn]:]
+        assert again.text.splitlines()[:2] == [
+            "⚠️ नकारात्मक फीडबैक",
+            "🔁 दोबारा खुला: नागरिक ने फीडबैक बदला है, वे अब भी असंतुष्ट हैं"]
+    with Db(app.engine) as db:
+        events = [e.event for e in db.execute(select(AlertEvent).order_by(AlertEvent.id))
+                  .scalars()]
+        assert db.get(Alert, alert).status == "open"
+    assert events == ["raised", "acknowledged", "reopened"]
+    # overdue again: the SP office hears of it again
+    assert escalate(app, T0 + timedelta(hours=28)) == 1
+
+
 def _dispatch(app, fake: FakeTelegram, now) -> int:  # type: ignore[no-untyped-def]
     async def go() -> int:
         bot = Bot(fake.token, base_url=f"{fake.url}/bot")
