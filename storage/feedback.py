@@ -29,14 +29,16 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
              "name_en": s.name_en, "kind": str(s.kind), "active": True}
             for district, s in stations]
     table = Station.__table__  # type: ignore[attr-defined]
-    if rows:
-        statement = upsert(db, table).values(rows)
+    # Every station inactive, then those in the file active again: one transaction, so
+    # nobody sees the gap, and no statement names thousands of codes (a state has
+    # 17,000 stations; PostgreSQL takes at most 65,535 parameters a statement).
+    db.execute(update(table).values(active=False))
+    for first in range(0, len(rows), 1000):
+        statement = upsert(db, table).values(rows[first:first + 1000])
         db.execute(statement.on_conflict_do_update(
             index_elements=["code"],
             set_={c: statement.excluded[c] for c in ("district_code", "name_hi", "name_en",
                                                      "kind", "active")}))
-    db.execute(update(table).where(table.c.code.not_in([r["code"] for r in rows]))
-               .values(active=False))
 
 
 def mark_blocked(db: Db, sender: str, now: datetime) -> None:
