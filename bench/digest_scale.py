@@ -235,11 +235,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PRAYAS_HMAC_KEY", "bench-key-" + "0" * 40)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    print(f"{args.stations:,} stations, {args.feedback:,} feedback over {args.days} days; "
+          f"the digest of {LAST_DAY} (target: at most 2 s)")
+    print("| backend | cold | morning | again | lines | PNG | load |")
+    print("|---|---|---|---|---|---|---|", flush=True)
     with tempfile.TemporaryDirectory(prefix="prayas-digest-") as tmp:
         work = Path(tmp)
         os.environ["PRAYAS_DATA_DIR"] = str(work / "data")
-        results = {}
-        for backend in backends:
+        for backend in backends:  # each row printed when measured
             print(f"{backend}: {args.stations:,} stations, {args.feedback:,} feedback over "
                   f"{args.days} days", file=sys.stderr)
             if backend == "postgres":
@@ -247,17 +250,12 @@ def main() -> None:
 
                 with throwaway_postgres("shared_buffers=512MB", "work_mem=64MB") as server:
                     run.server = server  # type: ignore[attr-defined]
-                    results[backend] = run(backend, args, work)
+                    f = run(backend, args, work)
             else:
-                results[backend] = run(backend, args, work)
-    print(f"\n{args.stations:,} stations, {args.feedback:,} feedback over {args.days} days; "
-          f"the digest of {LAST_DAY} (target: at most 2 s)")
-    print("| backend | cold | morning | again | lines | PNG | load |")
-    print("|---|---|---|---|---|---|---|")
-    for backend, f in results.items():
-        print(f"| {backend} | {f['cold']:.2f} s | {f['morning']:.2f} s | {f['again']:.2f} s | "
-              f"{f['lines']:.0f} ({f['chars']:,.0f} chars) | {f['png_kb']:.0f} KB | "
-              f"{f['load_s']:.0f} s |")
+                f = run(backend, args, work)
+            print(f"| {backend} | {f['cold']:.2f} s | {f['morning']:.2f} s | "
+                  f"{f['again']:.2f} s | {f['lines']:.0f} ({f['chars']:,.0f} chars) | "
+                  f"{f['png_kb']:.0f} KB | {f['load_s']:.0f} s |", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MB")
 
