@@ -172,7 +172,8 @@ def measure(config: Path, profile: bool) -> dict[str, float]:
     os.environ["PRAYAS_CONFIG"] = str(config)
     app = build_app(config)
     district = app.config.districts[0]
-    now = datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day + 1, 2, 30, tzinfo=UTC)
+    now = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), UTC) + \
+        timedelta(hours=2, minutes=30)
     digest = Digest(app.engine, app.config, app.catalogs)
     figures: dict[str, float] = {}
     for label in ("cold", "morning", "again"):
@@ -197,7 +198,9 @@ def measure(config: Path, profile: bool) -> dict[str, float]:
     return figures
 
 
-def run(backend: str, args: argparse.Namespace, work: Path) -> dict[str, float]:
+def run(backend: str, args: argparse.Namespace, work: Path,
+        server: str = "") -> dict[str, float]:
+    """Load one backend and measure; `server` is PostgreSQL's admin URL."""
     config = work / f"{backend}.yaml"
     write_config(config, args.stations)
     rows = feedback_rows(args.feedback, args.stations, args.days)
@@ -208,7 +211,6 @@ def run(backend: str, args: argparse.Namespace, work: Path) -> dict[str, float]:
         began = time.perf_counter()
         load_sqlite(path, rows, args.feedback)
     else:
-        server = run.server  # type: ignore[attr-defined]
         admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text('DROP DATABASE IF EXISTS "state"'))
@@ -249,8 +251,7 @@ def main() -> None:
                 from tests.pg import throwaway_postgres
 
                 with throwaway_postgres("shared_buffers=512MB", "work_mem=64MB") as server:
-                    run.server = server  # type: ignore[attr-defined]
-                    f = run(backend, args, work)
+                    f = run(backend, args, work, server)
             else:
                 f = run(backend, args, work)
             print(f"| {backend} | {f['cold']:.2f} s | {f['morning']:.2f} s | "
