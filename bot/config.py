@@ -115,8 +115,12 @@ class Digests(Strict):
     in_charge_weekly: WeeklyAt = WeeklyAt()
     min_responses_to_rank: Annotated[int, Field(ge=1)] = 5
     # more ranked stations of a kind than this: the best and worst halves are listed,
-    # every station in a CSV table sent with the digest (on Telegram)
+    # every station in a CSV table sent with the digest (likewise the too-few and
+    # silent stations' names past this many)
     listed_per_kind: Annotated[int, Field(ge=4)] = 40
+    # open alerts listed in a digest, the most urgent first; the daily digest attaches
+    # them all as a table when there are more
+    listed_alerts: Annotated[int, Field(ge=1)] = 30
     # integrity flags: a burst, a streak of identical top scores, one sender, many stations
     burst_count: Annotated[int, Field(ge=2)] = 5
     burst_minutes: Annotated[int, Field(ge=1)] = 10

@@ -3,8 +3,6 @@ stations and open alerts. Numbers and dates formatted by Babel for hi_IN / en_IN
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date
@@ -12,6 +10,7 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
+from bot import digest_tables as tables
 from bot.chart import station_chart
 from bot.config import Config, District
 from bot.i18n import Catalogs
@@ -20,6 +19,7 @@ from conversations.messages import N_
 from storage import digest as store
 from storage import follow_ups, integrity, rollup
 from storage.digest import StationNumbers, StationRow
+from storage.models import Alert
 
 TITLE = N_("📊 Daily report: {district}, {date}")
 DAY = N_("That day: {complete} feedback completed, {incomplete} left incomplete, "
@@ -36,6 +36,9 @@ TOO_FEW = N_("Too few feedback to rank: {stations}")
 SILENT = N_("No feedback for 7 days (is the poster up?): {stations}")
 ALERTS = N_("Open alerts: {count}")
 ALERT_ROW = N_("{marker} {reference} · {station} · {hours} hours old")
+MORE_ALERTS = N_("… open alerts not listed here: {count}; the attached table lists them all.")
+MORE_IN_MENU = N_("… open alerts not listed here: {count}; see “Open alerts” in the menu.")
+AND_MORE = N_("{names} and {count} more (in the attached table)")
 NO_ALERTS = N_("No open alerts.")
 NO_DATA = N_("–")
 BURST = N_("⚠️ Unusual: {station} got {count} feedback within {minutes} minutes.")
@@ -53,18 +56,11 @@ WROTE = N_("What citizens wrote:")
 QUOTE = N_("“{comment}”")
 
 
-def _plain(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _csv(rows: list[list[str]]) -> bytes:
-    """The ranking as a spreadsheet opens it: UTF-8 with a BOM, so Excel shows Hindi."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["kind", "rank", "code", "station", "feedback_7_days", "behaviour",
-                     "experience", "negative_share"])
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def _listed(names: list[str], most: int) -> Msg | str:
+    """Names for one line; past `most`, the first of them and how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return Msg.of(AND_MORE, names=", ".join(names[:most]), count=str(len(names) - most))
 
 
 class Digest:
@@ -105,8 +101,13 @@ class Digest:
                         date=format_date(day, format="long", locale=self._locale(lang)))]
         lines.append(self._totals(DAY, [n for c, n in today.items() if c in codes], lang))
         lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
-        ranking, table = self._rankings(stations, week, name, lang)
-        lines += ranking
+        ranks: dict[str, int] = {}
+        lines += self._rankings(stations, week, name, lang, ranks)
+        most = self.config.digests.listed_per_kind
+        too_few = [name[s.code] for s in stations if s.code not in ranks
+                   and s.code in week and week[s.code].complete]
+        if too_few:
+            lines.append(Msg.of(TOO_FEW, stations=_listed(too_few, most)))
         if followed.asked or followed.answered:
             lines.append(Msg.of(FOLLOW_UPS, asked=str(followed.asked),
                                 answered=str(followed.answered),
@@ -114,15 +115,19 @@ class Digest:
                                 informed=str(followed.kept_informed)))
         silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
-            lines.append(Msg.of(SILENT, stations=", ".join(silent)))
+            lines.append(Msg.of(SILENT, stations=_listed(silent, most)))
         lines += self._flags(flagged, name)
-        lines += self._alerts(alerts, name, now)
+        lines += self._alerts(alerts, name, now, MORE_ALERTS)
         chart = station_chart(week, [s.code for s in stations],
                               f"{district.code} {week_start.date()} – {day}")
-        document = None
-        if table:
-            document = (f"digest-{district.code}-{day.isoformat()}.csv", _csv(table))
-        return Reply(lang, tuple(lines), image=chart, document=document)
+        documents = []
+        if any(m.id == BETWEEN for m in lines) or max(len(too_few), len(silent)) > most:
+            documents.append((f"stations-{district.code}-{day.isoformat()}.csv",
+                              tables.stations(stations, week, ranks, lang)))
+        if len(alerts) > self.config.digests.listed_alerts:
+            documents.append((f"open-alerts-{district.code}-{day.isoformat()}.csv",
+                              tables.alerts(self._urgent_first(alerts), name, now, zone)))
+        return Reply(lang, tuple(lines), image=chart, documents=tuple(documents))
 
     def _flags(self, flagged: integrity.Flags, name: dict[str, str]) -> list[Msg]:
         d = self.config.digests
@@ -158,7 +163,7 @@ class Digest:
         everyone = [n for c, n in week.items() if c in name]
         lines.append(self._totals(DISTRICT, everyone, lang))
         lines.append(self._rank(station, stations, week, lang))
-        lines += self._alerts(alerts, name, now)
+        lines += self._alerts(alerts, name, now, MORE_IN_MENU)
         if words:
             lines.append(Msg(WROTE))
             lines += [Msg.of(QUOTE, comment=w) for w in words]
@@ -190,27 +195,19 @@ class Digest:
                       satisfaction=self._score(total.satisfaction, lang))
 
     def _rankings(self, stations: list[StationRow], week: dict[str, StationNumbers],
-                  name: dict[str, str], lang: str) -> tuple[list[Msg], list[list[str]]]:
-        """The ranking lines, and when a kind is too long to list, every ranked station
-        as rows of a table to attach."""
+                  name: dict[str, str], lang: str, ranks: dict[str, int]) -> list[Msg]:
+        """The ranking lines per kind, the best and worst halves when a kind is long;
+        each ranked station's place goes into `ranks`."""
         minimum = self.config.digests.min_responses_to_rank
         half = self.config.digests.listed_per_kind // 2
         lines: list[Msg] = []
-        table: list[list[str]] = []
-        too_few = []
-        anything_cut = False
         for kind in ("thana", "chowki", "office"):
-            ranked = []
-            for station in (s for s in stations if s.kind == kind):
-                numbers = week.get(station.code)
-                if numbers is None or numbers.complete < minimum:
-                    if numbers is not None and numbers.complete:
-                        too_few.append(name[station.code])
-                    continue
-                ranked.append(numbers)
+            ranked = [week[s.code] for s in stations if s.kind == kind and s.code in week
+                      and week[s.code].complete >= minimum]
             if not ranked:
                 continue
             ranked.sort(key=lambda n: (-(n.satisfaction or 0), -(n.behaviour or 0), n.code))
+            ranks.update((n.code, i) for i, n in enumerate(ranked, start=1))
             lines.append(Msg.of(RANKED[kind], minimum=str(minimum)))
             shown = list(enumerate(ranked, start=1))
             cut = len(ranked) > 2 * half
@@ -223,24 +220,31 @@ class Digest:
                                     negative=self._share(n.negative_share, lang)))
                 if cut and i == half:
                     lines.append(Msg.of(BETWEEN, count=str(len(ranked) - 2 * half)))
-            anything_cut = anything_cut or cut
-            table += [[kind, str(i), n.code, name[n.code], str(n.complete),
-                           _plain(n.behaviour), _plain(n.satisfaction),
-                       _plain(n.negative_share, 3)] for i, n in enumerate(ranked, start=1)]
-        if too_few:
-            lines.append(Msg.of(TOO_FEW, stations=", ".join(too_few)))
-        return lines, table if anything_cut else []
+        return lines
 
-    def _alerts(self, alerts: list, name: dict[str, str], now: datetime) -> list[Msg]:  # type: ignore[type-arg]
+    @staticmethod
+    def _urgent_first(alerts: list[tuple[Alert, str]]) -> list[tuple[Alert, str]]:
+        """Red alerts, then escalated ones, then the rest; the oldest first in each."""
+        order = {"red": 0}
+        return sorted(alerts, key=lambda pair: (
+            order.get(pair[0].severity, 1 if pair[0].status == "escalated" else 2),
+            pair[0].created_at))
+
+    def _alerts(self, alerts: list[tuple[Alert, str]], name: dict[str, str],
+                now: datetime, more: str) -> list[Msg]:
+        """The open alerts, the most urgent first; past `digests.listed_alerts`, the
+        `more` line says how many others and where to find them."""
         if not alerts:
             return [Msg(NO_ALERTS)]
+        most = self.config.digests.listed_alerts
         lines = [Msg.of(ALERTS, count=str(len(alerts)))]
-        for alert, reference in alerts:
+        for alert, reference in self._urgent_first(alerts)[:most]:
             hours = int((now - alert.created_at).total_seconds() // 3600)
             marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
                                                          else "⚠️")
             lines.append(Msg.of(ALERT_ROW, marker=marker, reference=reference,
                                 station=name.get(alert.station_code, alert.station_code),
                                 hours=str(hours)))
+        if len(alerts) > most:
+            lines.append(Msg.of(more, count=str(len(alerts) - most)))
         return lines
-

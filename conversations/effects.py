@@ -84,7 +84,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     question: str | None = None  # the question the choices answer ("_station", ...)
     image: bytes | None = None  # a PNG sent after the text (the digest's chart)
-    document: tuple[str, bytes] | None = None  # a file sent last: (name, contents)
+    documents: tuple[tuple[str, bytes], ...] = ()  # files sent last: (name, contents)
 
 
 @dataclass(frozen=True)

@@ -179,20 +179,21 @@ class TelegramChannel:
             raise BadRequest(f"no Telegram chat for a {channel} address")
         text, markup = render(message.reply, self.app.catalogs)
         parts = split(text, self.max_text)
-        for n, part in enumerate(parts, start=1):  # a long digest: several messages
+        chat = int(address)
+        # Every piece in order: the text's parts, the chart, the tables. Each one
+        # delivered is recorded, so a retry after a failure starts at the next.
+        pieces = [lambda p=part, last=n == len(parts): bot.send_message(
+            chat, p, reply_markup=markup if last else None) for n, part in enumerate(parts, 1)]
+        if message.reply.image:
+            pieces.append(lambda: bot.send_photo(chat, message.reply.image))
+        pieces += [lambda name=name, contents=contents: bot.send_document(
+            chat, contents, filename=name) for name, contents in message.reply.documents]
+        for n, piece in enumerate(pieces, start=1):
             if n <= message.parts_done:
                 continue  # delivered by an earlier attempt
-            await bot.send_message(int(address), part,
-                                   reply_markup=markup if n == len(parts) else None)
-            if n < len(parts) or message.reply.image or message.reply.document:
+            await piece()
+            if n < len(pieces):
                 await message.delivered(n)
-        if message.reply.image and message.parts_done <= len(parts):
-            await bot.send_photo(int(address), message.reply.image)
-            if message.reply.document:
-                await message.delivered(len(parts) + 1)
-        if message.reply.document:
-            name, contents = message.reply.document
-            await bot.send_document(int(address), contents, filename=name)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

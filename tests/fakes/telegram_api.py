@@ -51,7 +51,8 @@ class Sent:
 
 
 def _multipart(kind: str, body: bytes) -> dict[str, Any]:
-    """Form fields of a file upload; a file is kept as its bytes."""
+    """Form fields of a file upload; a file is kept as its bytes, its name beside it
+    (`document:filename`)."""
     message = BytesParser(policy=policy.HTTP).parsebytes(
         f"Content-Type: {kind}\r\n\r\n".encode() + body)
     params: dict[str, Any] = {}
@@ -60,6 +61,7 @@ def _multipart(kind: str, body: bytes) -> dict[str, Any]:
         payload = part.get_payload(decode=True) or b""
         if part.get_filename():
             params[str(name)] = payload
+            params[f"{name}:filename"] = part.get_filename()
         else:
             value: Any = payload.decode()
             if name in _JSON_FIELDS:

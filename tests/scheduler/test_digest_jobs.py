@@ -15,7 +15,7 @@ from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 from storage.models import Outbox
 from tests.conftest import T0
-from tests.scheduler.test_alerts import FINE, RUDE, _dispatch, feedback
+from tests.scheduler.test_alerts import FINE, BRIBE, RUDE, _dispatch, feedback
 
 
 def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # type: ignore[no-untyped-def]
@@ -109,12 +109,43 @@ def test_a_district_too_big_to_list_gets_its_table_as_a_file(  # type: ignore[no
     text = "\n".join(s.text for s in fake_telegram.sent(900) if s.text)
     assert "… इनके बीच 2 और हैं; पूरी सूची साथ भेजी गई फ़ाइल में है।" in text
     assert text.count("फीडबैक, व्यवहार") == 4  # two best, two worst
+    assert "और 11 अन्य (साथ भेजी गई तालिका में)" in text  # 15 silent stations: 4 named
     [sent] = fake_telegram.sent(900, "sendDocument")
-    table = sent.params["document"].decode("utf-8-sig").splitlines()
-    assert table[0].startswith("kind,rank,code,station")
-    assert [row.split(",")[2] for row in table[1:]] == [
-        "BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]  # all alike: by code
-    assert "थाना सिमगा" in table[5]  # names as the digest gives them
+    assert sent.params["document:filename"] == "stations-BLB-2026-11-27.csv"
+    table = [row.split(",") for row in sent.params["document"].decode("utf-8-sig").splitlines()]
+    assert table[0][:5] == ["kind", "rank", "code", "station", "standing"]
+    assert len(table) == 1 + 21  # every station of the district
+    ranked = [row for row in table if row[4] == "ranked"]
+    assert [(r[1], r[2]) for r in ranked] == [
+        ("1", "BLB01"), ("2", "BLB02"), ("3", "BLB03"), ("4", "BLB04"), ("5", "BLB05"),
+        ("6", "BLB06")]  # all alike: by code
+    assert ranked[4][3] == "थाना सिमगा"  # names as the digest gives them
+    assert sum(row[4] == "no_feedback" for row in table) == 15
+
+
+def test_many_open_alerts_the_most_urgent_listed_all_attached(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    digests = app.config.digests.model_copy(update={"listed_alerts": 2})
+    busy = replace(app, config=app.config.model_copy(update={"digests": digests}))
+    feedback(busy, "telegram:1", RUDE, start=T0 - timedelta(days=1, hours=5))
+    feedback(busy, "telegram:2", RUDE, start=T0 - timedelta(days=1, hours=4))
+    feedback(busy, "telegram:3", BRIBE, start=T0 - timedelta(days=1, hours=3))
+    at_nine = T0.replace(hour=3, minute=30)
+    jobs.queue_daily_digests(busy, at_nine)
+    _dispatch(busy, fake_telegram, at_nine + timedelta(minutes=5))
+    text = "\n".join(s.text for s in fake_telegram.sent(900, "sendMessage") if s.text)
+    digest = text[text.index("📊"):]
+    assert "खुले अलर्ट: 3" in digest
+    listed = [line for line in digest.splitlines() if " घंटे पुराना" in line]
+    assert len(listed) == 2 and listed[0].startswith("🔴")  # the red one first
+    assert "… यहाँ न दिखाए गए खुले अलर्ट: 1; सबकी तालिका साथ भेजी गई फ़ाइल में है।" in digest
+    [sent] = fake_telegram.sent(900, "sendDocument")
+    assert sent.params["document:filename"] == "open-alerts-BLB-2026-11-27.csv"
+    rows = sent.params["document"].decode("utf-8-sig").splitlines()
+    assert rows[0] == ("reference,code,station,severity,status,rule,opened_local_time,"
+                       "hours_open")
+    assert len(rows) == 4 and rows[1].split(",")[3] == "red"
+    assert not any("telegram:" in row or ":3" in row.split(",")[0] for row in rows)
 
 
 def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,57 @@
+"""The tables sent with a digest too big to read in full on a phone: every station, every
+open alert, as spreadsheets open them (CSV, UTF-8 with a BOM, so Excel shows Hindi).
+
+Column names are English and stable: offices sort and filter these files, and formulas
+written against them must keep working. Nothing in them identifies a citizen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, tzinfo
+
+from storage.digest import StationNumbers, StationRow
+from storage.models import Alert
+
+
+def _plain(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def stations(rows: list[StationRow], week: dict[str, StationNumbers],
+             ranks: dict[str, int], lang: str) -> bytes:
+    """Every active station: its rank among its kind, or why it has none."""
+    table = []
+    for s in rows:
+        n = week.get(s.code, StationNumbers(s.code))
+        standing = ("ranked" if s.code in ranks else "too_few" if n.complete
+                    else "no_feedback" if n.incomplete == 0 else "only_incomplete")
+        table.append([s.kind, str(ranks.get(s.code, "")), s.code,
+                      s.name_hi if lang == "hi" else s.name_en, standing, str(n.complete),
+                      str(n.incomplete), _plain(n.behaviour), _plain(n.satisfaction),
+                      _plain(n.negative_share, 3)])
+    table.sort(key=lambda r: (r[0], r[1] == "", int(r[1] or 0), r[2]))
+    return _csv(["kind", "rank", "code", "station", "standing", "feedback_7_days",
+                 "incomplete_7_days", "behaviour",
+                 "experience", "negative_share"], table)
+
+
+def alerts(rows: list[tuple[Alert, str]], name: dict[str, str], now: datetime,
+           zone: tzinfo) -> bytes:
+    """Every open alert, in the order the digest lists them."""
+    table = [[reference, a.station_code, name.get(a.station_code, a.station_code),
+              a.severity, a.status, a.rule,
+              a.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+              str(int((now - a.created_at).total_seconds() // 3600))]
+             for a, reference in rows]
+    return _csv(["reference", "code", "station", "severity", "status", "rule",
+                 "opened_local_time", "hours_open"], table)
