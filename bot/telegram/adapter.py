@@ -182,8 +182,10 @@ class TelegramChannel:
         chat = int(address)
         # Every piece in order: the text's parts, the chart, the tables. Each one
         # delivered is recorded, so a retry after a failure starts at the next.
-        pieces = [lambda p=part, last=n == len(parts): bot.send_message(
-            chat, p, reply_markup=markup if last else None) for n, part in enumerate(parts, 1)]
+        last = len(parts)
+        pieces = [lambda p=part, n=n: bot.send_message(
+            chat, p, reply_markup=markup if n == last else None)
+            for n, part in enumerate(parts, start=1)]
         if message.reply.image:
             pieces.append(lambda: bot.send_photo(chat, message.reply.image))
         pieces += [lambda name=name, contents=contents: bot.send_document(

@@ -15,7 +15,7 @@ from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 from storage.models import Outbox
 from tests.conftest import T0
-from tests.scheduler.test_alerts import FINE, BRIBE, RUDE, _dispatch, feedback
+from tests.scheduler.test_alerts import BRIBE, FINE, RUDE, _dispatch, feedback
 
 
 def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # type: ignore[no-untyped-def]
