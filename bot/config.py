@@ -188,6 +188,8 @@ class WhatsApp(Strict):
     public_url: str = ""  # https://... as Twilio calls us: the signature covers this URL
     webhook_path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/whatsapp/webhook"
     status_path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/whatsapp/status"
+    # a digest's chart and tables, fetched by Twilio from public_url + this path
+    media_path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/whatsapp/media"
     # Behind a TLS-terminating proxy the URL Twilio signed is public_url, not what we
     # see; X-Forwarded-* headers are believed only when this says the proxy is ours.
     trust_forwarded_headers: bool = False

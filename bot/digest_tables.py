@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, tzinfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from storage.digest import StationNumbers, StationRow
 from storage.models import Alert
@@ -39,7 +43,8 @@ def stations(rows: list[StationRow], week: dict[str, StationNumbers],
                       s.name_hi if lang == "hi" else s.name_en, standing, str(n.complete),
                       str(n.incomplete), _plain(n.behaviour), _plain(n.satisfaction),
                       _plain(n.negative_share, 3)])
-    table.sort(key=lambda r: (r[0], r[1] == "", int(r[1] or 0), r[2]))
+    kinds = {"thana": 0, "chowki": 1, "office": 2}  # as the digest ranks them
+    table.sort(key=lambda r: (kinds.get(r[0], 3), r[1] == "", int(r[1] or 0), r[2]))
     return _csv(["kind", "rank", "code", "station", "standing", "feedback_7_days",
                  "incomplete_7_days", "behaviour",
                  "experience", "negative_share"], table)
@@ -55,3 +60,28 @@ def alerts(rows: list[tuple[Alert, str]], name: dict[str, str], now: datetime,
              for a, reference in rows]
     return _csv(["reference", "code", "station", "severity", "status", "rule",
                  "opened_local_time", "hours_open"], table)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def as_xlsx(table: bytes) -> bytes:
+    """A table as an Excel workbook, for WhatsApp, which delivers no CSV files; numbers
+    as numbers, so the office can sort by them."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("table")
+    for row in csv.reader(io.StringIO(table.decode("utf-8-sig"))):
+        cells = []
+        for value in row:
+            if NUMBER.fullmatch(value):
+                cells.append(WriteOnlyCell(sheet, value=float(value) if "." in value
+                                           else int(value)))
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # never a formula, whatever a name starts with
+                cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

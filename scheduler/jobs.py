@@ -18,7 +18,7 @@ from bot.app import App
 from bot.follow_ups import ask_follow_ups
 from scheduler.dispatch import Dispatcher
 from scheduler.leader import Leader
-from storage import alerts
+from storage import alerts, media
 from storage.alerts import in_charges, officers_of_district
 from storage.db import writer
 from storage.models import Officer
@@ -119,7 +119,9 @@ def _daily_digests_now() -> None:
 def forget(app: App, now: datetime) -> dict[str, int]:
     cutoff = now - timedelta(days=app.config.retention.personal_data_days)
     with Db(writer(app.engine)) as db, db.begin():
-        return alerts.forget_personal_data(db, cutoff)
+        removed = alerts.forget_personal_data(db, cutoff)
+        removed["media"] = media.sweep(db, now)  # WhatsApp's copies of digest files
+        return removed
 
 
 def escalate(app: App, now: datetime) -> int:

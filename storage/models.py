@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime
@@ -243,3 +243,14 @@ class RolledUpDay(SQLModel, table=True):
     zone: str = Field(max_length=64)
     feedback: int
     last_change: datetime | None = _utc(nullable=True)
+
+
+class Media(SQLModel, table=True):
+    """A file Twilio fetches to deliver on WhatsApp (a digest's chart or table): served
+    by `prayas serve` at an unguessable address until it expires."""
+
+    token: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=128)
+    content_type: str = Field(max_length=128)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = _utc(nullable=False, index=True)

@@ -28,6 +28,7 @@ from bot.posters.layout import PREFILLED
 from bot.service import TurnRequest
 from bot.whatsapp.deliveries import Deliveries
 from bot.whatsapp.inbound import Inbound, ScanWords, read
+from bot.whatsapp.media import Shelf, files
 from bot.whatsapp.render import Outgoing, Renderer
 from bot.whatsapp.twilio_api import Credentials, OptedOut, OutsideWindow, TwilioSender
 from conversations.effects import Reply, Start, Tap, Text
@@ -57,6 +58,7 @@ class WhatsAppChannel:
         self.status_url = public + self.config.status_path if public else None
         self.database = DatabaseThreads(app.service, app.engine.dialect.name)
         self.sender: TwilioSender | None = None
+        self.shelf = Shelf(app.engine, self.config, clock)
         self._order: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, turns queued
         self._officer_urns: set[str] = set()
         self._officers_read = -OFFICERS_FRESH
@@ -195,15 +197,7 @@ class WhatsAppChannel:
         now = self.clock()
         if not message.template and await self._db(self.app.service.window_open, urn, now):
             try:
-                parts = self.renderer.render(message.reply)
-                for n, part in enumerate(parts, start=1):
-                    if n <= message.parts_done:
-                        continue  # delivered by an earlier attempt
-                    sid = await self.sender.send(urn, body=part.body or part.fallback,
-                                                 status_callback=self.status_url, attempts=3)
-                    await self._db(self.deliveries.sent, sid, message.id, now)
-                    if n < len(parts):
-                        await message.delivered(n)
+                await self._free_text(message, now)
                 return "sent"
             except OutsideWindow:
                 pass  # our clock and WhatsApp's disagreed: the template it is
@@ -211,6 +205,29 @@ class WhatsAppChannel:
                 await self._db(self.app.service.mark_blocked, urn, now)
                 raise
         return await self._notice(message, now)
+
+    async def _free_text(self, message: Proactive, now: datetime) -> None:
+        """The text's parts, then the chart and the tables as media; each one delivered
+        is recorded, so a retry after a failure starts at the next."""
+        assert self.sender is not None
+        parts = self.renderer.render(message.reply)
+        attached = files(message.reply) if self.config.public_url else []
+        if len(attached) < len(files(message.reply)):
+            log.warning("a digest's chart and tables cannot go by WhatsApp without "
+                        "whatsapp.public_url: sending its text only")
+        pieces = len(parts) + len(attached)
+        for n in range(message.parts_done + 1, pieces + 1):
+            if n <= len(parts):
+                part = parts[n - 1]
+                sid = await self.sender.send(message.recipient, body=part.body or part.fallback,
+                                             status_callback=self.status_url, attempts=3)
+            else:
+                url = await self._db(self.shelf.put, attached[n - len(parts) - 1], now)
+                sid = await self.sender.send(message.recipient, media_url=url,
+                                             status_callback=self.status_url, attempts=3)
+            await self._db(self.deliveries.sent, sid, message.id, now)
+            if n < pieces:
+                await message.delivered(n)
 
     async def _notice(self, message: Proactive, now: datetime) -> Outcome:
         """The approved template, its variable the message's opening; the rest waits."""

@@ -99,10 +99,12 @@ class TwilioSender:
 
     async def send(self, to: str, *, body: str | None = None, content_sid: str | None = None,
                    variables: dict[str, str] | None = None, status_callback: str | None = None,
-                   attempts: int = 5) -> str:
+                   media_url: str | None = None, attempts: int = 5) -> str:
         """Send one message and return Twilio's sid; retries 429, 5xx and timeouts."""
-        fields: dict[str, str] = {"to": to, "from_": self.sender}
-        if content_sid:
+        fields: dict[str, str | list[str]] = {"to": to, "from_": self.sender}
+        if media_url:
+            fields["media_url"] = [media_url]
+        elif content_sid:
             fields["content_sid"] = content_sid
             fields["content_variables"] = json.dumps(variables or {}, ensure_ascii=False)
         else:

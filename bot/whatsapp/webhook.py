@@ -109,4 +109,5 @@ def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str,
         return Response(status_code=204)
 
     return [Route(config.webhook_path, verified(config.webhook_path, message), methods=["POST"]),
-            Route(config.status_path, verified(config.status_path, status), methods=["POST"])]
+            Route(config.status_path, verified(config.status_path, status), methods=["POST"]),
+            channel.shelf.route()]

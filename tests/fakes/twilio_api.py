@@ -36,6 +36,7 @@ class Sent:
     variables: dict[str, str]
     status_callback: str
     sid: str
+    media_url: str = ""  # MediaUrl: a file Twilio would fetch and deliver
 
 
 class FakeTwilio:
@@ -103,7 +104,7 @@ class FakeTwilio:
             self.sent.append(Sent(form.get("To", ""), form.get("From", ""), form.get("Body", ""),
                                   form.get("ContentSid", ""),
                                   json.loads(form.get("ContentVariables") or "{}"),
-                                  form.get("StatusCallback", ""), sid))
+                                  form.get("StatusCallback", ""), sid, form.get("MediaUrl", "")))
             self._cond.notify_all()
         return 201, {"sid": sid, "account_sid": ACCOUNT_SID, "to": form.get("To"),
                      "from": form.get("From"), "body": form.get("Body", ""),

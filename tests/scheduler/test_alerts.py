@@ -174,9 +174,9 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
     with Db(writer(app.engine)) as db, db.begin():
         db.execute(update(Outbox).values(status="sent"))
     assert forget(app, T0 + timedelta(days=300)) == {"comments": 0, "contacts": 0,
-                                                     "conversations": 0}
+                                                     "conversations": 0, "media": 0}
     assert forget(app, T0 + timedelta(days=373)) == {"comments": 1, "contacts": 1,
-                                                     "conversations": 1}
+                                                     "conversations": 1, "media": 0}
     with Db(app.engine) as db:
         answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
         assert db.execute(select(Contact)).scalars().all() == []

@@ -4,21 +4,26 @@ alerts inside and outside the 24-hour window, and Twilio's refusals."""
 from __future__ import annotations
 
 import asyncio
+import io
+from dataclasses import replace
 from datetime import timedelta
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlmodel import Session as Db
 
 from bot.outgoing import ByChannel
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.twilio_api import credentials
+from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 from storage import officers
 from storage.db import writer
 from storage.models import Alert, Conversation, Delivery, Outbox
-from tests.bot.whatsapp.conftest import TEMPLATES, Clock, Phone, whatsapp_config
+from tests.bot.whatsapp.conftest import PUBLIC, TEMPLATES, Clock, Phone, whatsapp_config
 from tests.conftest import T0
 from tests.fakes.twilio_api import FakeTwilio
+from tests.scheduler.test_alerts import FINE, feedback
 
 OFFICER = "+919900000001"
 RUDE = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "हाँ", "नहीं", "2", "और कुछ नहीं", "नहीं",
@@ -251,3 +256,44 @@ def test_a_follow_up_outside_the_window_is_its_template_and_the_reply_its_answer
         phone = Phone(client, citizen)
         assert "(2/2)" in phone.say("1")[0]
         assert "FB-26-000001" in phone.say("हाँ")[-1]
+
+
+def test_a_big_digest_on_whatsapp_brings_its_chart_and_tables(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
+    digests = wa_app.config.digests.model_copy(update={"listed_per_kind": 4,
+                                                       "min_responses_to_rank": 1})
+    big = replace(wa_app, config=wa_app.config.model_copy(update={"digests": digests}))
+    for n, station in enumerate(["BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]):
+        feedback(big, f"telegram:{n + 1}", FINE, station=station,
+                 start=T0 - timedelta(days=1, minutes=n))
+    clock = Clock(T0.replace(hour=3))
+    token = _invite(big, role="sp_office", scope="BLB")
+    with whatsapp_web(clock, app=big) as client:
+        Phone(client, OFFICER).say(token)  # the SP office wrote at 08:30: inside the window
+    at_nine = T0.replace(hour=3, minute=30)
+    jobs.queue_daily_digests(big, at_nine)
+    assert _dispatch(big, at_nine + timedelta(minutes=5)) == 1
+    sent = fake_twilio.to(f"whatsapp:{OFFICER}")
+    text = [s.body for s in sent if not s.media_url]
+    assert text[0].startswith("📊 दैनिक रिपोर्ट") and all(len(t) <= 1600 for t in text)
+    urls = [s.media_url for s in sent if s.media_url]
+    assert [u.rsplit("/", 1)[1] for u in urls] == ["chart.png", "stations-BLB-2026-11-27.xlsx"]
+    assert sent[-2].media_url and sent[-1].media_url  # after the text, in order
+    clock.now = at_nine + timedelta(minutes=6)  # Twilio fetches them a moment later
+    with whatsapp_web(clock, app=big) as client:
+        chart = client.get(urls[0].removeprefix(PUBLIC))
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+        assert chart.content.startswith(b"\x89PNG")
+        assert client.head(urls[1].removeprefix(PUBLIC)).status_code == 200
+        table = client.get(urls[1].removeprefix(PUBLIC))
+        assert table.headers["content-disposition"] == \
+            'inline; filename="stations-BLB-2026-11-27.xlsx"'
+        rows = list(load_workbook(io.BytesIO(table.content)).active.values)
+        assert rows[0][:5] == ("kind", "rank", "code", "station", "standing")
+        assert rows[1][:4] == ("thana", 1, "BLB01", "थाना सिटी कोतवाली बलौदाबाजार")
+        assert len(rows) == 22
+        guessed = urls[0].removeprefix(PUBLIC).rsplit("/", 2)[0] + "/guess/chart.png"
+        assert client.get(guessed).status_code == 404
+        clock.now = at_nine + timedelta(days=3)  # kept two days, then gone
+        assert client.get(urls[0].removeprefix(PUBLIC)).status_code == 404
+    assert jobs.forget(big, at_nine + timedelta(days=3))["media"] == 2
