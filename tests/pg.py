@@ -32,25 +32,29 @@ def _as_postgres(argv: list[str]) -> list[str]:
 
 
 @contextmanager
-def throwaway_postgres(*settings: str) -> Iterator[str]:
+def throwaway_postgres(*settings: str, keep: Path | None = None) -> Iterator[str]:
     """Start a cluster (without fsync: nothing here outlives it); yields its admin URL.
 
     `settings` are extra `name=value` server settings, such as "shared_buffers=1GB".
+    `keep`: the cluster lives in that directory and is kept when stopped, so the next
+    start finds its databases again (a benchmark's loaded history).
     """
     bindir = pg_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL server programs not found (pg_config --bindir has no "
                            "initdb): install postgresql")
-    base = Path(tempfile.mkdtemp(prefix="prayas-pg-"))
+    base = keep or Path(tempfile.mkdtemp(prefix="prayas-pg-"))
+    base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
     data, port = base / "data", _free_port()
-    subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--locale=C", "--no-sync"]),
-        check=True, capture_output=True,
-    )
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(
+            _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A",
+                          "trust", "-E", "UTF8", "--locale=C", "--no-sync"]),
+            check=True, capture_output=True,
+        )
     options = " ".join([f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
                         "-c synchronous_commit=off -c full_page_writes=off",
                         *(f"-c {s}" for s in settings)])
@@ -62,6 +66,9 @@ def throwaway_postgres(*settings: str) -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "stop"]), capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+        # A kept cluster is stopped cleanly (its data must survive); a throwaway one fast.
+        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m",
+                                     "fast" if keep else "immediate", "stop"]),
+                       capture_output=True)
+        if keep is None:
+            shutil.rmtree(base, ignore_errors=True)
