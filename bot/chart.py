@@ -7,6 +7,7 @@ would come out broken; the codes are on every poster and in every digest line.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -25,6 +26,13 @@ def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str)
                         key=lambda n: (n.satisfaction, -n.complete, n.code))
         title = f"{title} · lowest {min(MOST, len(scored))} of {len(rows)} stations"
         rows = scored[:MOST]
+    return _drawn(tuple((n.code, n.satisfaction, n.complete) for n in rows), title)
+
+
+@lru_cache(maxsize=8)
+def _drawn(rows: tuple[tuple[str, float | None, int], ...], title: str) -> bytes:
+    """Drawn once per content: the SP office's several officers, and a retry, get the
+    same picture without another half second of drawing."""
     height = max(2.5, 0.32 * len(rows) + 1.2)
     # No pyplot: its global state is not for a server's threads. Margins in inches, not
     # tight_layout, which measures every label again and costs more than the drawing.
@@ -32,18 +40,19 @@ def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str)
     figure.subplots_adjust(left=1.0 / 7, right=0.97, top=1 - 0.45 / height,
                            bottom=0.6 / height)
     axes = figure.add_subplot()
-    scores = [n.satisfaction or 0 for n in rows]
+    scores = [satisfaction or 0 for _, satisfaction, _ in rows]
     colours = ["#c0392b" if 0 < s <= 2.5 else "#f28c28" if 0 < s < 3.5 else "#0b2e6b"
                for s in scores]
-    axes.barh([n.code for n in rows], scores, color=colours)
-    for y, n in enumerate(rows):
-        label = f"{n.satisfaction:.1f}  (n={n.complete})" if n.complete else "n=0"
-        axes.text((n.satisfaction or 0) + 0.05, y, label, va="center", fontsize=8)
+    axes.barh([code for code, _, _ in rows], scores, color=colours)
+    for y, (_, satisfaction, complete) in enumerate(rows):
+        label = f"{satisfaction:.1f}  (n={complete})" if complete and satisfaction else "n=0"
+        axes.text((satisfaction or 0) + 0.05, y, label, va="center", fontsize=8)
     axes.set_xlim(0, 5.8)
     axes.invert_yaxis()
     # English on purpose: matplotlib cannot shape Devanagari (see the module's docstring).
     axes.set_xlabel("overall experience, 7 days (1-5)")
-    axes.set_title(title, fontsize=10)
+    # A fixed place for the title: left to matplotlib, it measures every tick label first.
+    axes.set_title(title, fontsize=10, y=1.0, pad=6)
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()
