@@ -206,6 +206,10 @@ def measure(config: Path, profile: bool) -> dict[str, float]:
     digest = Digest(app.engine, app.config, app.catalogs)
     figures: dict[str, float] = {}
     for label in ("cold", "morning", "again"):
+        if label == "cold":  # no rollups at all (a kept database has a run's)
+            with Db(app.engine) as db, db.begin():
+                db.execute(delete(StationDay))
+                db.execute(delete(RolledUpDay))
         if label == "morning":  # forget the day reported, as if rolled up only till the 27th
             with Db(app.engine) as db, db.begin():
                 db.execute(delete(StationDay).where(StationDay.day == LAST_DAY))  # type: ignore[arg-type]

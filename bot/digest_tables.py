@@ -15,8 +15,7 @@ from datetime import datetime, tzinfo
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from storage.digest import StationNumbers, StationRow
-from storage.models import Alert
+from storage.digest import OpenAlert, StationNumbers, StationRow
 
 
 def _plain(value: float | None, digits: int = 2) -> str:
@@ -50,14 +49,14 @@ def stations(rows: list[StationRow], week: dict[str, StationNumbers],
                  "experience", "negative_share"], table)
 
 
-def alerts(rows: list[tuple[Alert, str]], name: dict[str, str], now: datetime,
+def alerts(rows: list[OpenAlert], name: dict[str, str], now: datetime,
            zone: tzinfo) -> bytes:
     """Every open alert, in the order the digest lists them."""
-    table = [[reference, a.station_code, name.get(a.station_code, a.station_code),
+    table = [[a.reference, a.station_code, name.get(a.station_code, a.station_code),
               a.severity, a.status, a.rule,
-              a.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+              a.created_at.astimezone(zone).isoformat(" ", "minutes")[:16],
               str(int((now - a.created_at).total_seconds() // 3600))]
-             for a, reference in rows]
+             for a in rows]
     return _csv(["reference", "code", "station", "severity", "status", "rule",
                  "opened_local_time", "hours_open"], table)
 

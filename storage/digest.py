@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlmodel import Session as Db
 
 from storage.models import Alert, Answer, Feedback, Station
@@ -117,20 +117,34 @@ class StationRow(NamedTuple):
 
 def stations(db: Db, district: str) -> list[StationRow]:
     """A district's active stations; plain rows, as a state has thousands."""
-    rows = db.execute(select(Station.code, Station.kind, Station.name_hi, Station.name_en)
-                      .where(Station.district_code == district, Station.active)
-                      .order_by(Station.code))
+    rows = db.connection().execute(
+        select(Station.code, Station.kind, Station.name_hi, Station.name_en)
+        .where(Station.district_code == district, Station.active).order_by(Station.code))
     return [StationRow(*row) for row in rows]
 
 
+class OpenAlert(NamedTuple):
+    id: int
+    reference: str
+    station_code: str
+    severity: str
+    status: str
+    rule: str
+    created_at: datetime
+
+
 def open_alerts(db: Db, station: str | None = None, district: str | None = None,
-                red: bool = True) -> list[tuple[Alert, str]]:
-    """Alerts nobody acknowledged, oldest first, with the reference, for one station or
-    a whole district; `red=False` for an in-charge, who never sees the SP office's red
-    alerts."""
-    query = (select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
+                red: bool = True) -> list[OpenAlert]:
+    """Alerts nobody acknowledged, for one station or a whole district, the most urgent
+    first: red, then escalated, then the rest, the oldest first in each. `red=False` for
+    an in-charge, who never sees the SP office's red alerts. Plain rows, on the session's
+    connection without ORM loading: a state's digest can have thousands."""
+    urgency = case((Alert.severity == "red", 0), (Alert.status == "escalated", 1), else_=2)
+    query = (select(Alert.id, Feedback.reference, Alert.station_code, Alert.severity,
+                    Alert.status, Alert.rule, Alert.created_at)
+             .join(Feedback, Feedback.id == Alert.feedback_id)
              .where(Alert.status.in_(["open", "escalated"]))  # type: ignore[attr-defined]
-             .order_by(Alert.created_at))
+             .order_by(urgency, Alert.created_at, Alert.id))
     if station is not None:
         query = query.where(Alert.station_code == station)
     if district is not None:
@@ -138,7 +152,7 @@ def open_alerts(db: Db, station: str | None = None, district: str | None = None,
             Station.district_code == district)
     if not red:
         query = query.where(Alert.severity != "red")
-    return [(a, ref) for a, ref in db.execute(query).all()]
+    return [OpenAlert(*row) for row in db.connection().execute(query)]
 
 
 def comments(db: Db, station: str, start: datetime, end: datetime,

@@ -48,7 +48,9 @@ class Feedback(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_feedback_station_started", "station_code", "started_at"),
-        Index("ix_feedback_sender_station", "sender", "station_code"),
+        # A citizen's earlier feedback for a station (updated, not counted twice), and the
+        # stations a sender gave feedback at in a week (read from the index alone).
+        Index("ix_feedback_sender_station_started", "sender", "station_code", "started_at"),
         # the digest's day by day: which feedback began that day, and their last change
         Index("ix_feedback_started_updated", "started_at", "updated_at"),
     )

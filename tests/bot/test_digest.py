@@ -94,13 +94,19 @@ def test_unusual_patterns_are_flagged_not_dropped(app) -> None:  # type: ignore[
         give(app, f"telegram:{500 + n}", "BLB09", 5, 5, start=T0 + timedelta(seconds=40 * n))
     for n, station in enumerate(["BLB10", "BLB11", "BLB12"]):  # one sender, three stations
         give(app, "telegram:99", station, 4, 4, start=T0 + timedelta(hours=n + 1))
+    # Another reaches a third station that day, after two earlier in the week...
+    for n, station in enumerate(["BLB13", "BLB14", "BLB15"]):
+        give(app, "telegram:98", station, 4, 4, start=T0 - timedelta(days=2 - n))
+    # ...and one roamed days before, not that day: flagged the day it happened, not again.
+    for n, station in enumerate(["BLB16", "BLB17", "BLB18"]):
+        give(app, "telegram:97", station, 4, 4, start=T0 - timedelta(days=3, hours=n))
     reply = Digest(app.engine, app.config, app.catalogs).daily(
         app.config.districts[0], date(2026, 11, 28), "en", T0 + timedelta(hours=5))
     text = app.catalogs.render(reply)
     assert "⚠️ Unusual: Giraudpuri got 6 feedback within 10 minutes." in text
     assert "⚠️ Unusual: Giraudpuri got 6 identical top-score feedback in a row." in text
-    assert "⚠️ Unusual: 1 sender(s) gave feedback at 3 or more stations." in text
-    assert "That day: 9 feedback completed" in text  # flagged, still counted
+    assert "⚠️ Unusual: 2 sender(s) gave feedback at 3 or more stations." in text
+    assert "That day: 10 feedback completed" in text  # flagged, still counted
 
 
 def test_prayas_digest_send(make_app, sqlite_url, fake_telegram) -> None:  # type: ignore[no-untyped-def]
