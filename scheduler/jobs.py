@@ -18,7 +18,7 @@ from bot.app import App
 from bot.follow_ups import ask_follow_ups
 from scheduler.dispatch import Dispatcher
 from scheduler.leader import Leader
-from storage import alerts, media
+from storage import alerts, media, rollup
 from storage.alerts import in_charges, officers_of_district
 from storage.db import writer
 from storage.models import Officer
@@ -130,6 +130,13 @@ def escalate(app: App, now: datetime) -> int:
         return alerts.escalate_overdue(db, now, window)
 
 
+def roll_up(app: App, now: datetime) -> int:
+    """Keep yesterday and today rolled up, so the morning digest finds them ready (at a
+    state's size, rolling a day up takes longer than the digest itself)."""
+    today = now.astimezone(app.config.zone).date()
+    return rollup.refresh(app.engine, today - timedelta(days=1), today, app.config.zone)
+
+
 def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     leader = Leader(app.engine)
     _running["app"], _running_leader["leader"] = app, leader
@@ -161,6 +168,10 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
         if leader.check():
             keep_digest_jobs(scheduler, app)
 
+    def keep_rollups() -> None:
+        if leader.check():
+            roll_up(app, now())
+
     # coalesce: after downtime a missed run happens once, not once per missed interval.
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler = AsyncIOScheduler(timezone=app.config.zone)
@@ -171,6 +182,7 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     scheduler.add_job(retention, "interval", hours=6, id="retention", **common)
     scheduler.add_job(follow_up, "interval", minutes=10, id="follow_ups", **common)
     scheduler.add_job(lead, "interval", seconds=30, id="lead", **common)
+    scheduler.add_job(keep_rollups, "interval", minutes=15, id="rollups", **common)
     scheduler.start()
     lead()
     return scheduler

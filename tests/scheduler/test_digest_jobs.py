@@ -201,3 +201,27 @@ def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ig
     assert texts.count(first[0]) == 1 and len(texts) >= 3  # the beginning came once
     assert "\n".join(texts).startswith("📊 दैनिक रिपोर्ट")
     assert len(fake_telegram.sent(900, "sendPhoto")) == 1  # the chart after the text, once
+
+
+def test_yesterday_is_rolled_up_before_the_morning_digest(app) -> None:  # type: ignore[no-untyped-def]
+    from storage.models import RolledUpDay, StationDay
+
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))  # the 27th, IST
+    feedback(app, "telegram:2", FINE, start=T0)  # the 28th
+    just_after_midnight = T0.replace(hour=18, minute=45)  # 00:15 IST on the 29th
+    assert jobs.roll_up(app, just_after_midnight) == 2  # the 28th and the 29th
+    with Db(app.engine) as db:
+        days = sorted(str(r.day) for r in db.execute(select(RolledUpDay)).scalars())
+        rows = {(str(r.day), r.station_code): r for r in db.execute(select(StationDay)).scalars()}
+    assert days == ["2026-11-28", "2026-11-29"]
+    assert rows[("2026-11-28", "BLB05")].complete == 1  # the 27th is not its business
+    assert jobs.roll_up(app, just_after_midnight + timedelta(minutes=15)) == 0  # unchanged
+
+    async def registered() -> bool:
+        scheduler = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+        try:
+            return scheduler.get_job("rollups") is not None
+        finally:
+            jobs.stop(scheduler)
+
+    assert asyncio.run(registered())
