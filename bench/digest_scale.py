@@ -197,7 +197,7 @@ def _progress(done: int, total: int) -> None:
           end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
-def measure(config: Path, profile: bool) -> dict[str, float]:
+def measure(config: Path, profile: bool, text_file: Path | None = None) -> dict[str, float]:
     os.environ["PRAYAS_CONFIG"] = str(config)
     app = build_app(config)
     district = app.config.districts[0]
@@ -224,6 +224,8 @@ def measure(config: Path, profile: bool) -> dict[str, float]:
         if profiler:
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+    if text_file:  # to read what the SP office would read
+        text_file.write_text(text_, encoding="utf-8")
     figures["lines"] = text_.count("\n") + 1
     figures["chars"] = len(text_)
     figures["png_kb"] = len(reply.image or b"") / 1024
@@ -264,7 +266,8 @@ def run(backend: str, args: argparse.Namespace, work: Path,
         admin.dispose()
         os.environ["DATABASE_URL"] = f"{server}/{name}"
     loaded = time.perf_counter() - began
-    figures = measure(config, args.profile)
+    text_file = args.text and args.text.with_suffix(f".{backend}.txt")
+    figures = measure(config, args.profile, text_file)
     figures["load_s"] = loaded
     return figures
 
@@ -277,6 +280,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="print where the last digest's time went (cProfile)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--text", type=Path, metavar="FILE",
+                        help="write the digest's text to FILE.<backend>.txt")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="keep the loaded databases in DIR and reuse them next time "
                              "(the load of 10 million takes a quarter of an hour)")

@@ -4,7 +4,7 @@ stations and open alerts. Numbers and dates formatted by Babel for hi_IN / en_IN
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
@@ -58,11 +58,11 @@ WROTE = N_("What citizens wrote:")
 QUOTE = N_("“{comment}”")
 
 
-def _listed(names: list[str], most: int) -> Msg | str:
+def _listed(names: list[str], most: int, count: Callable[[int], str]) -> Msg | str:
     """Names for one line; past `most`, the first of them and how many more."""
     if len(names) <= most:
         return ", ".join(names)
-    return Msg.of(AND_MORE, names=", ".join(names[:most]), count=str(len(names) - most))
+    return Msg.of(AND_MORE, names=", ".join(names[:most]), count=count(len(names) - most))
 
 
 @contextmanager
@@ -85,6 +85,10 @@ class Digest:
 
     def _locale(self, lang: str) -> str:
         return "hi_IN" if lang == "hi" else "en_IN"
+
+    def _count(self, value: int, lang: str) -> str:
+        """12,345 in English, 12,345 / 1,23,456 in Hindi: Babel's grouping for the locale."""
+        return format_decimal(value, locale=self._locale(lang))
 
     def _score(self, value: float | None, lang: str) -> str:
         if value is None:
@@ -123,10 +127,12 @@ class Digest:
         ranks: dict[str, int] = {}
         lines += self._rankings(stations, week, name, lang, ranks)
         most = self.config.digests.listed_per_kind
+        def counted(n: int) -> str:
+            return self._count(n, lang)
         too_few = [name[s.code] for s in stations if s.code not in ranks
                    and s.code in week and week[s.code].complete]
         if too_few:
-            lines.append(Msg.of(TOO_FEW, stations=_listed(too_few, most)))
+            lines.append(Msg.of(TOO_FEW, stations=_listed(too_few, most, counted)))
         if followed.asked or followed.answered:
             lines.append(Msg.of(FOLLOW_UPS, asked=str(followed.asked),
                                 answered=str(followed.answered),
@@ -134,9 +140,9 @@ class Digest:
                                 informed=str(followed.kept_informed)))
         silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
-            lines.append(Msg.of(SILENT, stations=_listed(silent, most)))
+            lines.append(Msg.of(SILENT, stations=_listed(silent, most, counted)))
         lines += self._flags(flagged, name)
-        lines += self._alerts(alerts, name, now, MORE_ALERTS)
+        lines += self._alerts(alerts, name, now, MORE_ALERTS, lang)
         chart = station_chart(week, [s.code for s in stations],
                               f"{district.code} {week_start.date()} – {day}")
         documents = []
@@ -182,7 +188,7 @@ class Digest:
         everyone = [n for c, n in week.items() if c in name]
         lines.append(self._totals(DISTRICT, everyone, lang))
         lines.append(self._rank(station, stations, week, lang))
-        lines += self._alerts(alerts, name, now, MORE_IN_MENU)
+        lines += self._alerts(alerts, name, now, MORE_IN_MENU, lang)
         if words:
             lines.append(Msg(WROTE))
             lines += [Msg.of(QUOTE, comment=w) for w in words]
@@ -202,12 +208,13 @@ class Digest:
             return Msg.of(UNRANKED, minimum=str(minimum))
         peers.sort(key=lambda n: (-(n.satisfaction or 0), -(n.behaviour or 0), n.code))
         rank = [p.code for p in peers].index(station.code) + 1
-        return Msg.of(RANK, rank=str(rank), total=str(len(peers)))
+        return Msg.of(RANK, rank=self._count(rank, lang), total=self._count(len(peers), lang))
 
     def _totals(self, msgid: str, numbers: list[StationNumbers], lang: str) -> Msg:
         total = store.combined(numbers)
-        return Msg.of(msgid, complete=str(total.complete), incomplete=str(total.incomplete),
-                      negative=str(total.negative) if msgid == DAY
+        return Msg.of(msgid, complete=self._count(total.complete, lang),
+                      incomplete=self._count(total.incomplete, lang),
+                      negative=self._count(total.negative, lang) if msgid == DAY
                       else self._share(total.negative_share, lang),
                       completion=self._share(total.completion, lang),
                       behaviour=self._score(total.behaviour, lang),
@@ -233,22 +240,24 @@ class Digest:
             if cut:
                 shown = shown[:half] + shown[-half:]
             for i, n in shown:
-                lines.append(Msg.of(ROW, n=str(i), station=name[n.code], complete=str(n.complete),
+                lines.append(Msg.of(ROW, n=self._count(i, lang), station=name[n.code],
+                                    complete=self._count(n.complete, lang),
                                     behaviour=self._score(n.behaviour, lang),
                                     satisfaction=self._score(n.satisfaction, lang),
                                     negative=self._share(n.negative_share, lang)))
                 if cut and i == half:
-                    lines.append(Msg.of(BETWEEN, count=str(len(ranked) - 2 * half)))
+                    lines.append(Msg.of(BETWEEN, count=self._count(len(ranked) - 2 * half,
+                                                                   lang)))
         return lines
 
     def _alerts(self, alerts: list[OpenAlert], name: dict[str, str],
-                now: datetime, more: str) -> list[Msg]:
+                now: datetime, more: str, lang: str) -> list[Msg]:
         """The open alerts, the most urgent first; past `digests.listed_alerts`, the
         `more` line says how many others and where to find them."""
         if not alerts:
             return [Msg(NO_ALERTS)]
         most = self.config.digests.listed_alerts
-        lines = [Msg.of(ALERTS, count=str(len(alerts)))]
+        lines = [Msg.of(ALERTS, count=self._count(len(alerts), lang))]
         for alert in alerts[:most]:
             hours = int((now - alert.created_at).total_seconds() // 3600)
             marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
@@ -257,5 +266,5 @@ class Digest:
                                 station=name.get(alert.station_code, alert.station_code),
                                 hours=str(hours)))
         if len(alerts) > most:
-            lines.append(Msg.of(more, count=str(len(alerts) - most)))
+            lines.append(Msg.of(more, count=self._count(len(alerts) - most, lang)))
         return lines
