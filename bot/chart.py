@@ -45,7 +45,8 @@ def _drawn(rows: tuple[tuple[str, float | None, int], ...], title: str) -> bytes
                for s in scores]
     axes.barh([code for code, _, _ in rows], scores, color=colours)
     for y, (_, satisfaction, complete) in enumerate(rows):
-        label = f"{satisfaction:.1f}  (n={complete})" if complete and satisfaction else "n=0"
+        score = f"{satisfaction:.1f}" if satisfaction is not None else "–"
+        label = f"{score}  (n={complete})" if complete else "n=0"
         axes.text((satisfaction or 0) + 0.05, y, label, va="center", fontsize=8)
     axes.set_xlim(0, 5.8)
     axes.invert_yaxis()

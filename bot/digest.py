@@ -28,6 +28,7 @@ DAY = N_("That day: {complete} feedback completed, {incomplete} left incomplete,
          "{negative} negative.")
 WEEK = N_("Last 7 days: {complete} completed ({completion} of those begun); staff behaviour "
           "{behaviour}, overall experience {satisfaction} (out of 5); negative {negative}.")
+KINDS = ("thana", "chowki", "office")  # the order the digest lists them in
 RANKED = {"thana": N_("Thanas, best first (at least {minimum} feedback in 7 days):"),
           "chowki": N_("Chowkis, best first (at least {minimum} feedback in 7 days):"),
           "office": N_("Offices, best first (at least {minimum} feedback in 7 days):")}
@@ -129,19 +130,19 @@ class Digest:
         most = self.config.digests.listed_per_kind
         def counted(n: int) -> str:
             return self._count(n, lang)
-        too_few = [name[s.code] for s in stations if s.code not in ranks
-                   and s.code in week and week[s.code].complete]
+        too_few = [name[s.code] for kind in KINDS for s in stations if s.kind == kind
+                   and s.code not in ranks and s.code in week and week[s.code].complete]
         if too_few:
             lines.append(Msg.of(TOO_FEW, stations=_listed(too_few, most, counted)))
         if followed.asked or followed.answered:
-            lines.append(Msg.of(FOLLOW_UPS, asked=str(followed.asked),
-                                answered=str(followed.answered),
-                                done=str(followed.action_taken),
-                                informed=str(followed.kept_informed)))
+            lines.append(Msg.of(FOLLOW_UPS, asked=counted(followed.asked),
+                                answered=counted(followed.answered),
+                                done=counted(followed.action_taken),
+                                informed=counted(followed.kept_informed)))
         silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
             lines.append(Msg.of(SILENT, stations=_listed(silent, most, counted)))
-        lines += self._flags(flagged, name)
+        lines += self._flags(flagged, name, counted)
         lines += self._alerts(alerts, name, now, MORE_ALERTS, lang)
         chart = station_chart(week, [s.code for s in stations],
                               f"{district.code} {week_start.date()} – {day}")
@@ -154,14 +155,16 @@ class Digest:
                               tables.alerts(alerts, name, now, zone)))
         return Reply(lang, tuple(lines), image=chart, documents=tuple(documents))
 
-    def _flags(self, flagged: integrity.Flags, name: dict[str, str]) -> list[Msg]:
+    def _flags(self, flagged: integrity.Flags, name: dict[str, str],
+               counted: Callable[[int], str]) -> list[Msg]:
         d = self.config.digests
-        lines = [Msg.of(BURST, station=name[code], count=str(n), minutes=str(d.burst_minutes))
+        lines = [Msg.of(BURST, station=name[code], count=counted(n),
+                        minutes=str(d.burst_minutes))
                  for code, n in sorted(flagged.bursts.items())]
-        lines += [Msg.of(STREAK, station=name[code], count=str(n))
+        lines += [Msg.of(STREAK, station=name[code], count=counted(n))
                   for code, n in sorted(flagged.top_streaks.items())]
         if flagged.roaming_senders:
-            lines.append(Msg.of(ROAMING, count=str(flagged.roaming_senders),
+            lines.append(Msg.of(ROAMING, count=counted(flagged.roaming_senders),
                                 stations=str(d.sender_stations)))
         return lines
 
@@ -195,7 +198,8 @@ class Digest:
         return Reply(lang, tuple(lines))
 
     def _row(self, msgid: str, n: StationNumbers, lang: str) -> Msg:
-        return Msg.of(msgid, complete=str(n.complete), behaviour=self._score(n.behaviour, lang),
+        return Msg.of(msgid, complete=self._count(n.complete, lang),
+                      behaviour=self._score(n.behaviour, lang),
                       satisfaction=self._score(n.satisfaction, lang),
                       negative=self._share(n.negative_share, lang))
 
@@ -227,7 +231,7 @@ class Digest:
         minimum = self.config.digests.min_responses_to_rank
         half = self.config.digests.listed_per_kind // 2
         lines: list[Msg] = []
-        for kind in ("thana", "chowki", "office"):
+        for kind in KINDS:
             ranked = [week[s.code] for s in stations if s.kind == kind and s.code in week
                       and week[s.code].complete >= minimum]
             if not ranked:

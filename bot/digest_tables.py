@@ -65,15 +65,23 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
+NUMERIC = {"rank", "feedback_7_days", "incomplete_7_days", "behaviour", "experience",
+           "negative_share", "hours_open"}
+
+
 def as_xlsx(table: bytes) -> bytes:
-    """A table as an Excel workbook, for WhatsApp, which delivers no CSV files; numbers
-    as numbers, so the office can sort by them."""
+    """A table as an Excel workbook, for WhatsApp, which delivers no CSV files; the
+    numeric columns as numbers, so the office can sort by them (codes stay text: 0012)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("table")
-    for row in csv.reader(io.StringIO(table.decode("utf-8-sig"))):
+    rows = csv.reader(io.StringIO(table.decode("utf-8-sig")))
+    header = next(rows, [])
+    sheet.append(header)
+    numeric = [name in NUMERIC for name in header]
+    for row in rows:
         cells = []
-        for value in row:
-            if NUMBER.fullmatch(value):
+        for value, is_number in zip(row, numeric, strict=False):
+            if is_number and NUMBER.fullmatch(value):
                 cells.append(WriteOnlyCell(sheet, value=float(value) if "." in value
                                            else int(value)))
             else:

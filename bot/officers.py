@@ -33,6 +33,7 @@ OFFICERS_ONLY = N_("Sorry, this is only for enrolled police officers. To give fe
 MENU = N_("What would you like to see?")
 MENU_TODAY = N_("Today's numbers")
 MENU_ALERTS = N_("Open alerts")
+MENU_ALERTS_LISTED = 10  # one phone screen
 MENU_LANGUAGE = N_("Language: हिंदी / English")
 TODAY = N_("Today, {scope}:\n"
            "Feedback completed: {complete}\n"
@@ -132,13 +133,18 @@ class OfficerDesk:
         return Reply(lang, (line,))
 
     def _alerts(self, db: Db, officer: Officer) -> Reply:
-        alerts = store.open_alerts(db, officer)
-        if not alerts:
+        if officer.role == "in_charge":  # never the SP office's red alerts
+            found = digest.open_alerts(db, station=officer.scope, red=False)
+        else:
+            found = digest.open_alerts(db, district=officer.scope)
+        if not found:
             return Reply(officer.language, (Msg(NO_ALERTS),))
-        lines = [Msg.of(ALERTS, count=str(len(alerts)))]
+        # How many there are, and the most urgent of them: as the digests list them.
+        locale = "hi_IN" if officer.language == "hi" else "en_IN"
+        lines = [Msg.of(ALERTS, count=format_decimal(len(found), locale=locale))]
         zone = self.config.zone
-        for alert, reference in alerts:
+        for alert in found[:MENU_ALERTS_LISTED]:
             day = alert.created_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
-            lines.append(Msg.of(ALERT_LINE, reference=reference, station=alert.station_code,
-                                day=day))
+            lines.append(Msg.of(ALERT_LINE, reference=alert.reference,
+                                station=alert.station_code, day=day))
         return Reply(officer.language, tuple(lines))

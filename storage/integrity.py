@@ -48,8 +48,10 @@ def flags(db: Db, district: str, day: tuple[datetime, datetime], week_start: dat
             answers[fid].append((question, option))
     # Senders of the day reported whose week reaches many stations: reported the day it
     # happens, like bursts, and only that day's senders' weeks are read.
-    of_the_day = select(Feedback.sender).where(Feedback.started_at >= start,
-                                               Feedback.started_at < end)
+    of_the_day = (select(Feedback.sender)
+                  .join(Station, Station.code == Feedback.station_code)
+                  .where(Station.district_code == district, Feedback.started_at >= start,
+                         Feedback.started_at < end))
     # Every feedback begun counts, complete or not: a sender who starts at station after
     # station is as unusual as one who finishes.
     roaming = db.execute(select(func.count()).select_from(

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session as Db
 
-from storage.models import Alert, Enrolment, Feedback, Officer, Station
+from storage.models import Enrolment, Officer, Station
 
 TOKEN_PREFIX = "enrol_"
 ROLES = ("in_charge", "sp_office")
@@ -75,17 +75,6 @@ def station_codes(db: Db, officer: Officer) -> list[str]:
         return [officer.scope]
     return list(db.execute(select(Station.code).where(Station.district_code == officer.scope))
                 .scalars())
-
-
-def open_alerts(db: Db, officer: Officer, limit: int = 10) -> list[tuple[Alert, str]]:
-    """The officer's unacknowledged alerts; an in-charge never sees red ones."""
-    query = (select(Alert, Feedback.reference).join(Feedback, Feedback.id == Alert.feedback_id)
-             .where(Alert.station_code.in_(station_codes(db, officer)),  # type: ignore[attr-defined]
-                    Alert.status != "acknowledged")
-             .order_by(Alert.created_at).limit(limit))
-    if officer.role == "in_charge":
-        query = query.where(Alert.severity != "red")
-    return [(alert, reference) for alert, reference in db.execute(query).all()]
 
 
 def enrolled_urns(db: Db, channel: str) -> set[str]:

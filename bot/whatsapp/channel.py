@@ -212,7 +212,7 @@ class WhatsAppChannel:
         assert self.sender is not None
         parts = self.renderer.render(message.reply)
         attached = files(message.reply) if self.config.public_url else []
-        if len(attached) < len(files(message.reply)):
+        if not self.config.public_url and (message.reply.image or message.reply.documents):
             log.warning("a digest's chart and tables cannot go by WhatsApp without "
                         "whatsapp.public_url: sending its text only")
         pieces = len(parts) + len(attached)

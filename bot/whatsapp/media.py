@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -57,13 +58,19 @@ class Shelf:
 
     def route(self) -> Route:
         async def serve(request: Request) -> Response:
-            with Db(self.engine) as db:
-                found = media.find(db, request.path_params["token"], self.clock())
+            found = await run_in_threadpool(self._find, request.path_params["token"])
             if found is None or found.name != request.path_params["name"]:
                 return Response(status_code=404)
             # Twilio checks the type against the file and shows the name to the officer.
             return Response(found.body, media_type=found.content_type, headers={
                 "Content-Disposition": f'inline; filename="{found.name}"',
-                "Cache-Control": "private, no-store"})
+                "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
         return Route(self.config.media_path + "/{token}/{name}", serve, methods=["GET", "HEAD"])
+
+    def _find(self, token: str) -> media.Media | None:
+        with Db(self.engine) as db:
+            found = media.find(db, token, self.clock())
+            if found is not None:
+                db.expunge(found)  # read after the session closes
+            return found
