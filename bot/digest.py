@@ -109,16 +109,17 @@ class Digest:
         zone = self.config.zone
         start = datetime.combine(day, time(0), zone)
         end, week_start = start + timedelta(days=1), start - timedelta(days=6)
+        d = self.config.digests
         week, today = rollup.days_and_last(self.engine, day - timedelta(days=6), day, zone,
-                                           district.code)
+                                           district.code, d.burst_minutes)
+        bursts, streaks = rollup.day_flags(self.engine, day, district.code, d.burst_count,
+                                           d.top_streak)
         with Db(self.engine) as db:
             stations = store.stations(db, district.code)
             alerts = store.open_alerts(db, district=district.code)
             followed = follow_ups.summary(db, district.code, week_start, end)
-            d = self.config.digests
-            flagged = integrity.flags(db, district.code, (start, end), week_start,
-                                      d.burst_count, timedelta(minutes=d.burst_minutes),
-                                      d.top_streak, d.sender_stations)
+            roaming = integrity.roaming_senders(db, district.code, (start, end), week_start,
+                                                d.sender_stations)
         codes = {s.code for s in stations}
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
         lines = [Msg.of(TITLE, district=district.name_hi if lang == "hi" else district.name_en,
@@ -142,7 +143,7 @@ class Digest:
         silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
             lines.append(Msg.of(SILENT, stations=_listed(silent, most, counted)))
-        lines += self._flags(flagged, name, counted)
+        lines += self._flags(bursts, streaks, roaming, name, counted)
         lines += self._alerts(alerts, name, now, MORE_ALERTS, lang)
         chart = station_chart(week, [s.code for s in stations],
                               f"{district.code} {week_start.date()} – {day}")
@@ -155,16 +156,16 @@ class Digest:
                               tables.alerts(alerts, name, now, zone)))
         return Reply(lang, tuple(lines), image=chart, documents=tuple(documents))
 
-    def _flags(self, flagged: integrity.Flags, name: dict[str, str],
-               counted: Callable[[int], str]) -> list[Msg]:
+    def _flags(self, bursts: dict[str, int], streaks: dict[str, int], roaming: int,
+               name: dict[str, str], counted: Callable[[int], str]) -> list[Msg]:
         d = self.config.digests
         lines = [Msg.of(BURST, station=name[code], count=counted(n),
                         minutes=str(d.burst_minutes))
-                 for code, n in sorted(flagged.bursts.items())]
+                 for code, n in sorted(bursts.items()) if code in name]
         lines += [Msg.of(STREAK, station=name[code], count=counted(n))
-                  for code, n in sorted(flagged.top_streaks.items())]
-        if flagged.roaming_senders:
-            lines.append(Msg.of(ROAMING, count=counted(flagged.roaming_senders),
+                  for code, n in sorted(streaks.items()) if code in name]
+        if roaming:
+            lines.append(Msg.of(ROAMING, count=counted(roaming),
                                 stations=str(d.sender_stations)))
         return lines
 
@@ -175,7 +176,7 @@ class Digest:
         start = end - timedelta(days=7)
         district = next(d for d, s in self.config.stations() if s.code == code)
         week = rollup.station_numbers(self.engine, last_day - timedelta(days=6), last_day,
-                                      zone, district.code)
+                                      zone, district.code, self.config.digests.burst_minutes)
         with Db(self.engine) as db:
             stations = store.stations(db, district.code)
             alerts = store.open_alerts(db, station=code, red=False)  # the in-charge's

@@ -134,7 +134,8 @@ def roll_up(app: App, now: datetime) -> int:
     """Keep yesterday and today rolled up, so the morning digest finds them ready (at a
     state's size, rolling a day up takes longer than the digest itself)."""
     today = now.astimezone(app.config.zone).date()
-    return rollup.refresh(app.engine, today - timedelta(days=1), today, app.config.zone)
+    return rollup.refresh(app.engine, today - timedelta(days=1), today, app.config.zone,
+                          app.config.digests.burst_minutes)
 
 
 def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:

@@ -1,9 +1,14 @@
-"""Patterns worth a second look in the digest: flagged, never silently dropped."""
+"""Patterns worth a second look in the digest: flagged, never silently dropped.
+
+Bursts and streaks belong to one station's day: they are worked out when the day is
+rolled up (storage/rollup.py) and kept beside its numbers, so the morning digest reads
+them instead of the day's every answer. Roaming senders span a week and a district,
+and are counted when the digest is built.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, exists, func, or_, select
@@ -12,33 +17,21 @@ from sqlmodel import Session as Db
 from storage.models import Answer, Feedback, Station
 
 
-@dataclass(frozen=True)
-class Flags:
-    bursts: dict[str, int]  # station -> most feedback within the burst window
-    top_streaks: dict[str, int]  # station -> longest run of identical all-top feedback
-    roaming_senders: int  # senders who gave feedback at many stations
-
-
-def flags(db: Db, district: str, day: tuple[datetime, datetime], week_start: datetime,
-          burst_count: int, burst_window: timedelta, streak: int,
-          many_stations: int) -> Flags:
-    """Bursts and streaks within the day reported (so one burst is not reported seven
-    mornings running); senders of that day who gave feedback at `many_stations` or more
-    in the week up to its end."""
-    start, end = day
-    ours = and_(Feedback.station_code == Station.code, Station.district_code == district,
-                Feedback.status == "complete")
-    # Only all-top feedback can make a streak: their answers are read, not the day's
-    # every answer (a state's day has tens of thousands).
+def day_flags(db: Db, start: datetime, end: datetime,
+              burst_window: timedelta) -> dict[str, tuple[int, int]]:
+    """Per station, over the completed feedback begun in [start, end): the most within
+    `burst_window`, and the longest run of identical all-top feedback."""
     score = and_(Answer.feedback_id == Feedback.id,
                  Answer.question_id.in_(["behaviour", "satisfaction"]))  # type: ignore[attr-defined]
+    # Only all-top feedback can make a streak, so only their answers are read.
     top = and_(exists().where(score, Answer.value == 5),
                ~exists().where(score, or_(Answer.value.is_(None), Answer.value != 5)))  # type: ignore[union-attr]
     rows = db.connection().execute(
         select(Feedback.id, Feedback.station_code, Feedback.started_at,
                case((top, True), else_=False))
-        .where(ours, Feedback.started_at >= start, Feedback.started_at < end)
-        .order_by(Feedback.started_at)).all()
+        .where(Feedback.status == "complete", Feedback.started_at >= start,
+               Feedback.started_at < end)
+        .order_by(Feedback.started_at, Feedback.id)).all()
     tops = [fid for fid, _, _, is_top in rows if is_top]
     answers: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
     for chunk in range(0, len(tops), 500):  # within every database's parameter limit
@@ -46,41 +39,48 @@ def flags(db: Db, district: str, day: tuple[datetime, datetime], week_start: dat
                 select(Answer.feedback_id, Answer.question_id, Answer.option_id)
                 .where(Answer.feedback_id.in_(tops[chunk:chunk + 500]))):  # type: ignore[attr-defined]
             answers[fid].append((question, option))
-    # Senders of the day reported whose week reaches many stations: reported the day it
-    # happens, like bursts, and only that day's senders' weeks are read.
-    of_the_day = (select(Feedback.sender)
-                  .join(Station, Station.code == Feedback.station_code)
-                  .where(Station.district_code == district, Feedback.started_at >= start,
-                         Feedback.started_at < end))
-    # Every feedback begun counts, complete or not: a sender who starts at station after
-    # station is as unusual as one who finishes.
-    roaming = db.execute(select(func.count()).select_from(
-        select(Feedback.sender)
-        .join(Station, Station.code == Feedback.station_code)
-        .where(Station.district_code == district, Feedback.started_at >= week_start,
-               Feedback.started_at < end, Feedback.sender.in_(of_the_day))  # type: ignore[attr-defined]
-        .group_by(Feedback.sender)
-        .having(func.count(distinct(Feedback.station_code)) >= many_stations)
-        .subquery())).scalar_one()
     by_station: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
     for fid, station, started, _ in rows:
         by_station[station].append((fid, started))
-    bursts, streaks = {}, {}
-    for station, items in by_station.items():
-        most, first = 0, 0
-        for last in range(len(items)):
-            while items[last][1] - items[first][1] > burst_window:
-                first += 1
-            most = max(most, last - first + 1)
-        if most >= burst_count:
-            bursts[station] = most
-        longest = run = 0
-        previous = None
-        for fid, _ in items:
-            signature = tuple(sorted(answers[fid])) if fid in answers else None
-            run = run + 1 if signature and signature == previous else (1 if signature else 0)
-            previous = signature
-            longest = max(longest, run)
-        if longest >= streak:
-            streaks[station] = longest
-    return Flags(bursts, streaks, roaming)
+    return {station: (_burst(items, burst_window), _streak(items, answers))
+            for station, items in by_station.items()}
+
+
+def _burst(items: list[tuple[int, datetime]], window: timedelta) -> int:
+    most, first = 0, 0
+    for last in range(len(items)):
+        while items[last][1] - items[first][1] > window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def _streak(items: list[tuple[int, datetime]],
+            answers: dict[int, list[tuple[str, str | None]]]) -> int:
+    longest = run = 0
+    previous = None
+    for fid, _ in items:
+        signature = tuple(sorted(answers[fid])) if fid in answers else None
+        run = run + 1 if signature and signature == previous else (1 if signature else 0)
+        previous = signature
+        longest = max(longest, run)
+    return longest
+
+
+def roaming_senders(db: Db, district: str, day: tuple[datetime, datetime],
+                    week_start: datetime, many_stations: int) -> int:
+    """The district's senders of the day who gave feedback at `many_stations` or more of
+    its stations in the week up to the day's end: reported the day it happens, like a
+    burst. Every feedback begun counts, complete or not (starting at station after
+    station is as unusual as finishing), so the index alone answers."""
+    start, end = day
+    ours = and_(Station.code == Feedback.station_code, Station.district_code == district)
+    of_the_day = (select(Feedback.sender).join(Station, ours)
+                  .where(Feedback.started_at >= start, Feedback.started_at < end))
+    return int(db.execute(select(func.count()).select_from(
+        select(Feedback.sender).join(Station, ours)
+        .where(Feedback.started_at >= week_start, Feedback.started_at < end,
+               Feedback.sender.in_(of_the_day))  # type: ignore[attr-defined]
+        .group_by(Feedback.sender)
+        .having(func.count(distinct(Feedback.station_code)) >= many_stations)
+        .subquery())).scalar_one())

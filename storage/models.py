@@ -233,6 +233,8 @@ class StationDay(SQLModel, table=True):
     satisfaction_sum: int = 0
     satisfaction_count: int = 0
     negative: int = 0
+    burst: int = 0  # most feedback within digests.burst_minutes (storage/integrity.py)
+    top_streak: int = 0  # longest run of identical all-top feedback
 
 
 class RolledUpDay(SQLModel, table=True):
@@ -243,6 +245,7 @@ class RolledUpDay(SQLModel, table=True):
 
     day: date = Field(primary_key=True)
     zone: str = Field(max_length=64)
+    burst_minutes: int = 10  # the window bursts were counted in
     feedback: int
     last_change: datetime | None = _utc(nullable=True)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, delete, func, insert, select
+from sqlalchemy import Engine, case, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session as Db
 
+from storage import integrity
 from storage.db import writer
 from storage.digest import StationNumbers, Sums, sums
 from storage.models import Feedback, RolledUpDay, Station, StationDay
@@ -33,9 +34,14 @@ def _fingerprint(db: Db, day: date, zone: ZoneInfo) -> tuple[int, datetime | Non
     return int(count), last
 
 
-def refresh(engine: Engine, first: date, last: date, zone: ZoneInfo) -> int:
-    """Roll up the days first..last that changed since; returns how many were."""
-    stale: list[tuple[date, tuple[int, datetime | None], dict[str, Sums]]] = []
+Stale = tuple[date, tuple[int, datetime | None], dict[str, Sums], dict[str, tuple[int, int]]]
+
+
+def refresh(engine: Engine, first: date, last: date, zone: ZoneInfo,
+            burst_minutes: int = 10) -> int:
+    """Roll up the days first..last that changed since (or were cut in another zone, or
+    their bursts counted in another window); returns how many were."""
+    stale: list[Stale] = []
     with Db(engine) as db:  # computed without the write lock: citizens never wait on it
         kept = {r.day: r for r in db.execute(select(RolledUpDay).where(
             RolledUpDay.day >= first, RolledUpDay.day <= last)).scalars()}
@@ -43,38 +49,44 @@ def refresh(engine: Engine, first: date, last: date, zone: ZoneInfo) -> int:
         while day <= last:
             mark = _fingerprint(db, day, zone)
             known = kept.get(day)
-            if known is None or (known.zone, known.feedback, known.last_change) != (
-                    zone.key, *mark):
-                stale.append((day, mark, sums(db, *_bounds(day, zone))))
+            if known is None or (known.zone, known.burst_minutes, known.feedback,
+                                 known.last_change) != (zone.key, burst_minutes, *mark):
+                bounds = _bounds(day, zone)
+                stale.append((day, mark, sums(db, *bounds), integrity.day_flags(
+                    db, *bounds, timedelta(minutes=burst_minutes))))
             day += timedelta(days=1)
     if not stale:
         return 0
     try:
         with Db(writer(engine)) as db, db.begin():
-            for day, (count, change), numbers in stale:
+            for day, (count, change), numbers, flags in stale:
                 db.execute(delete(StationDay).where(StationDay.day == day))  # type: ignore[arg-type]
                 db.execute(delete(RolledUpDay).where(RolledUpDay.day == day))  # type: ignore[arg-type]
                 if numbers:
                     db.execute(insert(StationDay), [
-                        {"day": day, "station_code": code, **vars(n)}
+                        {"day": day, "station_code": code, **vars(n),
+                         "burst": flags.get(code, (0, 0))[0],
+                         "top_streak": flags.get(code, (0, 0))[1]}
                         for code, n in numbers.items()])
-                db.add(RolledUpDay(day=day, zone=zone.key, feedback=count, last_change=change))
+                db.add(RolledUpDay(day=day, zone=zone.key, burst_minutes=burst_minutes,
+                                   feedback=count, last_change=change))
     except IntegrityError:
         pass  # another process rolled the same day up at the same moment: its rows stand
     return len(stale)
 
 
 def station_numbers(engine: Engine, first: date, last: date, zone: ZoneInfo,
-                    district: str) -> dict[str, StationNumbers]:
+                    district: str, burst_minutes: int = 10) -> dict[str, StationNumbers]:
     """A district's stations over the local days first..last, from the daily rollups."""
-    return days_and_last(engine, first, last, zone, district)[0]
+    return days_and_last(engine, first, last, zone, district, burst_minutes)[0]
 
 
-def days_and_last(engine: Engine, first: date, last: date, zone: ZoneInfo, district: str
+def days_and_last(engine: Engine, first: date, last: date, zone: ZoneInfo, district: str,
+                  burst_minutes: int = 10
                   ) -> tuple[dict[str, StationNumbers], dict[str, StationNumbers]]:
     """A district's stations over the days first..last, and on the last day alone: one
     pass over the rollups for the daily digest's week and day."""
-    refresh(engine, first, last, zone)
+    refresh(engine, first, last, zone, burst_minutes)
     s = StationDay
     columns = (s.complete, s.incomplete, s.behaviour_sum, s.behaviour_count,
                s.satisfaction_sum, s.satisfaction_count, s.negative)
@@ -91,6 +103,20 @@ def days_and_last(engine: Engine, first: date, last: date, zone: ZoneInfo, distr
         if sums_[7] or sums_[8]:  # anything begun that day
             only_last[code] = _numbers(code, sums_[7:])
     return over, only_last
+
+
+def day_flags(engine: Engine, day: date, district: str, burst_count: int,
+              streak: int) -> tuple[dict[str, int], dict[str, int]]:
+    """The district's bursts and streaks on a rolled-up day, those worth flagging."""
+    s = StationDay
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(s.station_code, s.burst, s.top_streak)
+            .join(Station, Station.code == s.station_code)
+            .where(Station.district_code == district, s.day == day,
+                   or_(s.burst >= burst_count, s.top_streak >= streak))).all()
+    return ({code: b for code, b, _ in rows if b >= burst_count},
+            {code: t for code, _, t in rows if t >= streak})
 
 
 def _numbers(code: str, v: list[int]) -> StationNumbers:

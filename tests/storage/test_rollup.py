@@ -74,3 +74,19 @@ def test_days_are_cut_in_the_districts_time_zone(app) -> None:  # type: ignore[n
     assert nextday["BLB05"].complete == 1
     utc = rollup.station_numbers(app.engine, DAY, DAY, ZoneInfo("UTC"), "BLB")
     assert utc["BLB05"].complete == 2  # another zone: the day rolled up again
+
+
+def test_bursts_and_streaks_are_kept_with_the_day(app) -> None:  # type: ignore[no-untyped-def]
+    answer(app, "telegram:1", full(5, 5))
+    answer(app, "telegram:2", full(5, 5), start=T0 + timedelta(minutes=3))
+    numbers(app)  # rolled up with two identical top feedback, three minutes apart
+    assert rollup.day_flags(app.engine, DAY, "BLB", 3, 3) == ({}, {})
+    # a third one, four minutes later: the day changed, so it is rolled up again
+    answer(app, "telegram:3", full(5, 5), start=T0 + timedelta(minutes=7))
+    numbers(app)
+    assert rollup.day_flags(app.engine, DAY, "BLB", 3, 3) == ({"BLB05": 3}, {"BLB05": 3})
+    # counted in a five-minute window instead: the day is rolled up again
+    assert rollup.refresh(app.engine, DAY, DAY, ZONE, burst_minutes=5) == 1
+    assert rollup.day_flags(app.engine, DAY, "BLB", 3, 3) == ({}, {"BLB05": 3})
+    assert rollup.day_flags(app.engine, DAY, "BLB", 2, 4) == ({"BLB05": 2}, {})
+    assert rollup.day_flags(app.engine, DAY, "OTHER", 1, 1) == ({}, {})  # not its district
