@@ -9,9 +9,6 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from storage.digest import StationNumbers
 
 MOST = 40  # bars a phone's screen can still read
@@ -33,6 +30,11 @@ def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str)
 def _drawn(rows: tuple[tuple[str, float | None, int], ...], title: str) -> bytes:
     """Drawn once per content: the SP office's several officers, and a retry, get the
     same picture without another half second of drawing."""
+    # Imported here: matplotlib costs a bot process ~30 MB and most of a second at start,
+    # and is needed once a day, for the digest.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     height = max(2.5, 0.32 * len(rows) + 1.2)
     # No pyplot: its global state is not for a server's threads. Margins in inches, not
     # tight_layout, which measures every label again and costs more than the drawing.

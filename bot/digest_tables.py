@@ -12,9 +12,6 @@ import io
 import re
 from datetime import datetime, tzinfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from storage.digest import OpenAlert, StationNumbers, StationRow
 
 
@@ -72,6 +69,9 @@ NUMERIC = {"rank", "feedback_7_days", "incomplete_7_days", "behaviour", "experie
 def as_xlsx(table: bytes) -> bytes:
     """A table as an Excel workbook, for WhatsApp, which delivers no CSV files; the
     numeric columns as numbers, so the office can sort by them (codes stay text: 0012)."""
+    from openpyxl import Workbook  # only for WhatsApp: not loaded in every bot process
+    from openpyxl.cell import WriteOnlyCell
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("table")
     rows = csv.reader(io.StringIO(table.decode("utf-8-sig")))
