@@ -30,17 +30,20 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
 def stations(rows: list[StationRow], week: dict[str, StationNumbers],
              ranks: dict[str, int], lang: str) -> bytes:
     """Every active station: its rank among its kind, or why it has none."""
-    table = []
-    for s in rows:
-        n = week.get(s.code, StationNumbers(s.code))
-        standing = ("ranked" if s.code in ranks else "too_few" if n.complete
-                    else "no_feedback" if n.incomplete == 0 else "only_incomplete")
-        table.append([s.kind, str(ranks.get(s.code, "")), s.code,
-                      s.name_hi if lang == "hi" else s.name_en, standing, str(n.complete),
-                      str(n.incomplete), _plain(n.behaviour), _plain(n.satisfaction),
-                      _plain(n.negative_share, 3)])
     kinds = {"thana": 0, "chowki": 1, "office": 2}  # as the digest ranks them
-    table.sort(key=lambda r: (kinds.get(r[0], 3), r[1] == "", int(r[1] or 0), r[2]))
+    keyed = []
+    nothing = StationNumbers("")
+    for s in rows:  # 17,000 in a state: kept to plain work per row
+        n = week.get(s.code, nothing)
+        rank = ranks.get(s.code)
+        standing = ("ranked" if rank else "too_few" if n.complete
+                    else "no_feedback" if n.incomplete == 0 else "only_incomplete")
+        keyed.append(((kinds.get(s.kind, 3), rank is None, rank or 0, s.code), [
+            s.kind, str(rank or ""), s.code, s.name_hi if lang == "hi" else s.name_en,
+            standing, str(n.complete), str(n.incomplete), _plain(n.behaviour),
+            _plain(n.satisfaction), _plain(n.negative_share, 3)]))
+    keyed.sort(key=lambda pair: pair[0])
+    table = [row for _, row in keyed]
     return _csv(["kind", "rank", "code", "station", "standing", "feedback_7_days",
                  "incomplete_7_days", "behaviour",
                  "experience", "negative_share"], table)

@@ -7,12 +7,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,6 +17,11 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+# Alembic is imported where migrations run, not here: every `prayas` command (even
+# `--help`) imports this module, and alembic alone costs a quarter of a second.
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -98,6 +99,8 @@ def open_engine(url: str) -> Engine:
 
 
 def _alembic(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -105,6 +108,8 @@ def _alembic(engine: Engine) -> AlembicConfig:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
     assert head is not None
@@ -112,6 +117,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -126,6 +133,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     if before != head_revision():
         _backup_sqlite(engine, before)
         try:
+            from alembic import command
+
             command.upgrade(_alembic(engine), "head")
         except SQLAlchemyError as exc:
             raise DatabaseError(
@@ -145,6 +154,8 @@ def _check_upgradable(engine: Engine) -> str | None:
             f"cannot open the database {_describe(engine)} ({reason}); "
             "check DATABASE_URL / PRAYAS_DATA_DIR and that the place is writable"
         ) from None
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS))
     if revision is None and tables - {"alembic_version"}:
         raise DatabaseError(

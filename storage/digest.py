@@ -37,18 +37,24 @@ class StationNumbers:
 
 
 def combined(numbers: list[StationNumbers]) -> StationNumbers:
-    """Several stations as one: counts added, averages weighted by completed feedback."""
-    def weighted(pairs: list[tuple[float | None, int]]) -> float | None:
-        total = sum(n for value, n in pairs if value is not None)
-        if not total:
-            return None
-        return sum(value * n for value, n in pairs if value is not None) / total
-
-    return StationNumbers(
-        "all", sum(n.complete for n in numbers), sum(n.incomplete for n in numbers),
-        weighted([(n.behaviour, n.complete) for n in numbers]),
-        weighted([(n.satisfaction, n.complete) for n in numbers]),
-        sum(n.negative for n in numbers))
+    """Several stations as one: counts added, averages weighted by completed feedback.
+    One pass: a state's district has 17,000 stations."""
+    complete = incomplete = negative = 0
+    behaviour = satisfaction = 0.0
+    behaviour_n = satisfaction_n = 0
+    for n in numbers:
+        complete += n.complete
+        incomplete += n.incomplete
+        negative += n.negative
+        if n.behaviour is not None:
+            behaviour += n.behaviour * n.complete
+            behaviour_n += n.complete
+        if n.satisfaction is not None:
+            satisfaction += n.satisfaction * n.complete
+            satisfaction_n += n.complete
+    return StationNumbers("all", complete, incomplete,
+                          behaviour / behaviour_n if behaviour_n else None,
+                          satisfaction / satisfaction_n if satisfaction_n else None, negative)
 
 
 @dataclass
