@@ -233,6 +233,14 @@ def measure(config: Path, profile: bool, text_file: Path | None = None) -> dict[
     return figures
 
 
+def reference_seconds() -> float:
+    """A fixed pure-Python workload, timed in the same run: this shared machine's speed
+    moves by half from one hour to the next, and the digest's seconds move with it."""
+    began = time.perf_counter()
+    sum(i * i % 7 for i in range(5_000_000))
+    return time.perf_counter() - began
+
+
 def run(backend: str, args: argparse.Namespace, work: Path,
         server: str = "") -> dict[str, float]:
     """Load one backend and measure; `server` is PostgreSQL's admin URL."""
@@ -268,6 +276,7 @@ def run(backend: str, args: argparse.Namespace, work: Path,
     loaded = time.perf_counter() - began
     text_file = args.text and args.text.with_suffix(f".{backend}.txt")
     figures = measure(config, args.profile, text_file)
+    figures["reference_s"] = reference_seconds()
     figures["load_s"] = loaded
     return figures
 
@@ -290,8 +299,8 @@ def main() -> None:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     print(f"{args.stations:,} stations, {args.feedback:,} feedback over {args.days} days; "
           f"the digest of {LAST_DAY} (target: at most 2 s)")
-    print("| backend | cold | morning | again | lines | PNG | load |")
-    print("|---|---|---|---|---|---|---|", flush=True)
+    print("| backend | cold | morning | again | lines | PNG | load | reference loop |")
+    print("|---|---|---|---|---|---|---|---|", flush=True)
     with tempfile.TemporaryDirectory(prefix="prayas-digest-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -309,7 +318,8 @@ def main() -> None:
                 f = run(backend, args, work)
             print(f"| {backend} | {f['cold']:.2f} s | {f['morning']:.2f} s | "
                   f"{f['again']:.2f} s | {f['lines']:.0f} ({f['chars']:,.0f} chars) | "
-                  f"{f['png_kb']:.0f} KB | {f['load_s']:.0f} s |", flush=True)
+                  f"{f['png_kb']:.0f} KB | {f['load_s']:.0f} s | {f['reference_s']:.2f} s |",
+                  flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MB")
 
