@@ -124,7 +124,7 @@ class Digest:
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
         lines = [Msg.of(TITLE, district=district.name_hi if lang == "hi" else district.name_en,
                         date=format_date(day, format="long", locale=self._locale(lang)))]
-        lines.append(self._totals(DAY, [n for c, n in today.items() if c in codes], lang))
+        lines.append(self._totals(DAY, [today], lang))
         lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
         ranks: dict[str, int] = {}
         lines += self._rankings(stations, week, name, lang, ranks)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, delete, func, insert, or_, select
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session as Db
 
@@ -82,27 +82,23 @@ def station_numbers(engine: Engine, first: date, last: date, zone: ZoneInfo,
 
 
 def days_and_last(engine: Engine, first: date, last: date, zone: ZoneInfo, district: str,
-                  burst_minutes: int = 10
-                  ) -> tuple[dict[str, StationNumbers], dict[str, StationNumbers]]:
-    """A district's stations over the days first..last, and on the last day alone: one
-    pass over the rollups for the daily digest's week and day."""
+                  burst_minutes: int = 10) -> tuple[dict[str, StationNumbers], StationNumbers]:
+    """A district's stations over the days first..last, and its active stations together
+    on the last day: the daily digest's week and day."""
     refresh(engine, first, last, zone, burst_minutes)
     s = StationDay
     columns = (s.complete, s.incomplete, s.behaviour_sum, s.behaviour_count,
                s.satisfaction_sum, s.satisfaction_count, s.negative)
-    on_last = [func.sum(case((s.day == last, c), else_=0)) for c in columns]
+    ours = and_(Station.code == s.station_code, Station.district_code == district)
     with engine.connect() as connection:  # plain rows: no ORM loading for 17,000 of them
         rows = connection.execute(
-            select(s.station_code, *(func.sum(c) for c in columns), *on_last)
-            .join(Station, Station.code == s.station_code)
-            .where(Station.district_code == district, s.day >= first, s.day <= last)
-            .group_by(s.station_code)).all()
-    over, only_last = {}, {}
-    for code, *sums_ in rows:  # 17,000 stations in a state: built without detours
-        over[code] = _numbers(code, sums_[:7])
-        if sums_[7] or sums_[8]:  # anything begun that day
-            only_last[code] = _numbers(code, sums_[7:])
-    return over, only_last
+            select(s.station_code, *(func.sum(c) for c in columns)).join(Station, ours)
+            .where(s.day >= first, s.day <= last).group_by(s.station_code)).all()
+        day = connection.execute(
+            select(*(func.coalesce(func.sum(c), 0) for c in columns)).join(Station, ours)
+            .where(s.day == last, Station.active)).one()
+    # 17,000 stations in a state: built without detours
+    return {code: _numbers(code, sums_) for code, *sums_ in rows}, _numbers("all", list(day))
 
 
 def day_flags(engine: Engine, day: date, district: str, burst_count: int,
