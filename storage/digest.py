@@ -70,12 +70,19 @@ class Sums:
     negative: int = 0
 
     def numbers(self, code: str) -> StationNumbers:
-        def average(total: int, n: int) -> float | None:
-            return total / n if n else None
-        return StationNumbers(code, self.complete, self.incomplete,
-                              average(self.behaviour_sum, self.behaviour_count),
-                              average(self.satisfaction_sum, self.satisfaction_count),
-                              self.negative)
+        return from_sums(code, self.complete, self.incomplete, self.behaviour_sum,
+                         self.behaviour_count, self.satisfaction_sum, self.satisfaction_count,
+                         self.negative)
+
+
+def from_sums(code: str, complete: int, incomplete: int, behaviour_sum: int,
+              behaviour_count: int, satisfaction_sum: int, satisfaction_count: int,
+              negative: int) -> StationNumbers:
+    """A station's numbers from what adds up (Sums' fields, in their order)."""
+    return StationNumbers(code, int(complete), int(incomplete),
+                          behaviour_sum / behaviour_count if behaviour_count else None,
+                          satisfaction_sum / satisfaction_count if satisfaction_count else None,
+                          int(negative))
 
 
 def sums(db: Db, start: datetime, end: datetime) -> dict[str, Sums]:

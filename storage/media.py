@@ -15,8 +15,6 @@ from sqlmodel import Session as Db
 
 from storage.models import Media
 
-__all__ = ["Media", "find", "keep", "sweep"]
-
 KEPT = timedelta(days=2)  # Twilio fetches at once; a retry of the message may come later
 
 

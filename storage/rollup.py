@@ -18,7 +18,7 @@ from sqlmodel import Session as Db
 
 from storage import integrity
 from storage.db import writer
-from storage.digest import StationNumbers, Sums, sums
+from storage.digest import StationNumbers, Sums, from_sums, sums
 from storage.models import Feedback, RolledUpDay, Station, StationDay
 
 
@@ -98,7 +98,7 @@ def days_and_last(engine: Engine, first: date, last: date, zone: ZoneInfo, distr
             select(*(func.coalesce(func.sum(c), 0) for c in columns)).join(Station, ours)
             .where(s.day == last, Station.active)).one()
     # 17,000 stations in a state: built without detours
-    return {code: _numbers(code, sums_) for code, *sums_ in rows}, _numbers("all", list(day))
+    return {code: from_sums(code, *sums_) for code, *sums_ in rows}, from_sums("all", *day)
 
 
 def day_flags(engine: Engine, day: date, district: str, burst_count: int,
@@ -114,7 +114,3 @@ def day_flags(engine: Engine, day: date, district: str, burst_count: int,
     return ({code: b for code, b, _ in rows if b >= burst_count},
             {code: t for code, _, t in rows if t >= streak})
 
-
-def _numbers(code: str, v: list[int]) -> StationNumbers:
-    return StationNumbers(code, int(v[0]), int(v[1]), v[2] / v[3] if v[3] else None,
-                          v[4] / v[5] if v[5] else None, int(v[6]))

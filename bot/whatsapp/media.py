@@ -23,6 +23,7 @@ from bot.digest_tables import XLSX, as_xlsx
 from conversations.effects import Reply
 from storage import media
 from storage.db import writer
+from storage.models import Media
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Shelf:
 
         return Route(self.config.media_path + "/{token}/{name}", serve, methods=["GET", "HEAD"])
 
-    def _find(self, token: str) -> media.Media | None:
+    def _find(self, token: str) -> Media | None:
         with Db(self.engine) as db:
             found = media.find(db, token, self.clock())
             if found is not None:

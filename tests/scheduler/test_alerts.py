@@ -4,6 +4,7 @@ escalated. Sent through the real python-telegram-bot to the fake Bot API, fixed 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -35,6 +36,19 @@ def feedback(app, urn: str, answers: list[str], start=T0, station="BLB05"):  # t
         turn = app.service.handle(urn, "telegram", Text(answer), now)
     assert turn.completed_reference, "the feedback did not complete"
     return turn.completed_reference
+
+
+def with_digests(app, **settings):  # type: ignore[no-untyped-def]
+    """The same app and database, with other `digests` settings."""
+    digests = app.config.digests.model_copy(update=settings)
+    return replace(app, config=app.config.model_copy(update={"digests": digests}))
+
+
+def six_alike_stations(app) -> None:  # type: ignore[no-untyped-def]
+    """One identical fine feedback at each of BLB01..BLB06, the day before T0."""
+    for n, station in enumerate(["BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]):
+        feedback(app, f"telegram:{n + 1}", FINE, station=station,
+                 start=T0 - timedelta(days=1, minutes=n))
 
 
 def outbox(app) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ outbox, its job kept in the database."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import inspect, select
@@ -15,7 +14,15 @@ from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 from storage.models import Outbox
 from tests.conftest import T0
-from tests.scheduler.test_alerts import BRIBE, FINE, RUDE, _dispatch, feedback
+from tests.scheduler.test_alerts import (
+    BRIBE,
+    FINE,
+    RUDE,
+    _dispatch,
+    feedback,
+    six_alike_stations,
+    with_digests,
+)
 
 
 def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # type: ignore[no-untyped-def]
@@ -97,12 +104,8 @@ def test_the_digest_comes_with_its_chart(app, officers_enrolled, fake_telegram) 
 
 def test_a_district_too_big_to_list_gets_its_table_as_a_file(  # type: ignore[no-untyped-def]
         app, officers_enrolled, fake_telegram) -> None:
-    digests = app.config.digests.model_copy(update={"listed_per_kind": 4,
-                                                    "min_responses_to_rank": 1})
-    big = replace(app, config=app.config.model_copy(update={"digests": digests}))
-    for n, station in enumerate(["BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]):
-        feedback(big, f"telegram:{n + 1}", FINE, station=station,
-                 start=T0 - timedelta(days=1, minutes=n))
+    big = with_digests(app, listed_per_kind=4, min_responses_to_rank=1)
+    six_alike_stations(big)
     at_nine = T0.replace(hour=3, minute=30)
     jobs.queue_daily_digests(big, at_nine)
     _dispatch(big, fake_telegram, at_nine + timedelta(minutes=5))
@@ -125,8 +128,7 @@ def test_a_district_too_big_to_list_gets_its_table_as_a_file(  # type: ignore[no
 
 def test_many_open_alerts_the_most_urgent_listed_all_attached(  # type: ignore[no-untyped-def]
         app, officers_enrolled, fake_telegram) -> None:
-    digests = app.config.digests.model_copy(update={"listed_alerts": 2})
-    busy = replace(app, config=app.config.model_copy(update={"digests": digests}))
+    busy = with_digests(app, listed_alerts=2)
     feedback(busy, "telegram:1", RUDE, start=T0 - timedelta(days=1, hours=5))
     feedback(busy, "telegram:2", RUDE, start=T0 - timedelta(days=1, hours=4))
     feedback(busy, "telegram:3", BRIBE, start=T0 - timedelta(days=1, hours=3))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import replace
 from datetime import timedelta
 
 from openpyxl import load_workbook
@@ -23,7 +22,7 @@ from storage.models import Alert, Conversation, Delivery, Outbox
 from tests.bot.whatsapp.conftest import PUBLIC, TEMPLATES, Clock, Phone, whatsapp_config
 from tests.conftest import T0
 from tests.fakes.twilio_api import FakeTwilio
-from tests.scheduler.test_alerts import FINE, feedback
+from tests.scheduler.test_alerts import six_alike_stations, with_digests
 
 OFFICER = "+919900000001"
 RUDE = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "हाँ", "नहीं", "2", "और कुछ नहीं", "नहीं",
@@ -260,12 +259,8 @@ def test_a_follow_up_outside_the_window_is_its_template_and_the_reply_its_answer
 
 def test_a_big_digest_on_whatsapp_brings_its_chart_and_tables(  # type: ignore[no-untyped-def]
         wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
-    digests = wa_app.config.digests.model_copy(update={"listed_per_kind": 4,
-                                                       "min_responses_to_rank": 1})
-    big = replace(wa_app, config=wa_app.config.model_copy(update={"digests": digests}))
-    for n, station in enumerate(["BLB01", "BLB02", "BLB03", "BLB04", "BLB05", "BLB06"]):
-        feedback(big, f"telegram:{n + 1}", FINE, station=station,
-                 start=T0 - timedelta(days=1, minutes=n))
+    big = with_digests(wa_app, listed_per_kind=4, min_responses_to_rank=1)
+    six_alike_stations(big)
     clock = Clock(T0.replace(hour=3))
     token = _invite(big, role="sp_office", scope="BLB")
     with whatsapp_web(clock, app=big) as client:
