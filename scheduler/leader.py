@@ -47,6 +47,14 @@ class Leader:
         return True
 
     def release(self) -> None:
-        if self._connection is not None:
-            self._connection.close()  # closing the session releases the lock
+        if self._connection is None:
+            return
+        try:  # unlock before closing: the server ends a closed session a moment later, and a
+            # process restarting at once would otherwise find the lock still held
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            self._connection.commit()
+        except Exception:
+            log.warning("could not unlock the scheduler lock; closing its session frees it")
+        finally:
+            self._connection.close()
             self._connection = None

@@ -88,6 +88,11 @@ def test_one_leader_among_processes(app, database_url: str) -> None:  # type: ig
         assert not second.check()  # the other process stands by...
         first.release()
         assert second.check()  # ...and takes over when the leader is gone
+        for _ in range(20):  # a restart takes the lead at once, however quick
+            second.release()
+            assert first.check()
+            first.release()
+            assert second.check()
         second.release()
     else:
         assert second.check()  # SQLite: a single process, always the leader
