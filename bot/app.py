@@ -17,7 +17,7 @@ from bot.identity import load_identity
 from bot.service import FeedbackService
 from conversations.survey import DEFAULT_SURVEY, StationRef, Survey, load_survey
 from storage import feedback as store
-from storage.db import open_engine, upgrade, writer
+from storage.db import keep_statistics, open_engine, upgrade, writer
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ def open_database(config: Config) -> Engine:
         log.info("database schema %s -> %s", before or "empty", after)
     with Db(writer(engine)) as db, db.begin():
         store.sync_stations(db, ((d.code, s) for d, s in config.stations()))
+    keep_statistics(engine)
     return engine
 
 

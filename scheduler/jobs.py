@@ -20,7 +20,7 @@ from scheduler.dispatch import Dispatcher
 from scheduler.leader import Leader
 from storage import alerts, media, rollup
 from storage.alerts import in_charges, officers_of_district
-from storage.db import writer
+from storage.db import keep_statistics, writer
 from storage.models import Officer
 
 # The running app, for jobs kept in the database: a stored job names a function, not
@@ -121,7 +121,8 @@ def forget(app: App, now: datetime) -> dict[str, int]:
     with Db(writer(app.engine)) as db, db.begin():
         removed = alerts.forget_personal_data(db, cutoff)
         removed["media"] = media.sweep(db, now)  # WhatsApp's copies of digest files
-        return removed
+    keep_statistics(app.engine)  # the tables grew since the last six hours
+    return removed
 
 
 def escalate(app: App, now: datetime) -> int:

@@ -98,6 +98,20 @@ def open_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot use database URL {parsed!r}: {exc}") from None
 
 
+def keep_statistics(engine: Engine) -> None:
+    """Refresh SQLite's table statistics, as its documentation asks of long-lived
+    databases; PostgreSQL's autovacuum keeps its own. Without them, SQLite takes a
+    district for a few rows and plans the digest's reads from the station table: at
+    10 million feedback, the follow-ups' count took 73 s instead of 0.05 s. Sampled
+    (analysis_limit), so it takes milliseconds at any size."""
+    if engine.dialect.name != "sqlite":
+        return
+    with writer(engine).connect() as connection:
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
 def _alembic(engine: Engine) -> AlembicConfig:
     from alembic.config import Config as AlembicConfig
 

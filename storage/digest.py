@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session as Db
 
 from storage.models import Alert, Answer, Feedback, Station
@@ -85,34 +86,43 @@ def from_sums(code: str, complete: int, incomplete: int, behaviour_sum: int,
                           int(negative))
 
 
+def scores() -> tuple[Any, Any, Any]:
+    """The answers a digest counts, each joined to its feedback at most once: behaviour,
+    satisfaction and demand, as three aliases of the answer table."""
+    return tuple(aliased(Answer, name=q) for q in ("behaviour", "satisfaction", "demand"))
+
+
+def joined(alias: Any, question: str) -> Any:
+    """The ON clause joining one of `scores()` to its feedback."""
+    return and_(alias.feedback_id == Feedback.id, alias.question_id == question)
+
+
 def sums(db: Db, start: datetime, end: datetime) -> dict[str, Sums]:
-    """Per station, the feedback begun in [start, end): counts, score sums, negatives."""
-    window = and_(Feedback.started_at >= start, Feedback.started_at < end,
-                  Feedback.status != "merged")
+    """Per station, the feedback begun in [start, end): counts, score sums, negatives.
+    One pass over the day's index with three answer lookups a feedback: at a state's
+    size, three grouped queries took ten times as long."""
+    b, s, d = scores()
+    negative = case((or_(b.value <= 2, s.value <= 2, d.option_id == "yes"), 1), else_=0)
+    rows = db.connection().execute(
+        select(Feedback.station_code, Feedback.status, func.count(), func.sum(b.value),
+               func.count(b.value), func.sum(s.value), func.count(s.value), func.sum(negative))
+        .outerjoin(b, joined(b, "behaviour")).outerjoin(s, joined(s, "satisfaction"))
+        .outerjoin(d, joined(d, "demand"))
+        .where(Feedback.started_at >= start, Feedback.started_at < end,
+               Feedback.status != "merged")
+        # Status first: grouped by station first, SQLite (with statistics) would skip
+        # through the station index for its order, ten times slower than the day's range.
+        .group_by(Feedback.status, Feedback.station_code))
     found: dict[str, Sums] = {}
-    for code, status, n in db.execute(select(Feedback.station_code, Feedback.status, func.count())
-                                      .where(window).group_by(Feedback.station_code,
-                                                              Feedback.status)):
+    for code, status, n, b_sum, b_n, s_sum, s_n, negatives in rows:
         station = found.setdefault(code, Sums())
-        if status == "complete":
-            station.complete = n
-        else:
+        if status != "complete":  # scores and negatives count complete feedback only
             station.incomplete += n
-    complete = and_(window, Feedback.status == "complete")
-    for code, question, total, n in db.execute(
-            select(Feedback.station_code, Answer.question_id, func.sum(Answer.value),
-                   func.count(Answer.value))
-            .join(Answer, Answer.feedback_id == Feedback.id)
-            .where(complete, Answer.question_id.in_(["behaviour", "satisfaction"]))  # type: ignore[attr-defined]
-            .group_by(Feedback.station_code, Answer.question_id)):
-        setattr(found[code], f"{question}_sum", int(total or 0))
-        setattr(found[code], f"{question}_count", int(n))
-    for code, n in db.execute(
-            select(Feedback.station_code, func.count(distinct(Feedback.id)))
-            .join(Answer, Answer.feedback_id == Feedback.id)
-            .where(complete, NEGATIVE_ANSWER)
-            .group_by(Feedback.station_code)):
-        found[code].negative = n
+            continue
+        station.complete = n
+        station.behaviour_sum, station.behaviour_count = int(b_sum or 0), int(b_n)
+        station.satisfaction_sum, station.satisfaction_count = int(s_sum or 0), int(s_n)
+        station.negative = int(negatives or 0)
     return found
 
 
@@ -133,7 +143,7 @@ def stations(db: Db, district: str) -> list[StationRow]:
     rows = db.connection().execute(
         select(Station.code, Station.kind, Station.name_hi, Station.name_en)
         .where(Station.district_code == district, Station.active).order_by(Station.code))
-    return [StationRow(*row) for row in rows]
+    return list(map(StationRow._make, rows.all()))  # fetched at once: 17,000 in a state
 
 
 class OpenAlert(NamedTuple):
@@ -165,7 +175,7 @@ def open_alerts(db: Db, station: str | None = None, district: str | None = None,
             Station.district_code == district)
     if not red:
         query = query.where(Alert.severity != "red")
-    return [OpenAlert(*row) for row in db.connection().execute(query)]
+    return list(map(OpenAlert._make, db.connection().execute(query).all()))
 
 
 def comments(db: Db, station: str, start: datetime, end: datetime,

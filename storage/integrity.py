@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlmodel import Session as Db
 
+from storage.digest import joined, scores
 from storage.models import Answer, Feedback, Station
 
 
@@ -21,16 +22,18 @@ def day_flags(db: Db, start: datetime, end: datetime,
               burst_window: timedelta) -> dict[str, tuple[int, int]]:
     """Per station, over the completed feedback begun in [start, end): the most within
     `burst_window`, and the longest run of identical all-top feedback."""
-    score = and_(Answer.feedback_id == Feedback.id,
-                 Answer.question_id.in_(["behaviour", "satisfaction"]))  # type: ignore[attr-defined]
-    # Only all-top feedback can make a streak, so only their answers are read.
-    top = and_(exists().where(score, Answer.value == 5),
-               ~exists().where(score, or_(Answer.value.is_(None), Answer.value != 5)))  # type: ignore[union-attr]
+    b, s, _ = scores()
+    # Only all-top feedback can make a streak, so only their answers are read. A score
+    # question skipped (no value) breaks it; one never asked does not.
+    top = and_(or_(b.value == 5, s.value == 5),
+               or_(b.value == 5, b.feedback_id.is_(None)),
+               or_(s.value == 5, s.feedback_id.is_(None)))
     rows = db.connection().execute(
         select(Feedback.id, Feedback.station_code, Feedback.started_at,
                case((top, True), else_=False))
-        .where(Feedback.status == "complete", Feedback.started_at >= start,
-               Feedback.started_at < end)
+        .outerjoin(b, joined(b, "behaviour")).outerjoin(s, joined(s, "satisfaction"))
+        .where(Feedback.started_at >= start, Feedback.started_at < end,
+               Feedback.status == "complete")
         .order_by(Feedback.started_at, Feedback.id)).all()
     tops = [fid for fid, _, _, is_top in rows if is_top]
     answers: dict[int, list[tuple[str, str | None]]] = defaultdict(list)

@@ -51,8 +51,9 @@ class Feedback(SQLModel, table=True):
         # A citizen's earlier feedback for a station (updated, not counted twice), and the
         # stations a sender gave feedback at in a week (read from the index alone).
         Index("ix_feedback_sender_station_started", "sender", "station_code", "started_at"),
-        # the digest's day by day: which feedback began that day, and their last change
-        Index("ix_feedback_started_updated", "started_at", "updated_at"),
+        # the digest's day by day: which feedback began that day, where, how far they
+        # got and their last change, read from the index alone
+        Index("ix_feedback_day", "started_at", "station_code", "status", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -62,8 +62,8 @@ def refresh(engine: Engine, first: date, last: date, zone: ZoneInfo,
             for day, (count, change), numbers, flags in stale:
                 db.execute(delete(StationDay).where(StationDay.day == day))  # type: ignore[arg-type]
                 db.execute(delete(RolledUpDay).where(RolledUpDay.day == day))  # type: ignore[arg-type]
-                if numbers:
-                    db.execute(insert(StationDay), [
+                if numbers:  # Core's executemany: the ORM's bulk insert took 0.3 s a day
+                    db.connection().execute(insert(StationDay.__table__), [  # type: ignore[attr-defined]
                         {"day": day, "station_code": code, **vars(n),
                          "burst": flags.get(code, (0, 0))[0],
                          "top_streak": flags.get(code, (0, 0))[1]}

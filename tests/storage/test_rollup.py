@@ -90,3 +90,24 @@ def test_bursts_and_streaks_are_kept_with_the_day(app) -> None:  # type: ignore[
     assert rollup.day_flags(app.engine, DAY, "BLB", 3, 3) == ({}, {"BLB05": 3})
     assert rollup.day_flags(app.engine, DAY, "BLB", 2, 4) == ({"BLB05": 2}, {})
     assert rollup.day_flags(app.engine, DAY, "OTHER", 1, 1) == ({}, {})  # not its district
+
+
+def test_sqlite_keeps_the_statistics_its_planner_needs(sqlite_url: str, make_app) -> None:  # type: ignore[no-untyped-def]
+    """Without statistics SQLite plans a district's reads from the station table, and a
+    state's digest took minutes; every start and the retention job refresh them."""
+    from sqlalchemy import text
+
+    from scheduler.jobs import forget
+
+    app = make_app(sqlite_url)
+    answer(app, "telegram:1", full(4, 5))
+
+    def counted() -> int | None:
+        with app.engine.connect() as connection:
+            row = connection.execute(text("SELECT stat FROM sqlite_stat1 WHERE "
+                                          "idx = 'ix_feedback_day'")).first()
+        return int(row[0].split()[0]) if row else None
+
+    assert counted() is None  # the app started on an empty database
+    forget(app, T0 + timedelta(days=1))
+    assert counted() == 1  # the one feedback, counted by the retention job
