@@ -17,12 +17,14 @@ MOST = 40  # bars a phone's screen can still read
 def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str) -> bytes:
     """A PNG: bars of the average overall experience (1-5), feedback counts beside them.
     More stations than a phone can show: the lowest scores, those that need a look."""
-    rows = [week.get(code, StationNumbers(code)) for code in codes]
-    if len(rows) > MOST:
-        scored = sorted((n for n in rows if n.satisfaction is not None),
+    if len(codes) > MOST:
+        scored = sorted((n for n in map(week.get, codes)
+                         if n is not None and n.satisfaction is not None),
                         key=lambda n: (n.satisfaction, -n.complete, n.code))
-        title = f"{title} · lowest {min(MOST, len(scored))} of {len(rows)} stations"
+        title = f"{title} · lowest {min(MOST, len(scored))} of {len(codes)} stations"
         rows = scored[:MOST]
+    else:
+        rows = [week.get(code) or StationNumbers(code) for code in codes]
     return _drawn(tuple((n.code, n.satisfaction, n.complete) for n in rows), title)
 
 

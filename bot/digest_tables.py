@@ -11,12 +11,9 @@ import csv
 import io
 import re
 from datetime import datetime, tzinfo
+from operator import itemgetter
 
 from storage.digest import OpenAlert, StationNumbers, StationRow
-
-
-def _plain(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -27,36 +24,42 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _plain(value: float | None, digits: str = "{:.2f}") -> str:
+    return "" if value is None else digits.format(value)
+
+
+KIND_ORDER = {"thana": 0, "chowki": 1, "office": 2}  # as the digest ranks them
+
+
 def stations(rows: list[StationRow], week: dict[str, StationNumbers],
              ranks: dict[str, int], lang: str) -> bytes:
     """Every active station: its rank among its kind, or why it has none."""
-    kinds = {"thana": 0, "chowki": 1, "office": 2}  # as the digest ranks them
     keyed = []
     nothing = StationNumbers("")
-    for s in rows:  # 17,000 in a state: kept to plain work per row
-        n = week.get(s.code, nothing)
-        rank = ranks.get(s.code)
+    hindi = lang == "hi"
+    for code, kind, name_hi, name_en in rows:  # 17,000 in a state: plain work per row
+        n = week.get(code, nothing)
+        rank = ranks.get(code)
         standing = ("ranked" if rank else "too_few" if n.complete
                     else "no_feedback" if n.incomplete == 0 else "only_incomplete")
-        keyed.append(((kinds.get(s.kind, 3), rank is None, rank or 0, s.code), [
-            s.kind, str(rank or ""), s.code, s.name_hi if lang == "hi" else s.name_en,
-            standing, str(n.complete), str(n.incomplete), _plain(n.behaviour),
-            _plain(n.satisfaction), _plain(n.negative_share, 3)]))
-    keyed.sort(key=lambda pair: pair[0])
-    table = [row for _, row in keyed]
+        share = n.negative / n.complete if n.complete else None
+        keyed.append(((KIND_ORDER.get(kind, 3), rank is None, rank or 0, code), [
+            kind, str(rank or ""), code, name_hi if hindi else name_en, standing,
+            str(n.complete), str(n.incomplete), _plain(n.behaviour), _plain(n.satisfaction),
+            _plain(share, "{:.3f}")]))
+    keyed.sort(key=itemgetter(0))
     return _csv(["kind", "rank", "code", "station", "standing", "feedback_7_days",
-                 "incomplete_7_days", "behaviour",
-                 "experience", "negative_share"], table)
+                 "incomplete_7_days", "behaviour", "experience", "negative_share"],
+                [row for _, row in keyed])
 
 
 def alerts(rows: list[OpenAlert], name: dict[str, str], now: datetime,
            zone: tzinfo) -> bytes:
     """Every open alert, in the order the digest lists them."""
-    table = [[a.reference, a.station_code, name.get(a.station_code, a.station_code),
-              a.severity, a.status, a.rule,
-              a.created_at.astimezone(zone).isoformat(" ", "minutes")[:16],
-              str(int((now - a.created_at).total_seconds() // 3600))]
-             for a in rows]
+    table = [[reference, code, name.get(code, code), severity, status, rule,
+              created.astimezone(zone).isoformat(" ", "minutes")[:16],
+              str(int((now - created).total_seconds() // 3600))]
+             for _, reference, code, severity, status, rule, created in rows]
     return _csv(["reference", "code", "station", "severity", "status", "rule",
                  "opened_local_time", "hours_open"], table)
 

@@ -18,8 +18,9 @@ NEGATIVE_ANSWER = or_(
     and_(Answer.question_id == "demand", Answer.option_id == "yes"))
 
 
-@dataclass(frozen=True)
-class StationNumbers:
+class StationNumbers(NamedTuple):
+    """A station's numbers over some days; a tuple, as a state's digest makes 17,000."""
+
     code: str
     complete: int = 0
     incomplete: int = 0
