@@ -106,10 +106,13 @@ def keep_statistics(engine: Engine) -> None:
     (analysis_limit), so it takes milliseconds at any size."""
     if engine.dialect.name != "sqlite":
         return
-    with writer(engine).connect() as connection:
-        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
+    try:
+        with writer(engine).connect() as connection:
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+    except OperationalError as exc:  # busy for longer than the timeout: next time, then
+        log.warning("could not refresh the database's statistics (%s); will try again", exc)
 
 
 def _alembic(engine: Engine) -> AlembicConfig:
