@@ -62,10 +62,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # A writer takes the write lock up front: a turn reads then writes, and two turns
         # for one citizen must not interleave (on SQLite the per-sender lock is the file
         # lock). Readers (exports, digests) begin deferred and never block a citizen.
-        if connection.get_execution_options().get(WRITER_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        # On the driver: SQLAlchemy's own execution of a statement cost more than the
+        # rest of a citizen's turn's bookkeeping (py-spy, bench/whatsapp_load.py).
+        begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITER_OPTION) \
+            else "BEGIN"
+        connection.connection.dbapi_connection.execute(begin)
 
 
 def open_engine(url: str) -> Engine:
