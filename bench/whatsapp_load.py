@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -48,6 +49,12 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process (all its threads) has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    """This process's CPU seconds: the load generator's (signing, HTTP client)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -117,11 +124,12 @@ def measure(name: str, argv: list[str], env: dict[str, str], port: int, citizens
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url + "/healthz", process)
-        cpu = cpu_seconds(process.pid)
+        cpu, own = cpu_seconds(process.pid), _own_cpu()
         seconds, latencies = asyncio.run(load(url, url, citizens, parallel, check))
-        cpu = cpu_seconds(process.pid) - cpu
+        cpu, own = cpu_seconds(process.pid) - cpu, _own_cpu() - own
         latencies.sort()
         return {"turns_s": len(latencies) / seconds, "cpu_ms": cpu / len(latencies) * 1000,
+                "load_cpu_ms": own / len(latencies) * 1000,
                 "p50_ms": statistics.median(latencies) * 1000,
                 "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
                 "rss_mb": peak_rss_mb(process.pid)}
@@ -165,6 +173,9 @@ def main() -> None:
           f"ratio {prayas['p99_ms'] / floor['p99_ms']:.2f}")
     print(f"CPU/turn  prayas {prayas['cpu_ms']:.2f} ms  floor {floor['cpu_ms']:.2f} ms "
           "(the server process, all threads)")
+    print(f"load generator CPU/turn  {prayas['load_cpu_ms']:.2f} ms (with prayas)  "
+          f"{floor['load_cpu_ms']:.2f} ms (with the floor); the machine has "
+          f"{os.cpu_count()} cores for both")
     print(f"peak RSS  prayas {prayas['rss_mb']:.0f} MB  floor {floor['rss_mb']:.0f} MB")
 
 

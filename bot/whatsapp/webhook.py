@@ -49,6 +49,10 @@ class Form(dict[str, str]):
     def getlist(self, key: str) -> list[str]:
         return self._lists.get(key, [])
 
+    # RequestValidator tries getall() first and catches the AttributeError, for each of
+    # the form's twenty-odd fields on every message: answered directly instead.
+    getall = getlist
+
 
 def signed_url(request: Request, config: WhatsApp, path: str) -> str:
     """The URL Twilio called, as it signed it."""
