@@ -5,6 +5,7 @@ single process, which is always the leader."""
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlalchemy import Connection, Engine, text
 
@@ -16,11 +17,19 @@ class Leader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._connection: Connection | None = None
+        # Jobs check from the scheduler's threads while stop() releases from another:
+        # one at a time on the lock's connection, and no lead taken again once released.
+        self._lock = threading.Lock()
+        self._released = False
 
     def check(self) -> bool:
         """True if this process leads; tries to take the lead when it does not."""
         if self.engine.dialect.name != "postgresql":
             return True
+        with self._lock:
+            return False if self._released else self._check()
+
+    def _check(self) -> bool:
         if self._connection is not None:
             try:  # still connected, so still holding the lock?
                 self._connection.execute(text("SELECT 1"))
@@ -47,6 +56,11 @@ class Leader:
         return True
 
     def release(self) -> None:
+        with self._lock:
+            self._released = True
+            self._unlock()
+
+    def _unlock(self) -> None:
         if self._connection is None:
             return
         try:  # unlock before closing: the server ends a closed session a moment later, and a

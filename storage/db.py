@@ -107,6 +107,11 @@ def keep_statistics(engine: Engine) -> None:
     (analysis_limit), so it takes milliseconds at any size."""
     if engine.dialect.name != "sqlite":
         return
+    if sqlite3.sqlite_version_info < (3, 32):
+        # No analysis_limit: a full ANALYZE of a big table would hold the writers.
+        log.warning("SQLite %s is older than 3.32: its statistics are not refreshed",
+                    sqlite3.sqlite_version)
+        return
     try:
         with writer(engine).connect() as connection:
             connection.exec_driver_sql("PRAGMA analysis_limit=1000")
@@ -114,6 +119,10 @@ def keep_statistics(engine: Engine) -> None:
             connection.commit()
     except OperationalError as exc:  # busy for longer than the timeout: next time, then
         log.warning("could not refresh the database's statistics (%s); will try again", exc)
+        return
+    # A connection reads the statistics when it opens, and ANALYZE does not tell the
+    # others: the pool's connections are replaced so every one plans with the new ones.
+    engine.dispose()
 
 
 def _alembic(engine: Engine) -> AlembicConfig:

@@ -5,6 +5,9 @@ change; with all of them in the index, the day is read without touching the tabl
 SQLite no longer prefers skipping through the station index (measured at 10 million
 feedback: 0.9 s a day before, under 0.1 s after).
 
+On PostgreSQL the build holds writes to `feedback` (tens of seconds at 10 million rows;
+see the README's "Storage"): upgrade with the processes stopped.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29
