@@ -111,3 +111,18 @@ def test_sqlite_keeps_the_statistics_its_planner_needs(sqlite_url: str, make_app
     assert counted() is None  # the app started on an empty database
     forget(app, T0 + timedelta(days=1))
     assert counted() == 1  # the one feedback, counted by the retention job
+
+
+def test_a_demand_is_negative_whatever_the_scores_and_breaks_a_streak(app) -> None:  # type: ignore[no-untyped-def]
+    demanded = full(5, 5)
+    demanded[4] = "हाँ"  # money or a favour was asked for
+    answer(app, "telegram:1", full(5, 5))
+    answer(app, "telegram:2", demanded, start=T0 + timedelta(minutes=3))
+    answer(app, "telegram:3", full(5, 5), start=T0 + timedelta(minutes=6))
+    answer(app, "telegram:4", full(5, 5), start=T0 + timedelta(minutes=9))
+    day = numbers(app)["BLB05"]
+    assert (day.complete, day.negative, day.satisfaction) == (4, 1, 5.0)
+    assert numbers(app) == direct(app)
+    # top scores all four, but the second's answers differ: the longest run is two
+    assert rollup.day_flags(app.engine, DAY, "BLB", 99, 2) == ({}, {"BLB05": 2})
+    assert rollup.day_flags(app.engine, DAY, "BLB", 99, 3) == ({}, {})
