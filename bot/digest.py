@@ -98,7 +98,11 @@ def _collector_paused() -> Iterator[None]:
 
 class Digest:
     def __init__(self, engine: Engine, config: Config, catalogs: Catalogs) -> None:
+        """One Digest per batch of digests sent together: a district's week, read once,
+        serves all of its in-charges' weekly digests in the batch."""
         self.engine, self.config, self.catalogs = engine, config, catalogs
+        self._district_weeks: dict[tuple[str, date],
+                                   tuple[dict[str, StationNumbers], list[StationRow]]] = {}
 
     def _locale(self, lang: str) -> str:
         return "hi_IN" if lang == "hi" else "en_IN"
@@ -218,10 +222,8 @@ class Digest:
         end = datetime.combine(last_day + timedelta(days=1), time(0), zone)
         start = end - timedelta(days=7)
         district = next(d for d, s in self.config.stations() if s.code == code)
-        week = rollup.station_numbers(self.engine, last_day - timedelta(days=6), last_day,
-                                      zone, district.code, self.config.digests.burst_minutes)
+        week, stations = self._district_week(district.code, last_day)
         with Db(self.engine) as db:
-            stations = store.stations(db, district.code)
             alerts = store.open_alerts(db, station=code, red=False)  # the in-charge's
             words = store.comments(db, code, start, end)
         station = next(s for s in stations if s.code == code)
@@ -240,6 +242,16 @@ class Digest:
             lines.append(Msg(WROTE))
             lines += [Msg.of(QUOTE, comment=w) for w in words]
         return Reply(lang, tuple(lines))
+
+    def _district_week(self, district: str, last_day: date
+                       ) -> tuple[dict[str, StationNumbers], list[StationRow]]:
+        key = (district, last_day)
+        if key not in self._district_weeks:
+            week = rollup.station_numbers(self.engine, last_day - timedelta(days=6), last_day,
+                                          self.config.zone, district,
+                                          self.config.digests.burst_minutes)
+            self._district_weeks[key] = (week, self._read(store.stations, district))
+        return self._district_weeks[key]
 
     def _row(self, msgid: str, n: StationNumbers, lang: str) -> Msg:
         return Msg.of(msgid, complete=self._count(n.complete, lang),

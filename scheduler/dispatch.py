@@ -100,11 +100,13 @@ class Dispatcher:
         # Read without the write lock: building a digest must not keep citizens waiting.
         with Db(self.app.engine) as db:
             jobs = []
+            # One for the batch: the in-charges of a district share its week's numbers.
+            digest = Digest(self.app.engine, self.app.config, self.app.catalogs)
             for m in alerts.due(db, now, self.batch):
                 if keys is not None and m.idempotency_key not in keys:
                     continue
                 try:
-                    reply = self._reply(db, m)
+                    reply = self._reply(db, m, digest)
                 except Exception:  # a broken row is marked failed, not retried forever
                     log.exception("cannot build outbox message %s", m.id)
                     reply = None
@@ -117,9 +119,9 @@ class Dispatcher:
                                 int(m.payload.get("parts_sent", 0))))
             return jobs
 
-    def _reply(self, db: Db, message: Outbox) -> Reply | None:
+    def _reply(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
         if message.kind == "digest":
-            return self._digest(db, message)
+            return self._digest(db, message, digest)
         if message.kind == "follow_up":
             feedback = db.get(Feedback, message.payload["feedback_id"])
             return opening(self.app, feedback, message.created_at)[1] if feedback else None
@@ -139,12 +141,11 @@ class Dispatcher:
                            escalated=message.kind == "escalation",
                            reopened=bool(message.payload.get("reopened")))
 
-    def _digest(self, db: Db, message: Outbox) -> Reply | None:
+    def _digest(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
         officer = db.get(Officer, message.payload["officer_id"])
         if officer is None:
             return None
         day = date.fromisoformat(message.payload["date"])
-        digest = Digest(self.app.engine, self.app.config, self.app.catalogs)
         if "station" in message.payload:  # an in-charge's weekly digest
             if self.app.config.station(message.payload["station"]) is None:
                 return None

@@ -78,6 +78,30 @@ def test_each_in_charge_gets_a_weekly_digest(app, officers_enrolled, fake_telegr
     assert "आपका थाना: 1 फीडबैक" in simga
 
 
+def test_in_charges_of_a_district_share_its_week(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                fake_telegram) -> None:
+    """A state has thousands of in-charges: their Monday digests read their district's
+    week once per batch, not once each."""
+    from sqlalchemy import event
+
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=2))
+    monday = T0.replace(day=30, hour=4, minute=30)
+    assert jobs.queue_weekly_digests(app, monday) == 2
+    weeks_read = []
+
+    def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+        if "FROM station_day" in statement and "GROUP BY" in statement:
+            weeks_read.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        assert _dispatch(app, fake_telegram, monday + timedelta(minutes=1)) == 2
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+    assert len(weeks_read) == 1
+    assert any(s.text.startswith("📊") for s in fake_telegram.sent(802))
+
+
 def test_one_leader_among_processes(app, database_url: str) -> None:  # type: ignore[no-untyped-def]
     from scheduler.leader import Leader
     from storage.db import open_engine
