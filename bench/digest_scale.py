@@ -204,7 +204,6 @@ def measure(config: Path, profile: str | None, text_file: Path | None = None) ->
     district = app.config.districts[0]
     now = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), UTC) + \
         timedelta(hours=2, minutes=30)
-    digest = Digest(app.engine, app.config, app.catalogs)
     figures: dict[str, float] = {}
     for label in ("cold", "morning", "again"):
         if label == "cold":  # no rollups at all (a kept database has a run's)
@@ -218,6 +217,8 @@ def measure(config: Path, profile: str | None, text_file: Path | None = None) ->
         # The chart is drawn once per content (lru_cache); the service's 09:00 digest is
         # the day's first, so every run here draws it again.
         drawn_chart.cache_clear()
+        # A Digest keeps what it built for the officers of one batch: a new one each run.
+        digest = Digest(app.engine, app.config, app.catalogs)
         profiler = cProfile.Profile() if label == profile else None
         began = time.perf_counter()
         if profiler:

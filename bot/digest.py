@@ -103,6 +103,8 @@ class Digest:
         self.engine, self.config, self.catalogs = engine, config, catalogs
         self._district_weeks: dict[tuple[str, date],
                                    tuple[dict[str, StationNumbers], list[StationRow]]] = {}
+        # The SP office's officers, queued together, get the same digest: built once.
+        self._dailies: dict[tuple[str, date, str, datetime], Reply] = {}
 
     def _locale(self, lang: str) -> str:
         return "hi_IN" if lang == "hi" else "en_IN"
@@ -122,14 +124,21 @@ class Digest:
         return format_percent(value, format="#,##0%", locale=self._locale(lang))
 
     def daily(self, district: District, day: date, lang: str, now: datetime) -> Reply:
-        with _collector_paused():
-            return self._daily(district, day, lang, now)
+        key = (district.code, day, lang, now)
+        if key not in self._dailies:
+            with _collector_paused():
+                read, chart = self._read_day(district, day, lang, now)
+                lines, documents = self._day_lines(district, day, lang, now, read)
+            self._dailies[key] = Reply(lang, tuple(lines), image=chart,
+                                       documents=tuple(documents))
+        return self._dailies[key]
 
     def _read(self, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with Db(self.engine) as db:
             return read(db, *args, **kwargs)
 
-    def _daily(self, district: District, day: date, lang: str, now: datetime) -> Reply:
+    def _read_day(self, district: District, day: date, lang: str,
+                  now: datetime) -> tuple[_DayRead, bytes]:
         zone, d = self.config.zone, self.config.digests
         start = datetime.combine(day, time(0), zone)
         end, week_start = start + timedelta(days=1), start - timedelta(days=6)
@@ -151,8 +160,7 @@ class Digest:
                                   f"{district.code} {week_start.date()} – {day}")
             read = _DayRead(stations, week, today, flags, *alerts.result(), followed.result(),
                             roaming.result())
-        lines, documents = self._day_lines(district, day, lang, now, read)
-        return Reply(lang, tuple(lines), image=chart, documents=tuple(documents))
+        return read, chart
 
     def _day_lines(self, district: District, day: date, lang: str, now: datetime,
                    read: _DayRead) -> tuple[list[Msg], list[tuple[str, bytes]]]:

@@ -12,6 +12,8 @@ from sqlmodel import Session as Db
 from bot.outgoing import split
 from scheduler import jobs
 from scheduler.dispatch import Dispatcher
+from storage import officers
+from storage.db import writer
 from storage.models import Outbox
 from tests.conftest import T0
 from tests.scheduler.test_alerts import (
@@ -100,6 +102,33 @@ def test_in_charges_of_a_district_share_its_week(app, officers_enrolled,  # type
         event.remove(app.engine, "before_cursor_execute", count)
     assert len(weeks_read) == 1
     assert any(s.text.startswith("📊") for s in fake_telegram.sent(802))
+
+
+def test_the_sp_offices_officers_get_one_digest_built_once(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                          fake_telegram) -> None:
+    from sqlalchemy import event
+
+    with Db(writer(app.engine)) as db, db.begin():
+        token = officers.invite(db, "sp_office", "BLB", "officer 901", T0, timedelta(days=1))
+    officers_enrolled.enrol("telegram:901", token, T0)
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
+    at_nine = T0.replace(hour=3, minute=30)
+    assert jobs.queue_daily_digests(app, at_nine) == 2
+    weeks_read = []
+
+    def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+        if "FROM station_day" in statement and "GROUP BY" in statement:
+            weeks_read.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        assert _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5)) >= 2
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+    assert len(weeks_read) == 1
+    texts = [next(s.text for s in fake_telegram.sent(chat) if s.text.startswith("📊"))
+             for chat in (900, 901)]
+    assert texts[0] == texts[1]
 
 
 def test_one_leader_among_processes(app, database_url: str) -> None:  # type: ignore[no-untyped-def]
