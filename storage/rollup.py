@@ -9,6 +9,7 @@ nobody touched is never read twice.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,21 @@ def _fingerprint(db: Db, day: date, zone: ZoneInfo) -> tuple[int, datetime | Non
     return int(count), last
 
 
+def _fingerprints(engine: Engine, days: list[date],
+                  zone: ZoneInfo) -> list[tuple[int, datetime | None]]:
+    """The days' fingerprints, two at a time: each is one scan the database does without
+    Python's lock, so the two cores share a week's seven (0.28 s at a state's size).
+    Taken before the days are summed: a change in between is seen at the next refresh."""
+    def one(day: date) -> tuple[int, datetime | None]:
+        with Db(engine) as db:
+            return _fingerprint(db, day, zone)
+
+    if len(days) < 3:
+        return [one(day) for day in days]
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rollup") as pool:
+        return list(pool.map(one, days))
+
+
 Stale = tuple[date, tuple[int, datetime | None], dict[str, Sums], dict[str, tuple[int, int]]]
 
 
@@ -42,19 +58,18 @@ def refresh(engine: Engine, first: date, last: date, zone: ZoneInfo,
     """Roll up the days first..last that changed since (or were cut in another zone, or
     their bursts counted in another window); returns how many were."""
     stale: list[Stale] = []
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    marks = _fingerprints(engine, days, zone)
     with Db(engine) as db:  # computed without the write lock: citizens never wait on it
         kept = {r.day: r for r in db.execute(select(RolledUpDay).where(
             RolledUpDay.day >= first, RolledUpDay.day <= last)).scalars()}
-        day = first
-        while day <= last:
-            mark = _fingerprint(db, day, zone)
+        for day, mark in zip(days, marks, strict=True):
             known = kept.get(day)
             if known is None or (known.zone, known.burst_minutes, known.feedback,
                                  known.last_change) != (zone.key, burst_minutes, *mark):
                 bounds = _bounds(day, zone)
                 stale.append((day, mark, sums(db, *bounds), integrity.day_flags(
                     db, *bounds, timedelta(minutes=burst_minutes))))
-            day += timedelta(days=1)
     if not stale:
         return 0
     try:
