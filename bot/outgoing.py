@@ -24,15 +24,22 @@ class Proactive:
     recipient: str  # a URN: telegram:123, whatsapp:+91...
     reply: Reply
     template: bool = False  # free text was refused earlier: send the approved template
-    # A long message goes in parts. `parts_done` were delivered by an earlier attempt and
-    # are skipped; `progress(n)` records that the first n went, so a retry after a
-    # failure in the middle does not send the beginning twice.
-    parts_done: int = 0
-    progress: Callable[[int], Awaitable[None]] | None = field(default=None, compare=False)
+    # A long message goes in pieces: its text's parts, then the chart and the tables.
+    # `sent` names those an earlier attempt delivered (`text:1`, `chart.png`, a table's
+    # file name) and they are skipped; `progress` records each one as it goes. By name,
+    # not by count: a digest built again for the retry may have gained or lost a table.
+    sent: frozenset[str] = frozenset()
+    progress: Callable[[list[str]], Awaitable[None]] | None = field(default=None,
+                                                                    compare=False)
 
-    async def delivered(self, parts: int) -> None:
+    async def delivered(self, pieces: list[str]) -> None:
         if self.progress is not None:
-            await self.progress(parts)
+            await self.progress(pieces)
+
+
+def text_pieces(count: int) -> list[str]:
+    """The names of a message's text parts, in order."""
+    return [f"text:{n}" for n in range(1, count + 1)]
 
 
 class Refused(Exception):

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session as Db
@@ -22,7 +23,7 @@ from bot.alerting import alert_reply
 from bot.app import App
 from bot.digest import Digest
 from bot.follow_ups import opening
-from bot.outgoing import Outcome, Proactive, Refused, RetryLater
+from bot.outgoing import Outcome, Proactive, Refused, RetryLater, text_pieces
 from bot.telegram.sending import seconds
 from conversations.effects import Reply
 from storage import alerts
@@ -42,7 +43,7 @@ class Job:
     stale: bool
     attempts: int
     template: bool
-    parts_done: int = 0
+    sent: frozenset[str] = frozenset()  # pieces an earlier attempt delivered
 
 
 class Dispatcher:
@@ -67,8 +68,8 @@ class Dispatcher:
             return "failed", None, "nothing to send"
         try:
             outcome = await self.send(Proactive(
-                job.id, job.kind, job.recipient, job.reply, job.template, job.parts_done,
-                lambda parts: asyncio.to_thread(self._progress, job.id, parts)))
+                job.id, job.kind, job.recipient, job.reply, job.template, job.sent,
+                lambda pieces: asyncio.to_thread(self._progress, job.id, pieces)))
         except RetryAfter as exc:
             return "pending", now + timedelta(seconds=seconds(exc.retry_after)), "429"
         except RetryLater as exc:
@@ -84,12 +85,12 @@ class Dispatcher:
             return "held", None, "outside the 24-hour window: a template notice was sent"
         return "sent", None, None
 
-    def _progress(self, message_id: int, parts: int) -> None:
-        """The first `parts` parts of a long message went out: a retry starts after them."""
+    def _progress(self, message_id: int, pieces: list[str]) -> None:
+        """These pieces of a long message went out: a retry sends only the others."""
         with Db(self.engine) as db, db.begin():
             message = db.get(Outbox, message_id)
             if message is not None:
-                message.payload = {**message.payload, "parts_sent": parts}
+                message.payload = {**message.payload, "pieces_sent": pieces}
 
     def _settle(self, message_id: int, outcome: str, now: datetime, error: str | None,
                 retry_at: datetime | None) -> None:
@@ -116,7 +117,7 @@ class Dispatcher:
                                 age > self.too_old, m.attempts,
                                 # released: the officer just wrote, the window is open
                                 bool(m.payload.get("template")) and m.released_at is None,
-                                int(m.payload.get("parts_sent", 0))))
+                                _sent(m.payload)))
             return jobs
 
     def _reply(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
@@ -156,3 +157,11 @@ class Dispatcher:
         if district is None:
             return None
         return digest.daily(district, day, officer.language, message.created_at)
+
+
+def _sent(payload: dict[str, Any]) -> frozenset[str]:
+    """The pieces already delivered; `parts_sent` (a count of text parts, before pieces
+    had names) from an outbox written by an earlier version."""
+    if "pieces_sent" in payload:
+        return frozenset(payload["pieces_sent"])
+    return frozenset(text_pieces(int(payload.get("parts_sent", 0))))

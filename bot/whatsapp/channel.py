@@ -23,12 +23,12 @@ from bot.alerting import ALERT_QUESTION
 from bot.app import App
 from bot.database_threads import DatabaseThreads
 from bot.officers import OFFICER_QUESTION, OfficerDesk
-from bot.outgoing import Outcome, Proactive, Refused
+from bot.outgoing import Outcome, Proactive, Refused, text_pieces
 from bot.posters.layout import PREFILLED
 from bot.service import TurnRequest
 from bot.whatsapp.deliveries import Deliveries
 from bot.whatsapp.inbound import Inbound, ScanWords, read
-from bot.whatsapp.media import Shelf, files
+from bot.whatsapp.media import File, Shelf, files
 from bot.whatsapp.render import Outgoing, Renderer
 from bot.whatsapp.twilio_api import Credentials, OptedOut, OutsideWindow, TwilioSender
 from conversations.effects import Reply, Start, Tap, Text
@@ -215,19 +215,25 @@ class WhatsAppChannel:
         if not self.config.public_url and (message.reply.image or message.reply.documents):
             log.warning("a digest's chart and tables cannot go by WhatsApp without "
                         "whatsapp.public_url: sending its text only")
-        pieces = len(parts) + len(attached)
-        for n in range(message.parts_done + 1, pieces + 1):
-            if n <= len(parts):
-                part = parts[n - 1]
-                sid = await self.sender.send(message.recipient, body=part.body or part.fallback,
-                                             status_callback=self.status_url, attempts=3)
-            else:
-                url = await self._db(self.shelf.put, attached[n - len(parts) - 1], now)
+        pieces: list[tuple[str, Outgoing | File]] = [
+            *zip(text_pieces(len(parts)), parts, strict=True),
+            *((file.name, file) for file in attached)]
+        done = sorted(message.sent)
+        for name, piece in pieces:
+            if name in message.sent:
+                continue  # delivered by an earlier attempt
+            if isinstance(piece, File):
+                url = await self._db(self.shelf.put, piece, now)
                 sid = await self.sender.send(message.recipient, media_url=url,
                                              status_callback=self.status_url, attempts=3)
+            else:
+                sid = await self.sender.send(message.recipient,
+                                             body=piece.body or piece.fallback,
+                                             status_callback=self.status_url, attempts=3)
             await self._db(self.deliveries.sent, sid, message.id, now)
-            if n < pieces:
-                await message.delivered(n)
+            done.append(name)
+            if name != pieces[-1][0]:
+                await message.delivered(done)
 
     async def _notice(self, message: Proactive, now: datetime) -> Outcome:
         """The approved template, its variable the message's opening; the rest waits."""

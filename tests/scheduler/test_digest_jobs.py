@@ -263,6 +263,28 @@ def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ig
     assert len(fake_telegram.sent(900, "sendPhoto")) == 1  # the chart after the text, once
 
 
+def test_a_retried_digest_sends_the_pieces_still_missing_by_name(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    """Built again for the retry, a digest can lose a table the first attempt had sent:
+    the table that failed still goes, and nothing delivered goes twice."""
+    first = with_digests(app, listed_per_kind=4, min_responses_to_rank=1, listed_alerts=2)
+    six_alike_stations(first)
+    for n in (7, 8, 9):
+        feedback(first, f"telegram:{n}", RUDE, start=T0 - timedelta(days=1, hours=n))
+    at_nine = T0.replace(hour=3, minute=30)
+    _dispatch(first, fake_telegram, at_nine)  # the feedback's alerts, out of the way
+    jobs.queue_daily_digests(first, at_nine)
+    fake_telegram.fail_next("sendDocument", 502, after=1)  # the second table fails
+    assert _dispatch(first, fake_telegram, at_nine + timedelta(minutes=1)) == 0
+    # Meanwhile the office listed more stations: the digest no longer needs their table.
+    later = with_digests(app, listed_alerts=2)
+    assert _dispatch(later, fake_telegram, at_nine + timedelta(minutes=10)) == 1
+    tables = [s.params["document:filename"] for s in fake_telegram.sent(900, "sendDocument")]
+    assert tables == ["stations-BLB-2026-11-27.csv", "open-alerts-BLB-2026-11-27.csv"]
+    texts = [s.text for s in fake_telegram.sent(900) if s.text.startswith("📊")]
+    assert len(texts) == 1 and len(fake_telegram.sent(900, "sendPhoto")) == 1
+
+
 def test_yesterday_is_rolled_up_before_the_morning_digest(app) -> None:  # type: ignore[no-untyped-def]
     from storage.models import RolledUpDay, StationDay
 
