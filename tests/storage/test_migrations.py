@@ -1,0 +1,27 @@
+"""The newest migration goes down and up again on every backend, with feedback stored."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from storage.db import _alembic, upgrade
+from tests.storage.test_rollup import answer, full
+
+
+def indexes(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    return {i["name"] for i in inspect(engine).get_indexes("feedback")}
+
+
+def test_the_day_index_comes_and_goes_with_its_migration(app) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    answer(app, "telegram:1", full(4, 5))
+    assert "ix_feedback_day" in indexes(app.engine)
+    command.downgrade(_alembic(app.engine), "0010")
+    assert "ix_feedback_day" not in indexes(app.engine)
+    assert "ix_feedback_started_updated" in indexes(app.engine)
+    before, after = upgrade(app.engine)  # as a start would: on PostgreSQL, concurrently
+    assert (before, after) == ("0010", "0011")
+    assert "ix_feedback_day" in indexes(app.engine)
+    assert "ix_feedback_started_updated" not in indexes(app.engine)
+    answer(app, "telegram:2", full(5, 5))  # the app still writes
