@@ -77,7 +77,6 @@ class _DayRead(NamedTuple):
     today: StationNumbers
     flags: tuple[dict[str, int], dict[str, int]]  # bursts, streaks
     alerts: list[OpenAlert]
-    alerts_table: bytes | None  # every open alert, when there are too many to list
     followed: follow_ups.Summary
     roaming: int
 
@@ -146,7 +145,7 @@ class Digest:
         # database answers them on the other core (SQLite leaves the GIL while it reads;
         # PostgreSQL is another process). At a state's size this saves a fifth.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="digest") as pool:
-            alerts = pool.submit(self._open_alerts, district.code, lang, now)
+            alerts = pool.submit(self._read, store.open_alerts, district=district.code)
             roaming = pool.submit(self._read, integrity.roaming_senders, district.code,
                                   (start, end), week_start, d.sender_stations)
             followed = pool.submit(self._read, follow_ups.summary, district.code,
@@ -158,7 +157,7 @@ class Digest:
                                      d.top_streak)
             chart = station_chart(week, [s.code for s in stations],
                                   f"{district.code} {week_start.date()} – {day}")
-            read = _DayRead(stations, week, today, flags, *alerts.result(), followed.result(),
+            read = _DayRead(stations, week, today, flags, alerts.result(), followed.result(),
                             roaming.result())
         return read, chart
 
@@ -194,22 +193,10 @@ class Digest:
         if any(m.id == BETWEEN for m in lines) or max(len(too_few), len(silent)) > most:
             documents.append((f"stations-{district.code}-{day.isoformat()}.csv",
                               tables.stations(stations, week, ranks, lang)))
-        if read.alerts_table:
+        if len(alerts) > self.config.digests.listed_alerts:
             documents.append((f"open-alerts-{district.code}-{day.isoformat()}.csv",
-                              read.alerts_table))
+                              tables.alerts(alerts, name, now, self.config.zone)))
         return lines, documents
-
-    def _open_alerts(self, district: str, lang: str,
-                     now: datetime) -> tuple[list[OpenAlert], bytes | None]:
-        """The district's open alerts, and their table when the digest cannot list them
-        all: made in a worker thread while the main one waits on the rollups."""
-        with Db(self.engine) as db:
-            alerts = store.open_alerts(db, district=district)
-            if len(alerts) <= self.config.digests.listed_alerts:
-                return alerts, None
-            name = {s.code: (s.name_hi if lang == "hi" else s.name_en)
-                    for s in store.stations(db, district)}
-        return alerts, tables.alerts(alerts, name, now, self.config.zone)
 
     def _flags(self, bursts: dict[str, int], streaks: dict[str, int], roaming: int,
                name: dict[str, str], counted: Callable[[int], str]) -> list[Msg]:

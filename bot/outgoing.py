@@ -42,6 +42,22 @@ def text_pieces(count: int) -> list[str]:
     return [f"text:{n}" for n in range(1, count + 1)]
 
 
+Piece = tuple[str, Callable[[], Awaitable[object]]]  # its name, and how to send it
+
+
+async def send_pieces(message: Proactive, pieces: list[Piece]) -> None:
+    """Each piece an earlier attempt did not deliver, in order, each recorded as it goes
+    (but the last: the message's outcome settles it)."""
+    done = sorted(message.sent)
+    for name, send in pieces:
+        if name in message.sent:
+            continue
+        await send()
+        done.append(name)
+        if name != pieces[-1][0]:
+            await message.delivered(done)
+
+
 class Refused(Exception):
     """The platform will never take this message (blocked, opted out, malformed)."""
 

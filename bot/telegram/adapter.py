@@ -23,7 +23,7 @@ from bot.app import App
 from bot.database_threads import DatabaseThreads
 from bot.officers import COMMANDS as OFFICER_COMMANDS
 from bot.officers import OFFICER_QUESTION, OfficerDesk
-from bot.outgoing import Proactive, split, text_pieces
+from bot.outgoing import Piece, Proactive, send_pieces, split, text_pieces
 from bot.service import TurnRequest
 from bot.telegram.keyboard import CallbackCodec, render
 from bot.telegram.sending import deliver
@@ -183,7 +183,7 @@ class TelegramChannel:
         # Every piece in order: the text's parts, the chart, the tables. Each one
         # delivered is recorded, so a retry after a failure sends only the others.
         last = len(parts)
-        pieces = [(name, lambda p=part, n=n: bot.send_message(
+        pieces: list[Piece] = [(name, lambda p=part, n=n: bot.send_message(
             chat, p, reply_markup=markup if n == last else None))
             for n, (name, part) in enumerate(zip(text_pieces(last), parts, strict=True),
                                              start=1)]
@@ -191,14 +191,7 @@ class TelegramChannel:
             pieces.append(("chart.png", lambda: bot.send_photo(chat, message.reply.image)))
         pieces += [(name, lambda name=name, contents=contents: bot.send_document(
             chat, contents, filename=name)) for name, contents in message.reply.documents]
-        done = sorted(message.sent)
-        for name, piece in pieces:
-            if name in message.sent:
-                continue  # delivered by an earlier attempt
-            await piece()
-            done.append(name)
-            if name != pieces[-1][0]:
-                await message.delivered(done)
+        await send_pieces(message, pieces)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from bot.alerting import ALERT_QUESTION
 from bot.app import App
 from bot.database_threads import DatabaseThreads
 from bot.officers import OFFICER_QUESTION, OfficerDesk
-from bot.outgoing import Outcome, Proactive, Refused, text_pieces
+from bot.outgoing import Outcome, Piece, Proactive, Refused, send_pieces, text_pieces
 from bot.posters.layout import PREFILLED
 from bot.service import TurnRequest
 from bot.whatsapp.deliveries import Deliveries
@@ -208,32 +208,27 @@ class WhatsAppChannel:
 
     async def _free_text(self, message: Proactive, now: datetime) -> None:
         """The text's parts, then the chart and the tables as media; each one delivered
-        is recorded, so a retry after a failure starts at the next."""
-        assert self.sender is not None
+        is recorded, so a retry after a failure sends only the others."""
         parts = self.renderer.render(message.reply)
         attached = files(message.reply) if self.config.public_url else []
         if not self.config.public_url and (message.reply.image or message.reply.documents):
             log.warning("a digest's chart and tables cannot go by WhatsApp without "
                         "whatsapp.public_url: sending its text only")
-        pieces: list[tuple[str, Outgoing | File]] = [
-            *zip(text_pieces(len(parts)), parts, strict=True),
-            *((file.name, file) for file in attached)]
-        done = sorted(message.sent)
-        for name, piece in pieces:
-            if name in message.sent:
-                continue  # delivered by an earlier attempt
-            if isinstance(piece, File):
-                url = await self._db(self.shelf.put, piece, now)
-                sid = await self.sender.send(message.recipient, media_url=url,
-                                             status_callback=self.status_url, attempts=3)
-            else:
-                sid = await self.sender.send(message.recipient,
-                                             body=piece.body or piece.fallback,
-                                             status_callback=self.status_url, attempts=3)
-            await self._db(self.deliveries.sent, sid, message.id, now)
-            done.append(name)
-            if name != pieces[-1][0]:
-                await message.delivered(done)
+        pieces: list[Piece] = [
+            *((name, lambda p=part: self._send_piece(message, now, p.body or p.fallback))
+              for name, part in zip(text_pieces(len(parts)), parts, strict=True)),
+            *((file.name, lambda f=file: self._send_piece(message, now, file=f))
+              for file in attached)]
+        await send_pieces(message, pieces)
+
+    async def _send_piece(self, message: Proactive, now: datetime, body: str | None = None,
+                          file: File | None = None) -> None:
+        """One text or one file (kept on the shelf for Twilio to fetch), recorded."""
+        assert self.sender is not None
+        url = await self._db(self.shelf.put, file, now) if file else None
+        sid = await self.sender.send(message.recipient, body=body, media_url=url,
+                                     status_callback=self.status_url, attempts=3)
+        await self._db(self.deliveries.sent, sid, message.id, now)
 
     async def _notice(self, message: Proactive, now: datetime) -> Outcome:
         """The approved template, its variable the message's opening; the rest waits."""

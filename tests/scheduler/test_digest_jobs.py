@@ -4,9 +4,11 @@ outbox, its job kept in the database."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 from sqlmodel import Session as Db
 
 from bot.outgoing import split
@@ -80,52 +82,46 @@ def test_each_in_charge_gets_a_weekly_digest(app, officers_enrolled, fake_telegr
     assert "आपका थाना: 1 फीडबैक" in simga
 
 
+@contextmanager
+def weeks_read(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The statements that sum a district's week from the rollups, while the block runs."""
+    read: list[str] = []
+
+    def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+        if "FROM station_day" in statement and "GROUP BY" in statement:
+            read.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        yield read
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+
+
 def test_in_charges_of_a_district_share_its_week(app, officers_enrolled,  # type: ignore[no-untyped-def]
                                                 fake_telegram) -> None:
     """A state has thousands of in-charges: their Monday digests read their district's
     week once per batch, not once each."""
-    from sqlalchemy import event
-
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=2))
     monday = T0.replace(day=30, hour=4, minute=30)
     assert jobs.queue_weekly_digests(app, monday) == 2
-    weeks_read = []
-
-    def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
-        if "FROM station_day" in statement and "GROUP BY" in statement:
-            weeks_read.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", count)
-    try:
+    with weeks_read(app) as read:
         assert _dispatch(app, fake_telegram, monday + timedelta(minutes=1)) == 2
-    finally:
-        event.remove(app.engine, "before_cursor_execute", count)
-    assert len(weeks_read) == 1
+    assert len(read) == 1
     assert any(s.text.startswith("📊") for s in fake_telegram.sent(802))
 
 
 def test_the_sp_offices_officers_get_one_digest_built_once(app, officers_enrolled,  # type: ignore[no-untyped-def]
                                                           fake_telegram) -> None:
-    from sqlalchemy import event
-
     with Db(writer(app.engine)) as db, db.begin():
         token = officers.invite(db, "sp_office", "BLB", "officer 901", T0, timedelta(days=1))
     officers_enrolled.enrol("telegram:901", token, T0)
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)
     assert jobs.queue_daily_digests(app, at_nine) == 2
-    weeks_read = []
-
-    def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
-        if "FROM station_day" in statement and "GROUP BY" in statement:
-            weeks_read.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", count)
-    try:
+    with weeks_read(app) as read:
         assert _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5)) >= 2
-    finally:
-        event.remove(app.engine, "before_cursor_execute", count)
-    assert len(weeks_read) == 1
+    assert len(read) == 1
     texts = [next(s.text for s in fake_telegram.sent(chat) if s.text.startswith("📊"))
              for chat in (900, 901)]
     assert texts[0] == texts[1]
