@@ -41,7 +41,8 @@ from sqlalchemy import create_engine, delete, text  # noqa: E402
 from sqlmodel import Session as Db  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
-from bot.chart import _drawn as drawn_chart  # noqa: E402
+from bot.chart import drawn as drawn_chart  # noqa: E402
+from bot.chart_process import ChartProcess  # noqa: E402
 from bot.digest import Digest  # noqa: E402
 from storage.models import RolledUpDay, StationDay  # noqa: E402
 
@@ -198,7 +199,8 @@ def _progress(done: int, total: int) -> None:
           end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
-def measure(config: Path, profile: str | None, text_file: Path | None = None) -> dict[str, float]:
+def measure(config: Path, profile: str | None, text_file: Path | None = None,
+            chart_here: bool = False) -> dict[str, float]:
     os.environ["PRAYAS_CONFIG"] = str(config)
     app = build_app(config)
     district = app.config.districts[0]
@@ -217,8 +219,13 @@ def measure(config: Path, profile: str | None, text_file: Path | None = None) ->
         # The chart is drawn once per content (lru_cache); the service's 09:00 digest is
         # the day's first, so every run here draws it again.
         drawn_chart.cache_clear()
+        # The service's leader keeps a chart process for a district this big, started
+        # with the service; a fresh one each run, so no chart is remembered from the last.
+        charts = None if chart_here else ChartProcess()
+        if charts is not None:
+            charts.ready()
         # A Digest keeps what it built for the officers of one batch: a new one each run.
-        digest = Digest(app.engine, app.config, app.catalogs)
+        digest = Digest(app.engine, app.config, app.catalogs, charts)
         profiler = cProfile.Profile() if label == profile else None
         began = time.perf_counter()
         if profiler:
@@ -231,6 +238,8 @@ def measure(config: Path, profile: str | None, text_file: Path | None = None) ->
             stats = pstats.Stats(profiler, stream=sys.stderr)
             stats.sort_stats("cumulative").print_stats(30)
             stats.sort_stats("tottime").print_stats(20)
+        if charts is not None:
+            charts.close()
     if text_file:  # to read what the SP office would read
         text_file.write_text(text_, encoding="utf-8")
     figures["lines"] = text_.count("\n") + 1
@@ -282,7 +291,7 @@ def run(backend: str, args: argparse.Namespace, work: Path,
         os.environ["DATABASE_URL"] = f"{server}/{name}"
     loaded = time.perf_counter() - began
     text_file = args.text and args.text.with_suffix(f".{backend}.txt")
-    figures = measure(config, args.profile, text_file)
+    figures = measure(config, args.profile, text_file, args.chart_here)
     figures["reference_s"] = reference_seconds()
     figures["load_s"] = loaded
     return figures
@@ -296,6 +305,9 @@ def main() -> None:
     parser.add_argument("--profile", nargs="?", const="again",
                         choices=["cold", "morning", "again"],
                         help="print where that digest's time went (cProfile; default again)")
+    parser.add_argument("--chart-here", action="store_true",
+                        help="draw the chart in this process, as a small district's service "
+                             "does (for comparison: a state's district has a chart process)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--text", type=Path, metavar="FILE",
                         help="write the digest's text to FILE.<backend>.txt")

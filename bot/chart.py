@@ -2,34 +2,47 @@
 
 Labels are station codes: matplotlib draws text without shaping, so Devanagari names
 would come out broken; the codes are on every poster and in every digest line.
+This module imports nothing of the app: bot/chart_process.py draws with it in a process
+that loads matplotlib and no more.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from storage.digest import StationNumbers
+if TYPE_CHECKING:
+    from storage.digest import StationNumbers
 
 MOST = 40  # bars a phone's screen can still read
+Rows = tuple[tuple[str, float | None, int], ...]  # code, average experience, feedback
 
 
-def station_chart(week: dict[str, StationNumbers], codes: list[str], title: str) -> bytes:
-    """A PNG: bars of the average overall experience (1-5), feedback counts beside them.
-    More stations than a phone can show: the lowest scores, those that need a look."""
+def chart_rows(week: Mapping[str, StationNumbers], codes: Sequence[str],
+               title: str) -> tuple[Rows, str]:
+    """What the chart shows. More stations than a phone can show: the lowest scores,
+    those that need a look."""
     if len(codes) > MOST:
         scored = sorted((n for n in map(week.get, codes)
                          if n is not None and n.satisfaction is not None),
                         key=lambda n: (n.satisfaction, -n.complete, n.code))
         title = f"{title} · lowest {min(MOST, len(scored))} of {len(codes)} stations"
-        rows = scored[:MOST]
-    else:
-        rows = [week.get(code) or StationNumbers(code) for code in codes]
-    return _drawn(tuple((n.code, n.satisfaction, n.complete) for n in rows), title)
+        return tuple((n.code, n.satisfaction, n.complete) for n in scored[:MOST]), title
+    numbers = [week.get(code) for code in codes]
+    return tuple((code, None, 0) if n is None else (n.code, n.satisfaction, n.complete)
+                 for code, n in zip(codes, numbers, strict=True)), title
+
+
+def station_chart(week: Mapping[str, StationNumbers], codes: Sequence[str],
+                  title: str) -> bytes:
+    """A PNG: bars of the average overall experience (1-5), feedback counts beside them."""
+    return drawn(*chart_rows(week, codes, title))
 
 
 @lru_cache(maxsize=8)
-def _drawn(rows: tuple[tuple[str, float | None, int], ...], title: str) -> bytes:
+def drawn(rows: Rows, title: str) -> bytes:
     """Drawn once per content: the SP office's several officers, and a retry, get the
     same picture without another half second of drawing."""
     # Imported here: matplotlib costs a bot process ~30 MB and most of a second at start,

@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
 from bot import digest_tables as tables
-from bot.chart import station_chart
+from bot.chart import chart_rows, drawn
+from bot.chart_process import ChartProcess
 from bot.config import Config, District
 from bot.i18n import Catalogs
 from conversations.effects import Msg, Reply
@@ -96,10 +97,12 @@ def _collector_paused() -> Iterator[None]:
 
 
 class Digest:
-    def __init__(self, engine: Engine, config: Config, catalogs: Catalogs) -> None:
+    def __init__(self, engine: Engine, config: Config, catalogs: Catalogs,
+                 charts: ChartProcess | None = None) -> None:
         """One Digest per batch of digests sent together: a district's week, read once,
-        serves all of its in-charges' weekly digests in the batch."""
-        self.engine, self.config, self.catalogs = engine, config, catalogs
+        serves all of its in-charges' weekly digests in the batch. With `charts`, the
+        chart is drawn in that process while the digest's lines are written here."""
+        self.engine, self.config, self.catalogs, self.charts = engine, config, catalogs, charts
         self._district_weeks: dict[tuple[str, date],
                                    tuple[dict[str, StationNumbers], list[StationRow]]] = {}
         # The SP office's officers, queued together, get the same digest: built once.
@@ -128,8 +131,8 @@ class Digest:
             with _collector_paused():
                 read, chart = self._read_day(district, day, lang, now)
                 lines, documents = self._day_lines(district, day, lang, now, read)
-            self._dailies[key] = Reply(lang, tuple(lines), image=chart,
-                                       documents=tuple(documents))
+                self._dailies[key] = Reply(lang, tuple(lines), image=chart(),
+                                           documents=tuple(documents))
         return self._dailies[key]
 
     def _read(self, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -137,7 +140,9 @@ class Digest:
             return read(db, *args, **kwargs)
 
     def _read_day(self, district: District, day: date, lang: str,
-                  now: datetime) -> tuple[_DayRead, bytes]:
+                  now: datetime) -> tuple[_DayRead, Callable[[], bytes]]:
+        """What the digest reads, and its chart: a callable that waits for the picture
+        being drawn in the chart process, or draws it."""
         zone, d = self.config.zone, self.config.digests
         start = datetime.combine(day, time(0), zone)
         end, week_start = start + timedelta(days=1), start - timedelta(days=6)
@@ -155,8 +160,13 @@ class Digest:
                                                zone, district.code, d.burst_minutes)
             flags = rollup.day_flags(self.engine, day, district.code, d.burst_count,
                                      d.top_streak)
-            chart = station_chart(week, [s.code for s in stations],
-                                  f"{district.code} {week_start.date()} – {day}")
+            rows, title = chart_rows(week, [s.code for s in stations],
+                                     f"{district.code} {week_start.date()} – {day}")
+            if self.charts is not None:
+                chart = self.charts.draw(rows, title)
+            else:
+                png = drawn(rows, title)
+                chart = lambda: png  # noqa: E731
             read = _DayRead(stations, week, today, flags, alerts.result(), followed.result(),
                             roaming.result())
         return read, chart

@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.alerting import alert_reply
 from bot.app import App
+from bot.chart_process import ChartProcess
 from bot.digest import Digest
 from bot.follow_ups import opening
 from bot.outgoing import Outcome, Proactive, Refused, RetryLater, text_pieces
@@ -51,6 +52,17 @@ class Dispatcher:
                  batch: int = 50) -> None:
         self.app, self.send, self.too_old, self.batch = app, send, too_old, batch
         self.engine = writer(app.engine)
+        # A state-sized district's digest draws its chart in a process of its own.
+        self.charts = ChartProcess() if ChartProcess.pays_for(app.config) else None
+
+    def warm(self) -> None:
+        """Start what the digests will need (the chart process), before the first one."""
+        if self.charts is not None:
+            self.charts.start()
+
+    def close(self) -> None:
+        if self.charts is not None:
+            self.charts.close()
 
     async def run_once(self, now: datetime, keys: set[str] | None = None) -> int:
         """Send what is due (only `keys`, if given); returns how many messages went out."""
@@ -102,7 +114,8 @@ class Dispatcher:
         with Db(self.app.engine) as db:
             jobs = []
             # One for the batch: the in-charges of a district share its week's numbers.
-            digest = Digest(self.app.engine, self.app.config, self.app.catalogs)
+            digest = Digest(self.app.engine, self.app.config, self.app.catalogs,
+                            self.charts)
             for m in alerts.due(db, now, self.batch):
                 if keys is not None and m.idempotency_key not in keys:
                     continue

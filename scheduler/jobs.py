@@ -27,6 +27,7 @@ from storage.models import Officer
 # an object, so the function finds the app here.
 _running: dict[str, App] = {}
 _running_leader: dict[str, Leader] = {}
+_running_dispatcher: dict[str, Dispatcher] = {}
 
 
 def _queue_digest(db: Db, officer: Officer, about: dict[str, str], day: date, kind: str,
@@ -100,6 +101,7 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
                 stack.push_async_callback(whatsapp.stop)
                 senders["whatsapp"] = whatsapp.send_to
             dispatcher = Dispatcher(app, ByChannel(**senders))
+            stack.callback(dispatcher.close)
             return await dispatcher.run_once(now, keys)  # only these: the service sends the rest
 
     asyncio.run(send())
@@ -142,6 +144,7 @@ def roll_up(app: App, now: datetime) -> int:
 def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     leader = Leader(app.engine)
     _running["app"], _running_leader["leader"] = app, leader
+    _running_dispatcher["dispatcher"] = dispatcher
 
     def now() -> datetime:
         return datetime.now(UTC)
@@ -169,6 +172,7 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     def lead() -> None:
         if leader.check():
             keep_digest_jobs(scheduler, app)
+            dispatcher.warm()
 
     def keep_rollups() -> None:
         if leader.check():
@@ -197,6 +201,8 @@ def stop(scheduler: AsyncIOScheduler) -> None:
     scheduler.shutdown(wait=False)
     if "leader" in _running_leader:
         _running_leader["leader"].release()
+    if "dispatcher" in _running_dispatcher:
+        _running_dispatcher.pop("dispatcher").close()
 
 
 DIGEST_STORE = "database"

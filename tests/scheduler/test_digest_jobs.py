@@ -4,10 +4,13 @@ outbox, its job kept in the database."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import yaml
 from sqlalchemy import event, inspect, select
 from sqlmodel import Session as Db
 
@@ -17,7 +20,7 @@ from scheduler.dispatch import Dispatcher
 from storage import officers
 from storage.db import writer
 from storage.models import Outbox
-from tests.conftest import T0
+from tests.conftest import SAMPLE_CONFIG, T0
 from tests.scheduler.test_alerts import (
     BRIBE,
     FINE,
@@ -304,3 +307,47 @@ def test_yesterday_is_rolled_up_before_the_morning_digest(app) -> None:  # type:
 
     # on start, not a quarter of an hour later: a restart at 08:55 is ready by 09:00
     assert asyncio.run(first_run()) < timedelta(minutes=1)
+
+
+def test_a_state_sized_district_draws_its_chart_in_a_process_of_its_own(  # type: ignore[no-untyped-def]
+        make_app, sqlite_url, tmp_path, fake_telegram) -> None:
+    from telegram import Bot
+
+    from bot.chart_process import BIG_DISTRICT
+    from bot.digest import Digest
+    from bot.officers import OfficerDesk
+    from bot.telegram.adapter import TelegramChannel
+
+    config = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
+    stations = config["districts"][0]["stations"]
+    stations += [{"code": f"BLC{n:03d}", "kind": "chowki", "name_hi": f"चौकी {n}",
+                  "name_en": f"Chowki {n}"} for n in range(BIG_DISTRICT - len(stations))]
+    path = tmp_path / "state.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    big = make_app(sqlite_url, path)
+    with Db(writer(big.engine)) as db, db.begin():
+        token = officers.invite(db, "sp_office", "BLB", "SP office", T0, timedelta(days=1))
+    OfficerDesk(big.engine, big.config).enrol("telegram:900", token, T0)
+    feedback(big, "telegram:1", RUDE, start=T0 - timedelta(days=1))
+    at_nine = T0.replace(hour=3, minute=30)
+    jobs.queue_daily_digests(big, at_nine)
+
+    async def go() -> tuple[int | None, int]:
+        async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
+            channel = TelegramChannel(big, OfficerDesk(big.engine, big.config))
+            dispatcher = Dispatcher(big, lambda m: channel.send_to(bot, m))
+            scheduler = jobs.start(big, dispatcher)  # the leader starts the process
+            try:
+                child = dispatcher.charts.pid if dispatcher.charts else None
+                return child, await dispatcher.run_once(at_nine + timedelta(minutes=5))
+            finally:
+                jobs.stop(scheduler)
+
+    child, sent = asyncio.run(go())
+    assert child is not None and sent >= 2  # the alerts, the digest
+    [photo] = fake_telegram.sent(900, "sendPhoto")
+    here = Digest(big.engine, big.config, big.catalogs).daily(
+        big.config.districts[0], (at_nine - timedelta(days=1)).date(), "hi", at_nine)
+    assert photo.params["photo"] == here.image  # the picture this process would draw
+    with pytest.raises(ProcessLookupError):  # and the process ended with the service
+        os.kill(child, 0)

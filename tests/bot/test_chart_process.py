@@ -1,0 +1,58 @@
+"""The chart drawn in a process of its own: the same picture, and never lost to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from bot.chart import Rows, drawn
+from bot.chart_process import ChartProcess
+
+ROWS: Rows = (*((f"S{n:05d}", 1 + (n % 40) / 10, 3 * n) for n in range(40)),
+              ("S99999", None, 0))
+
+
+@pytest.fixture
+def charts():  # type: ignore[no-untyped-def]
+    process = ChartProcess(wait=5.0)
+    process.ready()
+    yield process
+    process.close()
+
+
+def test_the_chart_process_draws_the_picture_this_process_would(charts) -> None:  # type: ignore[no-untyped-def]
+    png = charts.draw(ROWS, "CG 2026-11-22 – 2026-11-28")()
+    assert png.startswith(b"\x89PNG") and charts.pid != os.getpid()
+    assert png == drawn(ROWS, "CG 2026-11-22 – 2026-11-28")
+
+
+def test_a_dead_chart_process_costs_time_not_the_chart(charts, caplog) -> None:  # type: ignore[no-untyped-def]
+    os.kill(charts.pid, signal.SIGKILL)
+    png = charts.draw(ROWS, "after the crash")()
+    assert png == drawn(ROWS, "after the crash")
+    assert "the chart process failed" in caplog.text
+    # and the next chart has a process again
+    assert charts.draw(ROWS, "next")() == drawn(ROWS, "next") and charts.pid is not None
+
+
+def test_a_hung_chart_process_is_stopped_and_the_chart_drawn_here(charts) -> None:  # type: ignore[no-untyped-def]
+    charts.wait = 1.0
+    hung = charts.pid
+    os.kill(hung, signal.SIGSTOP)
+    began = time.monotonic()
+    png = charts.draw(ROWS, "while hung")()
+    assert png == drawn(ROWS, "while hung") and time.monotonic() - began < 5
+    with pytest.raises(ProcessLookupError):  # stopped for good, not left behind
+        for _ in range(50):
+            os.kill(hung, 0)
+            time.sleep(0.1)
+
+
+def test_the_chart_process_ends_with_its_owner(charts) -> None:  # type: ignore[no-untyped-def]
+    child = charts.pid
+    charts.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
