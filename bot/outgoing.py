@@ -29,12 +29,20 @@ class Proactive:
     # file name) and they are skipped; `progress` records each one as it goes. By name,
     # not by count: a digest built again for the retry may have gained or lost a table.
     sent: frozenset[str] = frozenset()
-    progress: Callable[[list[str]], Awaitable[None]] | None = field(default=None,
-                                                                    compare=False)
+    # The text's parts as that attempt cut them: the retry sends the rest of the same
+    # text, not of a digest built again (an alert acknowledged since would shift lines
+    # from one part to another, and a line would go twice or never).
+    texts: tuple[str, ...] = ()
+    progress: Callable[[list[str], list[str]], Awaitable[None]] | None = field(
+        default=None, compare=False)
 
-    async def delivered(self, pieces: list[str]) -> None:
+    def text_parts(self, fresh: list[str]) -> list[str]:
+        """The parts to send: those of the earlier attempt, if there was one."""
+        return list(self.texts) if self.texts and self.sent else fresh
+
+    async def delivered(self, pieces: list[str], texts: list[str]) -> None:
         if self.progress is not None:
-            await self.progress(pieces)
+            await self.progress(pieces, texts)
 
 
 def text_pieces(count: int) -> list[str]:
@@ -45,9 +53,9 @@ def text_pieces(count: int) -> list[str]:
 Piece = tuple[str, Callable[[], Awaitable[object]]]  # its name, and how to send it
 
 
-async def send_pieces(message: Proactive, pieces: list[Piece]) -> None:
+async def send_pieces(message: Proactive, pieces: list[Piece], texts: list[str]) -> None:
     """Each piece an earlier attempt did not deliver, in order, each recorded as it goes
-    (but the last: the message's outcome settles it)."""
+    with the text's parts (but the last: the message's outcome settles it)."""
     done = sorted(message.sent)
     for name, send in pieces:
         if name in message.sent:
@@ -55,7 +63,7 @@ async def send_pieces(message: Proactive, pieces: list[Piece]) -> None:
         await send()
         done.append(name)
         if name != pieces[-1][0]:
-            await message.delivered(done)
+            await message.delivered(done, texts)
 
 
 class Refused(Exception):

@@ -45,6 +45,7 @@ class Job:
     attempts: int
     template: bool
     sent: frozenset[str] = frozenset()  # pieces an earlier attempt delivered
+    texts: tuple[str, ...] = ()  # the text's parts as that attempt cut them
 
 
 class Dispatcher:
@@ -81,7 +82,8 @@ class Dispatcher:
         try:
             outcome = await self.send(Proactive(
                 job.id, job.kind, job.recipient, job.reply, job.template, job.sent,
-                lambda pieces: asyncio.to_thread(self._progress, job.id, pieces)))
+                job.texts,
+                lambda pieces, texts: asyncio.to_thread(self._progress, job.id, pieces, texts)))
         except RetryAfter as exc:
             return "pending", now + timedelta(seconds=seconds(exc.retry_after)), "429"
         except RetryLater as exc:
@@ -97,12 +99,14 @@ class Dispatcher:
             return "held", None, "outside the 24-hour window: a template notice was sent"
         return "sent", None, None
 
-    def _progress(self, message_id: int, pieces: list[str]) -> None:
-        """These pieces of a long message went out: a retry sends only the others."""
+    def _progress(self, message_id: int, pieces: list[str], texts: list[str]) -> None:
+        """These pieces of a long message went out: a retry sends only the others, and
+        the rest of these texts."""
         with Db(self.engine) as db, db.begin():
             message = db.get(Outbox, message_id)
             if message is not None:
-                message.payload = {**message.payload, "pieces_sent": pieces}
+                message.payload = {**message.payload, "pieces_sent": pieces,
+                                   "text_parts": texts}
 
     def _settle(self, message_id: int, outcome: str, now: datetime, error: str | None,
                 retry_at: datetime | None) -> None:
@@ -130,7 +134,7 @@ class Dispatcher:
                                 age > self.too_old, m.attempts,
                                 # released: the officer just wrote, the window is open
                                 bool(m.payload.get("template")) and m.released_at is None,
-                                _sent(m.payload)))
+                                _sent(m.payload), tuple(m.payload.get("text_parts", ()))))
             return jobs
 
     def _reply(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:

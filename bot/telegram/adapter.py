@@ -178,7 +178,7 @@ class TelegramChannel:
         if channel != "telegram" or not address.lstrip("-").isdigit():
             raise BadRequest(f"no Telegram chat for a {channel} address")
         text, markup = render(message.reply, self.app.catalogs)
-        parts = split(text, self.max_text)
+        parts = message.text_parts(split(text, self.max_text))
         chat = int(address)
         # Every piece in order: the text's parts, the chart, the tables. Each one
         # delivered is recorded, so a retry after a failure sends only the others.
@@ -191,7 +191,7 @@ class TelegramChannel:
             pieces.append(("chart.png", lambda: bot.send_photo(chat, message.reply.image)))
         pieces += [(name, lambda name=name, contents=contents: bot.send_document(
             chat, contents, filename=name)) for name, contents in message.reply.documents]
-        await send_pieces(message, pieces)
+        await send_pieces(message, pieces, parts)
 
     @staticmethod
     async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]

@@ -209,17 +209,18 @@ class WhatsAppChannel:
     async def _free_text(self, message: Proactive, now: datetime) -> None:
         """The text's parts, then the chart and the tables as media; each one delivered
         is recorded, so a retry after a failure sends only the others."""
-        parts = self.renderer.render(message.reply)
+        parts = message.text_parts([p.body or p.fallback for p in
+                                    self.renderer.render(message.reply)])
         attached = files(message.reply) if self.config.public_url else []
         if not self.config.public_url and (message.reply.image or message.reply.documents):
             log.warning("a digest's chart and tables cannot go by WhatsApp without "
                         "whatsapp.public_url: sending its text only")
         pieces: list[Piece] = [
-            *((name, lambda p=part: self._send_piece(message, now, p.body or p.fallback))
+            *((name, lambda p=part: self._send_piece(message, now, p))
               for name, part in zip(text_pieces(len(parts)), parts, strict=True)),
             *((file.name, lambda f=file: self._send_piece(message, now, file=f))
               for file in attached)]
-        await send_pieces(message, pieces)
+        await send_pieces(message, pieces, parts)
 
     async def _send_piece(self, message: Proactive, now: datetime, body: str | None = None,
                           file: File | None = None) -> None:

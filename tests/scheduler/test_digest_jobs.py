@@ -262,6 +262,43 @@ def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ig
     assert len(fake_telegram.sent(900, "sendPhoto")) == 1  # the chart after the text, once
 
 
+def test_a_retried_digest_sends_the_rest_of_the_text_it_began(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    """New feedback between the two attempts changes the digest built for the retry; the
+    officer still reads the text the first attempt began, each line once."""
+    from telegram import Bot
+
+    from bot.officers import OfficerDesk
+    from bot.telegram.adapter import TelegramChannel
+
+    feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
+    at_nine = T0.replace(hour=3, minute=30)
+
+    def dispatch(now) -> int:  # type: ignore[no-untyped-def]
+        async def go() -> int:
+            async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
+                channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
+                                          max_text=200)
+                return await Dispatcher(app, lambda m: channel.send_to(bot, m)).run_once(now)
+        return asyncio.run(go())
+
+    dispatch(at_nine)  # the feedback's alerts, out of the way
+    before = len(fake_telegram.sent(900))
+    jobs.queue_daily_digests(app, at_nine)
+    fake_telegram.fail_next("sendMessage", 502, after=1)  # the second part fails
+    assert dispatch(at_nine + timedelta(minutes=1)) == 0
+    [began] = [s.text for s in fake_telegram.sent(900)][before:]
+    assert "उस दिन: 1 फीडबैक पूरे" in began
+    feedback(app, "telegram:2", FINE, station="BLB01", start=T0 - timedelta(hours=20))
+    assert dispatch(at_nine + timedelta(minutes=10)) >= 1
+    texts = [s.text for s in fake_telegram.sent(900)][before:]
+    lines = "\n".join(texts).split("\n")
+    assert texts[0] == began and "उस दिन: 2 फीडबैक पूरे" not in "\n".join(texts)
+    assert len(lines) == len(set(lines))  # not a line twice
+    week = [line for line in lines if line.startswith("पिछले 7 दिन")]
+    assert len(week) == 1 and "1 पूरे" in week[0]  # the week as the first attempt saw it
+
+
 def test_a_retried_digest_sends_the_pieces_still_missing_by_name(  # type: ignore[no-untyped-def]
         app, officers_enrolled, fake_telegram) -> None:
     """Built again for the retry, a digest can lose a table the first attempt had sent:
