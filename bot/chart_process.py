@@ -42,10 +42,29 @@ KEPT = 8  # charts kept: an SP office's officers in two languages get the same o
 WARM_UP: Rows = (("S", 3.0, 1),)
 
 
+class ChildGone(Exception):
+    """The child ended, or answered with less than it announced."""
+
+
+# What the child needs of the environment: not the service's tokens and passwords.
+PASSED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "MPLCONFIGDIR",
+          "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+def _child_command() -> tuple[list[str], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if k in PASSED}
+    root = Path(__file__).resolve().parent.parent
+    if root.name not in ("site-packages", "dist-packages"):  # a checkout, run as it is
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    # -P: not the working directory first, so no stray `bot/` there is taken for ours
+    return [sys.executable, "-P", "-m", "bot.chart_process"], env
+
+
 class ChartProcess:
     def __init__(self, wait: float = WAIT) -> None:
         self.wait = wait
         self._child: subprocess.Popen[bytes] | None = None
+        self._started = self._closed = False
         self._lock = threading.Lock()
         # One thread talks to the child, one chart at a time; the digest goes on meanwhile.
         self._talk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
@@ -55,16 +74,23 @@ class ChartProcess:
     def pays_for(config: Config) -> bool:
         return max((len(d.stations) for d in config.districts), default=0) >= BIG_DISTRICT
 
-    def start(self) -> None:
-        """Start the child now, so it has loaded matplotlib by the first digest."""
+    def warm(self) -> None:
+        """Start the child once, so it has loaded matplotlib by the first digest. One
+        that died is started again by the next chart, not here: a child that cannot
+        start costs one warning a digest, not one every tick."""
+        if not self._started:
+            self._start()
+
+    def _start(self) -> subprocess.Popen[bytes] | None:
         with self._lock:
+            if self._closed:
+                return None
             if self._child is None or self._child.poll() is not None:
-                root = str(Path(__file__).resolve().parent.parent)
-                paths = [root, *filter(None, [os.environ.get("PYTHONPATH")])]
-                self._child = subprocess.Popen(
-                    [sys.executable, "-m", "bot.chart_process"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)})
+                command, env = _child_command()
+                self._child = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                               stdout=subprocess.PIPE, env=env)
+                self._started = True
+            return self._child
 
     def ready(self) -> None:
         """Wait until the child can draw (it loads matplotlib first: ~1 s)."""
@@ -77,52 +103,72 @@ class ChartProcess:
     def draw(self, rows: Rows, title: str) -> Callable[[], bytes]:
         """Ask for a chart; the callable returned waits for it (or draws it here)."""
         key = (rows, title)
-        if key not in self._asked:
+        asked = self._asked.get(key)
+        if asked is None or (asked.done() and asked.exception() is not None):
+            try:
+                asked = self._talk.submit(self._ask, rows, title)
+            except RuntimeError:  # closed: the service is stopping, the digest is not
+                return lambda: drawn(rows, title)
             while len(self._asked) >= KEPT:
                 del self._asked[next(iter(self._asked))]
-            self._asked[key] = self._talk.submit(self._ask, rows, title)
-        asked = self._asked[key]
+            self._asked[key] = asked
 
         def result() -> bytes:
             try:
                 return asked.result(timeout=self.wait)
             except Exception as exc:  # the child's trouble is never the digest's
-                log.warning("the chart process failed (%s); drawing here", exc or type(exc))
-                self._asked.pop(key, None)
-                self._stop_child()
+                log.warning("the chart process failed (%s); drawing here",
+                            exc or type(exc).__name__)
+                if isinstance(exc, TimeoutError):
+                    self.stop_child()  # hung: its answer would come to the next chart
                 return drawn(rows, title)
         return result
 
     def _ask(self, rows: Rows, title: str) -> bytes:
-        self.start()
-        child = self._child
-        assert child is not None and child.stdin is not None and child.stdout is not None
-        child.stdin.write(json.dumps({"rows": rows, "title": title}).encode() + b"\n")
-        child.stdin.flush()
-        head = child.stdout.read(5)
-        if len(head) != 5:
-            raise EOFError("the chart process ended")
-        body = child.stdout.read(int.from_bytes(head[1:], "big"))
+        child = self._start()
+        if child is None:
+            raise ChildGone("the chart process is closed")
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            child.stdin.write(json.dumps({"rows": rows, "title": title}).encode() + b"\n")
+            child.stdin.flush()
+            head = child.stdout.read(5)
+            if len(head) != 5:
+                raise ChildGone("the chart process ended")
+            size = int.from_bytes(head[1:], "big")
+            body = child.stdout.read(size)
+            if len(body) != size:
+                raise ChildGone("the chart process ended while answering")
+        except (OSError, ValueError, ChildGone):  # a broken pipe, a pipe closed by stop
+            self.stop_child(child)
+            raise
         if head[:1] != b"+":
-            raise RuntimeError(body.decode(errors="replace"))
+            raise RuntimeError(body.decode(errors="replace"))  # drawing failed: child fine
         return body
 
-    def _stop_child(self) -> None:
+    def stop_child(self, which: subprocess.Popen[bytes] | None = None) -> None:
+        """Stop the child (only `which`, if given: a newer one is left alone); the next
+        chart starts another. Also for a process that is no longer the leader."""
         with self._lock:
-            child, self._child = self._child, None
-        if child is not None and child.poll() is None:
+            child = self._child
+            if child is None or (which is not None and child is not which):
+                return
+            self._child = None
+        if child.poll() is None:
             child.kill()
-            child.wait()
+        child.wait()
 
     def close(self) -> None:
-        self._talk.shutdown(wait=False, cancel_futures=True)
+        """For good: charts asked for after this are drawn here."""
         with self._lock:
+            self._closed = True
             child, self._child = self._child, None
+        self._talk.shutdown(wait=False, cancel_futures=True)
         if child is not None:
             if child.stdin is not None:
                 child.stdin.close()  # the child ends at the end of its input
             try:
-                child.wait(timeout=5)
+                child.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
@@ -132,8 +178,11 @@ def _serve() -> None:
     # Ctrl-C on `prayas serve` reaches the whole process group: the child ends when its
     # parent closes the pipe, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The answers get their own copy of stdout; anything else written there (a library's
+    # warning) goes to stderr instead of into the middle of a PNG.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     drawn(WARM_UP, "")  # fonts loaded and cached before the first digest
-    out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         try:
             request = json.loads(line)

@@ -31,7 +31,8 @@ class Proactive:
     sent: frozenset[str] = frozenset()
     # The text's parts as that attempt cut them: the retry sends the rest of the same
     # text, not of a digest built again (an alert acknowledged since would shift lines
-    # from one part to another, and a line would go twice or never).
+    # from one part to another, and a line would go twice or never). The chart and the
+    # tables are built again: they are whole pieces, sent whole or not at all.
     texts: tuple[str, ...] = ()
     progress: Callable[[list[str], list[str]], Awaitable[None]] | None = field(
         default=None, compare=False)

@@ -59,7 +59,12 @@ class Dispatcher:
     def warm(self) -> None:
         """Start what the digests will need (the chart process), before the first one."""
         if self.charts is not None:
-            self.charts.start()
+            self.charts.warm()
+
+    def idle(self) -> None:
+        """Not the leader (any more): no digests to build here, no chart process kept."""
+        if self.charts is not None:
+            self.charts.stop_child()
 
     def close(self) -> None:
         if self.charts is not None:

@@ -173,6 +173,8 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
         if leader.check():
             keep_digest_jobs(scheduler, app)
             dispatcher.warm()
+        else:
+            dispatcher.idle()
 
     def keep_rollups() -> None:
         if leader.check():

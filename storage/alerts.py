@@ -140,6 +140,17 @@ def settle(db: Db, message_id: int, status: str, now: datetime, error: str | Non
         values["next_attempt_at"] = retry_at
     db.execute(update(Outbox).where(Outbox.id == message_id)
                .values(attempts=Outbox.attempts + 1, **values))
+    if status not in ("pending", "held"):
+        _forget_texts(db, [message_id])
+
+
+def _forget_texts(db: Db, ids: list[int]) -> None:
+    """A long message's text kept for its retry repeats what citizens wrote (a weekly
+    digest quotes them): once the message is settled it goes, so no copy outlives the
+    comments' retention."""
+    for message in db.execute(select(Outbox).where(Outbox.id.in_(ids))).scalars():  # type: ignore[attr-defined]
+        if "text_parts" in message.payload:
+            message.payload = {k: v for k, v in message.payload.items() if k != "text_parts"}
 
 
 def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
@@ -174,4 +185,6 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
         select(Outbox.id).where(Outbox.created_at < before))))
     db.execute(delete(Outbox).where(Outbox.created_at < before,
                                     Outbox.status.not_in(["pending", "held"])))  # type: ignore[attr-defined]
+    left = db.execute(select(Outbox.id).where(Outbox.created_at < before)).scalars()
+    _forget_texts(db, list(left))  # held for an officer who has not written since
     return {"comments": words, "contacts": contacts, "conversations": talks}

@@ -17,7 +17,7 @@ ROWS: Rows = (*((f"S{n:05d}", 1 + (n % 40) / 10, 3 * n) for n in range(40)),
 
 @pytest.fixture
 def charts():  # type: ignore[no-untyped-def]
-    process = ChartProcess(wait=5.0)
+    process = ChartProcess(wait=60.0)  # a busy machine's first import of matplotlib
     process.ready()
     yield process
     process.close()
@@ -29,13 +29,12 @@ def test_the_chart_process_draws_the_picture_this_process_would(charts) -> None:
     assert png == drawn(ROWS, "CG 2026-11-22 – 2026-11-28")
 
 
-def test_a_dead_chart_process_costs_time_not_the_chart(charts, caplog) -> None:  # type: ignore[no-untyped-def]
-    os.kill(charts.pid, signal.SIGKILL)
-    png = charts.draw(ROWS, "after the crash")()
-    assert png == drawn(ROWS, "after the crash")
-    assert "the chart process failed" in caplog.text
-    # and the next chart has a process again
-    assert charts.draw(ROWS, "next")() == drawn(ROWS, "next") and charts.pid is not None
+def test_a_dead_chart_process_costs_time_not_the_chart(charts) -> None:  # type: ignore[no-untyped-def]
+    dead = charts.pid
+    os.kill(dead, signal.SIGKILL)
+    assert charts.draw(ROWS, "after the crash")() == drawn(ROWS, "after the crash")
+    assert charts.draw(ROWS, "next")() == drawn(ROWS, "next")
+    assert charts.pid not in (None, dead)  # another process draws from now on
 
 
 def test_a_hung_chart_process_is_stopped_and_the_chart_drawn_here(charts) -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +43,7 @@ def test_a_hung_chart_process_is_stopped_and_the_chart_drawn_here(charts) -> Non
     os.kill(hung, signal.SIGSTOP)
     began = time.monotonic()
     png = charts.draw(ROWS, "while hung")()
-    assert png == drawn(ROWS, "while hung") and time.monotonic() - began < 5
+    assert png == drawn(ROWS, "while hung") and time.monotonic() - began < 20
     with pytest.raises(ProcessLookupError):  # stopped for good, not left behind
         for _ in range(50):
             os.kill(hung, 0)
@@ -56,3 +55,5 @@ def test_the_chart_process_ends_with_its_owner(charts) -> None:  # type: ignore[
     charts.close()
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+    # a digest still being built as the service stops still gets its chart
+    assert charts.draw(ROWS, "stopping")() == drawn(ROWS, "stopping")

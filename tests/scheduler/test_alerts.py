@@ -187,6 +187,12 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
     assert ask_follow_ups(app, T0 + timedelta(days=7, hours=1)) == 1
     with Db(writer(app.engine)) as db, db.begin():
         db.execute(update(Outbox).values(status="sent"))
+        # A weekly digest begun on WhatsApp, the rest held for the in-charge: the text
+        # kept for it quotes the citizen.
+        db.add(Outbox(idempotency_key="weekly:BLB05", kind="digest", recipient="whatsapp:+1",
+                      payload={"station": "BLB05", "pieces_sent": ["text:1"],
+                               "text_parts": ["…", "“थानेदार ने डांटा”"]},
+                      status="held", next_attempt_at=T0, created_at=T0 + timedelta(days=1)))
     assert forget(app, T0 + timedelta(days=300)) == {"comments": 0, "contacts": 0,
                                                      "conversations": 0, "media": 0}
     assert forget(app, T0 + timedelta(days=373)) == {"comments": 1, "contacts": 1,
@@ -195,7 +201,8 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
         answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
         assert db.execute(select(Contact)).scalars().all() == []
         assert db.execute(select(Conversation)).scalars().all() == []
-        assert db.execute(select(Outbox)).scalars().all() == []
+        [held] = db.execute(select(Outbox)).scalars().all()  # still waiting, without words
+        assert held.payload == {"station": "BLB05", "pieces_sent": ["text:1"]}
     assert answers["comment"].text is None and answers["behaviour"].value == 2
     assert len(answers) == 11  # every score is still there
 
