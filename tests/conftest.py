@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -49,8 +51,43 @@ def postgres_server() -> Iterator[str]:
 _db_names = itertools.count(1)
 
 
+class _Dropper:
+    """Each test's database dropped behind it, on a thread while the next tests run. Left
+    to the end, two hundred databases' files took 13 s to remove after the last test."""
+
+    def __init__(self, server: str) -> None:
+        self._admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        self._names: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="drop-test-databases",
+                                        daemon=True)
+        self._thread.start()
+
+    def drop(self, name: str) -> None:
+        self._names.put(name)
+
+    def _run(self) -> None:
+        while (name := self._names.get()) is not None:
+            try:
+                with self._admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception:  # what is left goes with the cluster's directory
+                pass
+
+    def close(self) -> None:
+        self._names.put(None)
+        self._thread.join(timeout=60)
+        self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_dropper(postgres_server: str) -> Iterator[_Dropper]:
+    dropper = _Dropper(postgres_server)
+    yield dropper
+    dropper.close()
+
+
 @pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
+def postgres_url(postgres_server: str, _postgres_dropper: _Dropper) -> Iterator[str]:
     """A fresh, empty database in the session's cluster."""
     name = f"prayas_test_{os.getpid()}_{next(_db_names)}_{int(time.time() * 1000) % 100000}"
     admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
@@ -58,6 +95,7 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     yield f"{postgres_server}/{name}"
+    _postgres_dropper.drop(name)
 
 
 @pytest.fixture

@@ -25,3 +25,12 @@ def test_the_day_index_comes_and_goes_with_its_migration(app) -> None:  # type: 
     assert "ix_feedback_day" in indexes(app.engine)
     assert "ix_feedback_started_updated" not in indexes(app.engine)
     answer(app, "telegram:2", full(5, 5))  # the app still writes
+
+
+def test_a_start_knows_the_newest_revision_without_alembic(app) -> None:  # type: ignore[no-untyped-def]
+    """The quick check at every start must name the newest migration, or a new migration
+    would never run."""
+    from storage.db import HEAD, head_revision
+
+    assert head_revision() == HEAD
+    assert upgrade(app.engine) == (HEAD, HEAD)
