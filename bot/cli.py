@@ -13,26 +13,44 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.config import ConfigError, config_path, load_config
+from bot.config_file import ConfigError, config_path
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def operator_errors(func: F) -> F:
-    """Turn the errors an operator can fix into one line and exit code 2."""
+def load_config(path: Path) -> Config:
+    # The config's models (pydantic) and everything else load per command, not at start:
+    # `prayas --help` answers at once.
+    from bot.config import load_config as load
+
+    return load(path)
+
+
+def _an_operators_error(exc: Exception) -> bool:
     from bot.posters.fonts import PosterError
     from conversations.survey import SurveyError
     from storage.db import DatabaseError
+
+    return isinstance(exc, ConfigError | SurveyError | DatabaseError | PosterError)
+
+
+def operator_errors(func: F) -> F:
+    """Turn the errors an operator can fix into one line and exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, SurveyError, DatabaseError, PosterError) as exc:
+        except Exception as exc:
+            if not _an_operators_error(exc):
+                raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 

@@ -26,14 +26,12 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config_file import ConfigError, config_path  # noqa: F401  (re-exported)
+
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 PATH_PATTERN = r"^/[A-Za-z0-9/_-]*$"
 CONTENT_SID = r"^HX[0-9a-fA-F]{32}$"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-class ConfigError(Exception):
-    """A problem an operator can fix by editing the config file or the environment."""
 
 
 class Strict(BaseModel):
@@ -351,11 +349,6 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         key = f" {where}:" if where else ""
         raise ConfigError(f"{path}:{key} {reason}{tail}") from None
-
-
-def config_path(option: str | None) -> Path:
-    """--config wins, then PRAYAS_CONFIG, then ./config.yaml."""
-    return Path(option or os.environ.get("PRAYAS_CONFIG") or "config.yaml")
 
 
 def data_dir(config: Config) -> Path:
