@@ -3,7 +3,7 @@
 A state's daily digest is two cores' work: matplotlib's half second of drawing holds
 Python's lock, so in a thread it would only take turns with the digest's lines and
 tables. A child process draws instead, started once by the scheduler's leader and kept,
-loading matplotlib and nothing else (~60 MB). It pays only for a big district: for a
+loading matplotlib and nothing else (~75 MB). It pays only for a big district: for a
 small one the digest takes well under a second, and the memory is not worth it.
 
 Anything wrong with the child (it died, it hangs, it answers nonsense) costs time, never
