@@ -48,6 +48,9 @@ def check_rules(config: Config, survey: Survey) -> None:
 
 
 def matching(rules: list[AlertRule], answers: Mapping[str, Answer]) -> list[AlertRule]:
+    """The rules a feedback raises alerts for. When a red rule matches (money or a favour
+    demanded), only the red rules: the station may be the subject, and its other rules'
+    alerts would show the in-charge the same answers and comment."""
     def holds(question: str, in_: list[str] | None, at_most: int | None) -> bool:
         answer = answers.get(question)
         if answer is None or answer.option is None:
@@ -56,8 +59,10 @@ def matching(rules: list[AlertRule], answers: Mapping[str, Answer]) -> list[Aler
             return answer.option in in_
         return answer.option.isdigit() and int(answer.option) <= (at_most or 0)
 
-    return [rule for rule in rules
-            if any(holds(c.question, c.in_, c.at_most) for c in rule.any)]
+    matched = [rule for rule in rules
+               if any(holds(c.question, c.in_, c.at_most) for c in rule.any)]
+    red = [rule for rule in matched if rule.severity == "red"]
+    return red or matched
 
 
 def alert_reply(alert: Alert, feedback: Feedback, station: Station,

@@ -181,13 +181,16 @@ def open_alerts(db: Db, station: str | None = None, district: str | None = None,
 
 def comments(db: Db, station: str, start: datetime, end: datetime,
              limit: int = 5) -> list[str]:
-    """The week's comments for a station, those of negative feedback first, newest first."""
+    """The week's comments for a station, those of negative feedback first, newest first;
+    never those of a feedback with a red alert, which is the SP office's alone."""
     negative = select(Answer.feedback_id).where(NEGATIVE_ANSWER)
+    red = select(Alert.feedback_id).where(Alert.severity == "red")
     rows = db.execute(
         select(Answer.text, Feedback.id.in_(negative), Feedback.started_at)  # type: ignore[union-attr]
         .join(Feedback, Feedback.id == Answer.feedback_id)
         .where(Feedback.station_code == station, Feedback.started_at >= start,
                Feedback.started_at < end, Feedback.status == "complete",
+               Feedback.id.not_in(red),  # type: ignore[union-attr]
                Answer.question_id == "comment", Answer.text.is_not(None))  # type: ignore[union-attr]
     ).all()
     rows.sort(key=lambda r: (not r[1], -r[2].timestamp()))

@@ -25,6 +25,9 @@ from tests.fakes.telegram_api import FakeTelegram
 FINE = ["1", "1", "5", "हाँ", "1", "हाँ", "नहीं", "5", "नहीं", "नहीं", "नहीं"]
 BRIBE = ["1", "1", "5", "हाँ", "1", "हाँ", "हाँ", "5", "पैसे मांगे <b>&", "नहीं", "नहीं"]
 RUDE = ["5", "1", "1", "नहीं", "नहीं", "1", "नहीं", "नहीं", "नहीं"]  # other work: 9 questions
+# A demand, with the lowest scores and no receipt: every other rule matches too.
+BRIBE_AND_RUDE = ["1", "1", "1", "नहीं", "1", "हाँ", "हाँ", "1", "मुंशी ने पैसे मांगे",
+                  "नहीं", "नहीं"]
 NO_RECEIPT = ["1", "1", "4", "नहीं", "2", "हाँ", "नहीं", "4", "नहीं", "नहीं", "नहीं"]
 
 
@@ -205,6 +208,23 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
         assert held.payload == {"station": "BLB05", "pieces_sent": ["text:1"]}
     assert answers["comment"].text is None and answers["behaviour"].value == 2
     assert len(answers) == 11  # every score is still there
+
+
+def test_a_demand_reaches_the_sp_office_alone_whatever_else_matches(  # type: ignore[no-untyped-def]
+        app, officers_enrolled) -> None:
+    """Rude treatment and no receipt would each tell the in-charge; with a demand the
+    station may be the subject, so the feedback is the SP office's alone, as one red alert."""
+    from bot.digest import Digest
+
+    feedback(app, "telegram:21", BRIBE_AND_RUDE)
+    assert outbox(app) == [("red_alert", "telegram:900", 0)]
+    assert officers_enrolled.command("telegram:801", "alerts", T0)[0].lines[0].id == \
+        "No open alerts."
+    weekly = Digest(app.engine, app.config, app.catalogs).weekly(
+        "BLB05", T0.date(), "hi", T0 + timedelta(hours=1))
+    text = app.catalogs.render(weekly)
+    assert "पैसे मांगे" not in text and "नागरिकों ने लिखा" not in text  # not in his digest
+    assert "आपका थाना: 1 फीडबैक" in text  # counted all the same
 
 
 def test_a_red_alert_is_the_sp_offices_alone(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
