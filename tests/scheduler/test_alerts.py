@@ -227,6 +227,17 @@ def test_a_demand_reaches_the_sp_office_alone_whatever_else_matches(  # type: ig
     assert "आपका थाना: 1 फीडबैक" in text  # counted all the same
 
 
+def test_an_update_that_reports_a_demand_withholds_the_in_charges_alert(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram: FakeTelegram) -> None:
+    feedback(app, "telegram:31", RUDE)  # the in-charge's alert is queued...
+    # ...and before it goes out, the citizen's second feedback updates the first.
+    feedback(app, "telegram:31", BRIBE_AND_RUDE, start=T0 + timedelta(minutes=3))
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=5)) >= 2
+    assert fake_telegram.sent(801) == []  # nothing about it reaches the station
+    sp = [s.text for s in fake_telegram.sent(900)]
+    assert sp[0].startswith("🔴") and any("पैसे मांगे" in text for text in sp)
+
+
 def test_a_red_alert_is_the_sp_offices_alone(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
     feedback(app, "telegram:20", BRIBE)
     with Db(app.engine) as db:
