@@ -35,6 +35,11 @@ SKIPPED = N_("(skipped)")
 def check_rules(config: Config, survey: Survey) -> None:
     """Alert rules must name real questions and options; fail at start, not at 2 a.m."""
     for n, rule in enumerate(config.alerts.rules):
+        if rule.severity == "red" and list(rule.notify) != ["sp_office"]:
+            # A red feedback is kept from its station (it may be the subject): a red rule
+            # naming the in-charge would reach nobody until escalation.
+            raise ConfigError(f"alerts.rules[{n}].notify: a red rule goes to the SP office "
+                              "alone; write `notify: [sp_office]`")
         for m, condition in enumerate(rule.any):
             where = f"alerts.rules[{n}].any[{m}]"
             question = survey.question(condition.question)

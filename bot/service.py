@@ -197,7 +197,13 @@ class FeedbackService:
         kept, updated = store.complete(db, feedback, now, self.update_window)
         assert kept.id is not None
         # In the same transaction as the feedback: an alert is never lost, nor sent twice.
-        for rule in matching(self.alert_rules, session.answers):
+        rules = matching(self.alert_rules, session.answers)
+        if any(r.severity == "red" for r in rules) or alerts.is_red(db, kept.id):
+            # Once it reported a demand, the feedback is the SP office's alone, even if an
+            # update takes the demand back: the station's alerts about it are withdrawn.
+            rules = [r for r in rules if r.severity == "red"]
+            alerts.supersede(db, kept.id, now)
+        for rule in rules:
             alerts.raise_alert(db, kept.id, kept.station_code, rule.id, rule.severity,
                                rule.notify, now)
         session = replace(session, reference=kept.reference)

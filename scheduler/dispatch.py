@@ -157,7 +157,7 @@ class Dispatcher:
         feedback = db.get(Feedback, alert.feedback_id)
         station = db.get(Station, alert.station_code)
         assert feedback is not None and station is not None
-        if officer.role == "in_charge" and _reports_a_demand(db, feedback.id):
+        if officer.role == "in_charge" and alerts.is_red(db, feedback.id):
             # Updated since this was queued, the feedback now reports a demand: the
             # station may be the subject, and the message would show it the answers.
             log.info("an alert for an in-charge was withheld: its feedback is now red")
@@ -184,12 +184,6 @@ class Dispatcher:
         if district is None:
             return None
         return digest.daily(district, day, officer.language, message.created_at)
-
-
-def _reports_a_demand(db: Db, feedback_id: int) -> bool:
-    """Whether the feedback has a red alert: the SP office's alone (bot/alerting.py)."""
-    return db.execute(select(Alert.id).where(Alert.feedback_id == feedback_id,
-                                             Alert.severity == "red").limit(1)).first() is not None
 
 
 def _sent(payload: dict[str, Any]) -> frozenset[str]:

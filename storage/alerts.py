@@ -93,6 +93,23 @@ def may_act_on(db: Db, officer: Officer, alert: Alert) -> bool:
     return officer.scope == district
 
 
+def is_red(db: Db, feedback_id: int) -> bool:
+    """Whether the feedback has a red alert: then it is the SP office's alone."""
+    return db.execute(select(Alert.id).where(Alert.feedback_id == feedback_id,
+                                             Alert.severity == "red").limit(1)).first() is not None
+
+
+def supersede(db: Db, feedback_id: int, now: datetime) -> None:
+    """The feedback now reports a demand: its other open alerts are withdrawn, so the
+    station neither lists them nor is blamed for them by escalation; the red alert
+    tells the SP office everything."""
+    for alert in db.execute(select(Alert).where(
+            Alert.feedback_id == feedback_id, Alert.severity != "red",
+            Alert.status.in_(["open", "escalated"]))).scalars():  # type: ignore[attr-defined]
+        alert.status = "superseded"
+        db.add(AlertEvent(alert_id=alert.id, event="superseded", at=now))
+
+
 def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime,
                 note: str | None = None) -> str:
     """'acknowledged', 'already' or 'not_yours'."""

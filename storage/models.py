@@ -138,7 +138,8 @@ class Alert(SQLModel, table=True):
     station_code: str = Field(foreign_key="station.code", max_length=64)
     rule: str = Field(max_length=64)
     severity: str = Field(default="normal", max_length=16)
-    status: str = Field(default="open", max_length=16)  # open | acknowledged | escalated
+    # open | acknowledged | escalated | superseded (the feedback turned red: bot/service.py)
+    status: str = Field(default="open", max_length=16)
     created_at: datetime = _utc(nullable=False)
     acknowledged_at: datetime | None = _utc(nullable=True)
     acknowledged_by: int | None = Field(default=None, foreign_key="officer.id")
@@ -153,7 +154,7 @@ class AlertEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id", index=True)
-    event: str = Field(max_length=16)  # raised | acknowledged | escalated
+    event: str = Field(max_length=16)  # raised | acknowledged | escalated | superseded
     at: datetime = _utc(nullable=False)
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     note: str | None = None

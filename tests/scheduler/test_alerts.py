@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session as Db
 from telegram import Bot
@@ -236,6 +237,27 @@ def test_an_update_that_reports_a_demand_withholds_the_in_charges_alert(  # type
     assert fake_telegram.sent(801) == []  # nothing about it reaches the station
     sp = [s.text for s in fake_telegram.sent(900)]
     assert sp[0].startswith("🔴") and any("पैसे मांगे" in text for text in sp)
+    # Nor is it listed to him, or escalated as if he had not answered it.
+    assert officers_enrolled.command("telegram:801", "alerts", T0)[0].lines[0].id == \
+        "No open alerts."
+    escalate(app, T0 + timedelta(days=2))
+    with Db(app.engine) as db:
+        kept = {a.rule: a.status for a in db.execute(select(Alert)).scalars()}
+        events = [e.event for e in db.execute(select(AlertEvent).order_by(AlertEvent.id))
+                  .scalars()]
+    assert kept["poor_treatment"] == "superseded" and "superseded" in events
+
+
+def test_a_red_rule_must_go_to_the_sp_office_alone(app) -> None:  # type: ignore[no-untyped-def]
+    from bot.alerting import check_rules
+    from bot.config import ConfigError
+
+    red = app.config.alerts.rules[0].model_copy(update={"notify": ["in_charge", "sp_office"]})
+    alerts_ = app.config.alerts.model_copy(update={"rules": [red]})
+    config = app.config.model_copy(update={"alerts": alerts_})
+    with pytest.raises(ConfigError, match=r"alerts.rules\[0\].notify: a red rule goes to the "
+                                          "SP office alone"):
+        check_rules(config, app.survey)
 
 
 def test_a_red_alert_is_the_sp_offices_alone(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
