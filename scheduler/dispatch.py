@@ -46,6 +46,11 @@ class Job:
     template: bool
     sent: frozenset[str] = frozenset()  # pieces an earlier attempt delivered
     texts: tuple[str, ...] = ()  # the text's parts as that attempt cut them
+    withheld: str | None = None  # why it must not go out any more
+
+
+class Withheld(Exception):
+    """A message that must not go out any more (not a failure: nothing went wrong)."""
 
 
 class Dispatcher:
@@ -80,6 +85,8 @@ class Dispatcher:
         return sent
 
     async def _try(self, job: Job, now: datetime) -> tuple[str, datetime | None, str | None]:
+        if job.withheld:
+            return "withheld", None, job.withheld
         if job.stale:
             return "stale", None, "older than the cut-off"
         if job.reply is None:
@@ -128,8 +135,11 @@ class Dispatcher:
             for m in alerts.due(db, now, self.batch):
                 if keys is not None and m.idempotency_key not in keys:
                     continue
+                withheld = None
                 try:
                     reply = self._reply(db, m, digest)
+                except Withheld as why:
+                    reply, withheld = None, str(why)
                 except Exception:  # a broken row is marked failed, not retried forever
                     log.exception("cannot build outbox message %s", m.id)
                     reply = None
@@ -139,7 +149,8 @@ class Dispatcher:
                                 age > self.too_old, m.attempts,
                                 # released: the officer just wrote, the window is open
                                 bool(m.payload.get("template")) and m.released_at is None,
-                                _sent(m.payload), tuple(m.payload.get("text_parts", ()))))
+                                _sent(m.payload), tuple(m.payload.get("text_parts", ())),
+                                withheld))
             return jobs
 
     def _reply(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
@@ -160,8 +171,7 @@ class Dispatcher:
         if officer.role == "in_charge" and alerts.is_red(db, feedback.id):
             # Updated since this was queued, the feedback now reports a demand: the
             # station may be the subject, and the message would show it the answers.
-            log.info("an alert for an in-charge was withheld: its feedback is now red")
-            return None
+            raise Withheld("its feedback now reports a demand: the SP office's alone")
         answers = list(db.execute(select(Answer).where(Answer.feedback_id == feedback.id))
                        .scalars())
         return alert_reply(alert, feedback, station, answers, self.app.survey,

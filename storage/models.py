@@ -171,6 +171,7 @@ class Outbox(SQLModel, table=True):
     priority: int = 5
     recipient: str = Field(max_length=128)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # pending | sent | failed | stale | held | withheld (must not go out any more)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = _utc(nullable=False)

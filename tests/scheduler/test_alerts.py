@@ -246,6 +246,9 @@ def test_an_update_that_reports_a_demand_withholds_the_in_charges_alert(  # type
         events = [e.event for e in db.execute(select(AlertEvent).order_by(AlertEvent.id))
                   .scalars()]
     assert kept["poor_treatment"] == "superseded" and "superseded" in events
+    with Db(app.engine) as db:
+        to_him = db.execute(select(Outbox).where(Outbox.recipient == "telegram:801")).scalars()
+        assert {m.status for m in to_him} == {"withheld"}  # not counted as a failure
 
 
 def test_a_red_rule_must_go_to_the_sp_office_alone(app) -> None:  # type: ignore[no-untyped-def]
