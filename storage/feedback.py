@@ -62,16 +62,24 @@ def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tu
     is updated instead of counted twice. Returns the feedback that holds the answers and
     whether it was an earlier, already completed one.
     """
-    earlier = db.execute(
+    same_visit = list(db.execute(
         select(Feedback)
         .where(Feedback.sender == feedback.sender, Feedback.station_code == feedback.station_code,
                Feedback.id != feedback.id, Feedback.status != "merged",
                Feedback.started_at >= now - window)
-        .order_by(Feedback.started_at.desc()).limit(1)  # type: ignore[union-attr]
-    ).scalar_one_or_none()
-    if earlier is None:
+        .order_by(Feedback.started_at.desc())  # type: ignore[union-attr]
+    ).scalars())
+    if not same_visit:
         feedback.status, feedback.completed_at, feedback.updated_at = "complete", now, now
         return feedback, False
+    # The completed one is updated (its reference, its alerts), not an attempt begun and
+    # left since; those attempts were the same visit, and are merged into it as well.
+    earlier = next((f for f in same_visit if f.status == "complete"), same_visit[0])
+    for left in same_visit:
+        if left is not earlier and left.status != "complete":
+            db.execute(delete(Answer).where(Answer.feedback_id == left.id))
+            db.execute(delete(Contact).where(Contact.feedback_id == left.id))
+            left.status, left.merged_into, left.updated_at = "merged", earlier.id, now
     was_complete = earlier.status == "complete"
     db.execute(delete(Answer).where(Answer.feedback_id == earlier.id))
     db.execute(update(Answer).where(Answer.feedback_id == feedback.id)

@@ -138,6 +138,19 @@ def test_second_feedback_within_a_day_updates_the_first(app) -> None:  # type: i
     assert "receipt" not in answers  # the new answers replace the old, they do not mix
 
 
+def test_an_attempt_left_in_between_does_not_take_the_update(app) -> None:  # type: ignore[no-untyped-def]
+    """Complete, then begun again and left, then complete again, all within the day: one
+    visit, one feedback, the first one's reference; the attempt left is not counted."""
+    first = give_feedback(app, "telegram:9", HINDI_ANSWERS)
+    give_feedback(app, "telegram:9", ["2", "3"], start=T0 + timedelta(hours=1))
+    third = give_feedback(app, "telegram:9", ["5", "1", "1", "no", "no", "1", "skip", "no",
+                                              "no"], start=T0 + timedelta(hours=5))
+    assert third.completed_reference == first.completed_reference
+    with Db(app.engine) as db:
+        assert store.count_feedback(db, "complete") == 1
+        assert store.count_feedback(db, "incomplete") == 0
+
+
 def test_after_a_day_it_counts_again(app) -> None:  # type: ignore[no-untyped-def]
     first = give_feedback(app, "telegram:9", HINDI_ANSWERS)
     second = give_feedback(app, "telegram:9", HINDI_ANSWERS, start=T0 + timedelta(hours=25))
