@@ -35,15 +35,10 @@ def chart_rows(week: Mapping[str, StationNumbers], codes: Sequence[str],
                  for code, n in zip(codes, numbers, strict=True)), title
 
 
-def station_chart(week: Mapping[str, StationNumbers], codes: Sequence[str],
-                  title: str) -> bytes:
-    """A PNG: bars of the average overall experience (1-5), feedback counts beside them."""
-    return drawn(*chart_rows(week, codes, title))
-
-
 @lru_cache(maxsize=8)
 def drawn(rows: Rows, title: str) -> bytes:
-    """Drawn once per content: the SP office's several officers, and a retry, get the
+    """A PNG: bars of the average overall experience (1-5), feedback counts beside them.
+    Drawn once per content: the SP office's several officers, and a retry, get the
     same picture without another half second of drawing."""
     # Imported here: matplotlib costs a bot process ~30 MB and most of a second at start,
     # and is needed once a day, for the digest.

@@ -229,24 +229,28 @@ def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolle
     assert next_run > datetime.now(UTC)  # and back on its daily time
 
 
-def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ignore[no-untyped-def]
-        app, officers_enrolled, fake_telegram) -> None:
+def _dispatch_in_short_parts(app, fake_telegram, now) -> int:  # type: ignore[no-untyped-def]
+    """The outbox through Telegram with a short limit, so the sample district's digest
+    comes in several parts."""
     from telegram import Bot
 
     from bot.officers import OfficerDesk
     from bot.telegram.adapter import TelegramChannel
 
+    async def go() -> int:
+        async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
+            channel = TelegramChannel(app, OfficerDesk(app.engine, app.config), max_text=200)
+            return await Dispatcher(app, lambda m: channel.send_to(bot, m)).run_once(now)
+    return asyncio.run(go())
+
+
+def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)
 
     def dispatch(now) -> int:  # type: ignore[no-untyped-def]
-        async def go() -> int:
-            async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
-                # A short limit, so the sample district's digest comes in several parts.
-                channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
-                                          max_text=200)
-                return await Dispatcher(app, lambda m: channel.send_to(bot, m)).run_once(now)
-        return asyncio.run(go())
+        return _dispatch_in_short_parts(app, fake_telegram, now)
 
     assert dispatch(at_nine) == 2  # the feedback's alerts, out of the way first
     before = len(fake_telegram.sent(900))
@@ -266,21 +270,11 @@ def test_a_retried_digest_sends_the_rest_of_the_text_it_began(  # type: ignore[n
         app, officers_enrolled, fake_telegram) -> None:
     """New feedback between the two attempts changes the digest built for the retry; the
     officer still reads the text the first attempt began, each line once."""
-    from telegram import Bot
-
-    from bot.officers import OfficerDesk
-    from bot.telegram.adapter import TelegramChannel
-
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)
 
     def dispatch(now) -> int:  # type: ignore[no-untyped-def]
-        async def go() -> int:
-            async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
-                channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
-                                          max_text=200)
-                return await Dispatcher(app, lambda m: channel.send_to(bot, m)).run_once(now)
-        return asyncio.run(go())
+        return _dispatch_in_short_parts(app, fake_telegram, now)
 
     dispatch(at_nine)  # the feedback's alerts, out of the way
     before = len(fake_telegram.sent(900))
