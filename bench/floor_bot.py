@@ -1,7 +1,9 @@
 """The floor: the smallest python-telegram-bot bot, one sendMessage per message.
 
 No database, no engine: no bot that does real work can be faster than this on the
-same machine, the same library and the same fake Bot API.
+same machine, the same library and the same fake Bot API. Its connection pool is
+Prayas's (16): httpcore scans every pooled connection on each request, so a bigger
+pool only makes the floor slower (64 gave 15 % fewer turns/s).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def main() -> None:
     root = os.environ["TELEGRAM_BASE_URL"]
     application = (
         Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"])
-        .base_url(f"{root}/bot").concurrent_updates(256).connection_pool_size(64)
+        .base_url(f"{root}/bot").concurrent_updates(256).connection_pool_size(16)
         .pool_timeout(30.0).build()
     )
     application.add_handler(MessageHandler(filters.ALL, answer))

@@ -1,6 +1,7 @@
 """Load benchmark: simulated citizens through a fake Bot API against a real `prayas poll`.
 
-Run:  .venv/bin/python bench/telegram_load.py [--citizens 200] [--think 0.5] [--open 10000]
+Run:  .venv/bin/python bench/telegram_load.py [--citizens 200] [--think 0.5] [--arrive 1]
+                                              [--open 10000]
 
 In the same run, the same load goes to bench/floor_bot.py (one sendMessage per
 message, nothing else): the floor no bot can beat. Reported: turns/s, p50/p99 reply
@@ -50,8 +51,10 @@ class Load:
         if event is not None:
             event.set()
 
-    def citizen(self, chat_id: int, script: list[str], think: float, rng: random.Random) -> None:
+    def citizen(self, chat_id: int, script: list[str], think: float, rng: random.Random,
+                arrive: float = 0.0) -> None:
         event = self.events.setdefault(chat_id, threading.Event())
+        time.sleep(rng.uniform(0, arrive))
         for text in script:
             event.clear()
             sent_at = time.monotonic()
@@ -63,7 +66,8 @@ class Load:
             if think:
                 time.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
-    def run(self, chat_ids: range, script: list[str], think: float, parallel: int) -> float:
+    def run(self, chat_ids: range, script: list[str], think: float, parallel: int,
+            arrive: float = 0.0) -> float:
         rng = random.Random(7)
         started = time.monotonic()
         pending = list(chat_ids)
@@ -72,7 +76,8 @@ class Load:
             while pending and len(threads) < parallel:
                 chat = pending.pop(0)
                 t = threading.Thread(target=self.citizen,
-                                     args=(chat, script, think, random.Random(rng.random())))
+                                     args=(chat, script, think, random.Random(rng.random()),
+                                           arrive))
                 t.start()
                 threads.append(t)
             threads[0].join()
@@ -99,13 +104,14 @@ def start(argv: list[str], env: dict[str, str], fake: FakeTelegram) -> subproces
 
 
 def measure(name: str, argv: list[str], env: dict[str, str], citizens: int, think: float,
-            open_conversations: int) -> dict[str, float]:
+            arrive: float, open_conversations: int) -> dict[str, float]:
     fake = FakeTelegram().start()
     env = {**env, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.url}
     process = start(argv, env, fake)
     try:
         load = Load(fake)
-        elapsed = load.run(range(1, citizens + 1), SCRIPT, think, parallel=citizens)
+        elapsed = load.run(range(1, citizens + 1), SCRIPT, think, parallel=citizens,
+                           arrive=arrive)
         turns = len(load.latencies)
         latencies = sorted(load.latencies)
         result = {
@@ -133,6 +139,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=200)
     parser.add_argument("--think", type=float, default=0.5, help="mean seconds between answers")
+    parser.add_argument("--arrive", type=float, default=1.0,
+                        help="citizens' first messages spread over this many seconds "
+                             "(0: all at the same instant)")
     parser.add_argument("--open", type=int, default=10_000,
                         help="conversations to open for the memory figure (0 to skip)")
     args = parser.parse_args()
@@ -142,13 +151,14 @@ def main() -> None:
     env.pop("DATABASE_URL", None)
     try:
         floor = measure("floor", [sys.executable, str(ROOT / "bench" / "floor_bot.py")], env,
-                        args.citizens, args.think, 0)
+                        args.citizens, args.think, args.arrive, 0)
         prayas = measure("prayas", [PRAYAS, "--config", str(ROOT / "config.yaml"), "poll"], env,
-                         args.citizens, args.think, args.open)
+                         args.citizens, args.think, args.arrive, args.open)
     finally:
         shutil.rmtree(data, ignore_errors=True)
     print()
-    print(f"citizens={args.citizens} think={args.think}s turns={prayas['turns']:.0f}")
+    print(f"citizens={args.citizens} think={args.think}s arrive={args.arrive}s "
+          f"turns={prayas['turns']:.0f}")
     print(f"turns/s   prayas {prayas['turns_per_s']:.1f}  floor {floor['turns_per_s']:.1f}  "
           f"ratio {prayas['turns_per_s'] / floor['turns_per_s']:.2f}  (target >= 0.85)")
     print(f"p50 ms    prayas {prayas['p50_ms']:.1f}  floor {floor['p50_ms']:.1f}")
