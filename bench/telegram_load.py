@@ -142,6 +142,9 @@ def main() -> None:
     parser.add_argument("--arrive", type=float, default=1.0,
                         help="citizens' first messages spread over this many seconds "
                              "(0: all at the same instant)")
+    parser.add_argument("--floor-aiohttp", action="store_true",
+                        help="the floor sends through Prayas's transport (aiohttp), "
+                             "not python-telegram-bot's default (httpx)")
     parser.add_argument("--open", type=int, default=10_000,
                         help="conversations to open for the memory figure (0 to skip)")
     args = parser.parse_args()
@@ -150,7 +153,8 @@ def main() -> None:
     env = {**os.environ, "PRAYAS_DATA_DIR": str(data), "PRAYAS_HMAC_KEY": "b" * 40}
     env.pop("DATABASE_URL", None)
     try:
-        floor = measure("floor", [sys.executable, str(ROOT / "bench" / "floor_bot.py")], env,
+        floor_argv = [sys.executable, str(ROOT / "bench" / "floor_bot.py")]
+        floor = measure("floor", floor_argv + (["--aiohttp"] if args.floor_aiohttp else []), env,
                         args.citizens, args.think, args.arrive, 0)
         prayas = measure("prayas", [PRAYAS, "--config", str(ROOT / "config.yaml"), "poll"], env,
                          args.citizens, args.think, args.arrive, args.open)

@@ -16,6 +16,7 @@ from bot.officers import OfficerDesk
 from bot.outgoing import ByChannel
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
+from bot.telegram.transport import AiohttpRequest
 from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 
@@ -53,7 +54,7 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
 
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).concurrent_updates(PerChatOrder())
-        .connection_pool_size(16).pool_timeout(30.0)
+        .request(AiohttpRequest(pool_size=16)).get_updates_request(AiohttpRequest(pool_size=1))
         .job_queue(None)  # our own scheduler runs the jobs (scheduler/jobs.py)
     )
     if with_scheduler:
