@@ -122,10 +122,7 @@ class FeedbackService:
         replies = [e for e in effects if isinstance(e, Reply)]
         reference = None
         if feedback_id is not None and any(isinstance(e, Completed) for e in effects):
-            with tx.orm() as db:
-                feedback = db.get(Feedback, feedback_id)
-                assert feedback is not None
-                session, reply, reference = self._complete(db, feedback, session, urn, now)
+            session, reply, reference = self._complete(tx, feedback_id, session, urn, now)
             replies.append(reply)
             feedback_id = None  # the next answers start a new feedback
         tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
@@ -187,25 +184,36 @@ class FeedbackService:
             replies.append(follow_up_thanks(session))
         return replies
 
-    def _complete(self, db: Db, feedback: Feedback, session: Session, urn: str,
+    def _complete(self, tx: TurnStore, feedback_id: int, session: Session, urn: str,
                   now: datetime) -> tuple[Session, Reply, str]:
         def agreed(question: str) -> bool:
             answer = session.answers.get(question)
             return answer is not None and answer.option == "yes"
 
-        store.keep_contact(db, feedback, urn, agreed("contact"), agreed("followup"), now)
-        kept, updated = store.complete(db, feedback, now, self.update_window)
-        assert kept.id is not None
-        # In the same transaction as the feedback: an alert is never lost, nor sent twice.
         rules = matching(self.alert_rules, session.answers)
-        if any(r.severity == "red" for r in rules) or alerts.is_red(db, kept.id):
-            # Once it reported a demand, the feedback is the SP office's alone, even if an
-            # update takes the demand back: the station's alerts about it are withdrawn.
-            rules = [r for r in rules if r.severity == "red"]
-            alerts.supersede(db, kept.id, now)
-        for rule in rules:
-            alerts.raise_alert(db, kept.id, kept.station_code, rule.id, rule.severity,
-                               rule.notify, now)
+        reference = None if rules else tx.complete_alone(
+            feedback_id, urn=urn, may_contact=agreed("contact"),
+            may_follow_up=agreed("followup"), now=now, since=now - self.update_window)
+        if reference is not None:  # most feedback: no alert, not an update
+            session = replace(session, reference=reference)
+            return session, thanks(session, reference, False), reference
+        with tx.orm() as db:
+            feedback = db.get(Feedback, feedback_id)
+            assert feedback is not None
+            store.keep_contact(db, feedback, urn, agreed("contact"), agreed("followup"), now)
+            kept, updated = store.complete(db, feedback, now, self.update_window)
+            assert kept.id is not None
+            # In the same transaction as the feedback: an alert is never lost, nor sent
+            # twice.
+            if any(r.severity == "red" for r in rules) or alerts.is_red(db, kept.id):
+                # Once it reported a demand, the feedback is the SP office's alone, even if
+                # an update takes the demand back: the station's alerts about it are
+                # withdrawn.
+                rules = [r for r in rules if r.severity == "red"]
+                alerts.supersede(db, kept.id, now)
+            for rule in rules:
+                alerts.raise_alert(db, kept.id, kept.station_code, rule.id, rule.severity,
+                                   rule.notify, now)
         session = replace(session, reference=kept.reference)
         return session, thanks(session, kept.reference, updated), kept.reference
 

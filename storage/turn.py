@@ -53,6 +53,16 @@ _SQL = {
     "touch": "UPDATE feedback SET updated_at = ?, language = ? WHERE id = ?",
     "any_answer": "SELECT 1 FROM answer WHERE feedback_id = ? LIMIT 1",
     "drop_empty": "DELETE FROM feedback WHERE id = ? AND status = 'incomplete'",
+    # Completing a feedback, the common case (storage.feedback.complete is the whole):
+    "same_visit": "SELECT 1 FROM feedback AS this, feedback AS other WHERE this.id = ? "
+                  "AND other.sender = this.sender AND other.station_code = this.station_code "
+                  "AND other.id <> this.id AND other.status <> 'merged' "
+                  "AND other.started_at >= ? LIMIT 1",
+    "drop_contact": "DELETE FROM contact WHERE feedback_id = ?",
+    "keep_contact": "INSERT INTO contact (feedback_id, urn, may_contact, may_follow_up, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)",
+    "complete": "UPDATE feedback SET status = 'complete', completed_at = ?, updated_at = ? "
+                "WHERE id = ? RETURNING reference",
 }
 _POSTGRES = {name: sql.replace("?", "%s") for name, sql in _SQL.items()}
 
@@ -155,6 +165,20 @@ class TurnStore:
         """An incomplete feedback left with no answer (restarted, switched) is not a feedback."""
         if self._run("any_answer", feedback_id).fetchone() is None:
             self._run("drop_empty", feedback_id)
+
+    def complete_alone(self, feedback_id: int, *, urn: str, may_contact: bool,
+                       may_follow_up: bool, now: datetime, since: datetime) -> str | None:
+        """Complete a feedback that updates no earlier one (none by the same citizen for
+        the same station since `since`): its reference. None, having written nothing, when
+        there is one: then storage.feedback.complete merges them, on the ORM."""
+        if self._run("same_visit", feedback_id, self._time(since)).fetchone() is not None:
+            return None
+        at = self._time(now)
+        # The citizen's address only when they agreed (storage.feedback.keep_contact).
+        self._run("drop_contact", feedback_id)
+        if may_contact or may_follow_up:
+            self._run("keep_contact", feedback_id, urn, may_contact, may_follow_up, at)
+        return str(self._run("complete", at, at, feedback_id).fetchone()[0])
 
     @contextmanager
     def orm(self) -> Iterator[Db]:

@@ -113,6 +113,20 @@ def test_no_contact_is_kept_without_consent(app) -> None:  # type: ignore[no-unt
         assert list(db.execute(select(Contact)).scalars()) == []
 
 
+def test_a_completed_feedback_keeps_the_contact_as_agreed(app) -> None:  # type: ignore[no-untyped-def]
+    # HINDI_ANSWERS: may we contact you — yes; may we ask again later — no.
+    done = give_feedback(app, "telegram:42", HINDI_ANSWERS)
+    finished = T0 + timedelta(seconds=20 * len(HINDI_ANSWERS))
+    with Db(app.engine) as db:
+        feedback = db.execute(select(Feedback)).scalar_one()
+        contact = db.execute(select(Contact)).scalar_one()
+    assert feedback.status == "complete" and feedback.reference == done.completed_reference
+    assert feedback.completed_at == finished and feedback.updated_at == finished
+    assert (contact.feedback_id, contact.urn) == (feedback.id, "telegram:42")
+    assert contact.may_contact is True and contact.may_follow_up is False
+    assert contact.created_at == finished
+
+
 def test_partial_answers_are_kept_as_incomplete(app) -> None:  # type: ignore[no-untyped-def]
     give_feedback(app, "telegram:7", ["2", "3"])
     with Db(app.engine) as db:
