@@ -95,6 +95,25 @@ def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(  # type
         assert db.execute(select(func.count()).select_from(ProcessedMessage)).scalar() == 0
 
 
+def test_an_oversized_or_garbled_body_is_refused_and_nothing_is_stored(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web) -> None:
+    with whatsapp_web() as client:
+        phone = Phone(client, "+919800000005")
+        huge = phone.form("फीडबैक BLB05 " + "क" * 30_000)  # > 64 KB once encoded
+        answer = phone.post(huge)
+        assert answer.status_code == 413 and answer.content == b""
+        garbled = client.post("/whatsapp/webhook", content=b"Body=\xff\xfe&From=x",
+                              headers={"X-Twilio-Signature": "x",
+                                       "Content-Type": "application/x-www-form-urlencoded"})
+        assert garbled.status_code == 400
+        assert phone.post(phone.form("फीडबैक BLB05"), path="/whatsapp/status",
+                          signature="").status_code == 403
+        assert client.get("/whatsapp/webhook").status_code == 405
+    with Db(wa_app.engine) as db:
+        assert db.execute(select(func.count()).select_from(Conversation)).scalar() == 0
+        assert db.execute(select(func.count()).select_from(ProcessedMessage)).scalar() == 0
+
+
 def test_webhooks_signed_with_a_shared_key_and_sha256(whatsapp_web, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from twilio.request_validator import RequestValidator
     monkeypatch.setenv("TWILIO_WEBHOOK_SHARED_KEY", "shared-key-secret")
