@@ -73,7 +73,8 @@ async def citizen(session: aiohttp.ClientSession, url: str, public: str, number:
         sid = f"SM{next(_sids):032x}"
         form = {"SmsMessageSid": sid, "MessageSid": sid, "AccountSid": ACCOUNT_SID,
                 "From": urn, "To": "whatsapp:+917700012345", "Body": text, "NumMedia": "0",
-                "ProfileName": "Citizen", "WaId": urn[11:], "ApiVersion": "2010-04-01"}
+                "ProfileName": "Citizen", "WaId": urn.removeprefix("whatsapp:+"),
+                "ApiVersion": "2010-04-01"}
         signature = validator.compute_signature(public + PATH, form)
         started = time.perf_counter()
         async with session.post(url + PATH, data=form,

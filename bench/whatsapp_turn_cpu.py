@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -46,6 +47,14 @@ def _environment(root: Path) -> Path:
 
 
 async def run(root: Path, citizens: int) -> None:
+    work = _environment(root)
+    try:
+        await _measure(root, work, citizens)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def _measure(root: Path, work: Path, citizens: int) -> None:
     from twilio.request_validator import RequestValidator
 
     from bot.app import build_app
@@ -53,8 +62,7 @@ async def run(root: Path, citizens: int) -> None:
     from bot.whatsapp.channel import WhatsAppChannel
     from bot.whatsapp.twilio_api import credentials
 
-    config = _environment(root) / "config.yaml"
-    app = build_app(config)
+    app = build_app(work / "config.yaml")
     web = create_web_app(app, whatsapp=WhatsAppChannel(app, credentials()))
     validator, sids = RequestValidator(AUTH_TOKEN), itertools.count(1)
 
@@ -62,7 +70,8 @@ async def run(root: Path, citizens: int) -> None:
         sid, urn = f"SM{next(sids):032x}", f"whatsapp:+9198{number:08d}"
         form = {"SmsMessageSid": sid, "MessageSid": sid, "AccountSid": ACCOUNT_SID,
                 "From": urn, "To": "whatsapp:+917700012345", "Body": text, "NumMedia": "0",
-                "ProfileName": "Citizen", "WaId": urn[11:], "ApiVersion": "2010-04-01"}
+                "ProfileName": "Citizen", "WaId": urn.removeprefix("whatsapp:+"),
+                "ApiVersion": "2010-04-01"}
         signature = validator.compute_signature(f"{PUBLIC}/whatsapp/webhook", form)
         return urlencode(form).encode(), signature
 
@@ -129,6 +138,8 @@ def main() -> None:
     parser.add_argument("root", nargs="?", default=str(Path(__file__).resolve().parent.parent))
     parser.add_argument("--citizens", type=int, default=420)
     args = parser.parse_args()
+    if args.citizens <= WARM_UP:
+        parser.error(f"--citizens must be more than the {WARM_UP} who warm up")
     root = Path(args.root).resolve()
     sys.path.insert(0, str(root))  # that checkout's code, not the installed one
     asyncio.run(run(root, args.citizens))

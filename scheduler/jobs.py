@@ -74,6 +74,7 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
     from bot.outgoing import ByChannel
     from bot.telegram.adapter import TelegramChannel
     from bot.telegram.runner import api_root, bot_token
+    from bot.telegram.transport import AiohttpRequest
     from bot.whatsapp.channel import WhatsAppChannel
     from bot.whatsapp.twilio_api import credentials
     from scheduler.dispatch import Send
@@ -91,7 +92,8 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
             senders: dict[str, Send] = {}
             if os.environ.get("TELEGRAM_BOT_TOKEN"):
                 root = api_root(app)
-                bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}))
+                bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}),
+                          request=AiohttpRequest(), get_updates_request=AiohttpRequest(1))
                 await stack.enter_async_context(bot)
                 channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
                 senders["telegram"] = lambda message: channel.send_to(bot, message)

@@ -4,8 +4,9 @@ Every message a citizen sends runs these few statements. Built by SQLAlchemy on 
 call they cost ten times the SQL itself (bench/README.md), so here they are plain SQL
 strings for SQLite and PostgreSQL, run on the DB-API cursor of the turn's connection,
 inside the transaction SQLAlchemy began (BEGIN IMMEDIATE on SQLite, see storage.db).
-The rare rest of a turn (completing a feedback, raising alerts) uses the ORM on the
-same connection, in the same transaction: `TurnStore.orm()`.
+Completing a feedback is here too in the common case (no alert, no earlier feedback
+to update); the rare rest of a turn (updating an earlier feedback, raising alerts) uses
+the ORM on the same connection, in the same transaction: `TurnStore.orm()`.
 
 Values are stored exactly as SQLAlchemy stores them, so either side reads the other's
 rows: on SQLite, times as naive UTC text with microseconds and JSON as text.

@@ -11,34 +11,47 @@ retries and the 429/5xx handling above this do not change.
 
 from __future__ import annotations
 
+import os
+import ssl
+
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
 class AiohttpRequest(BaseRequest):
-    """One aiohttp session with a bounded pool of keep-alive connections."""
+    """One aiohttp session with a bounded pool of keep-alive connections.
 
-    def __init__(self, pool_size: int = 16, connect_timeout: float = 5.0,
-                 read_timeout: float = 5.0, pool_timeout: float = 30.0) -> None:
+    As python-telegram-bot's own transport (httpx) does: proxies from the environment
+    (HTTPS_PROXY, NO_PROXY), certifi's certificates unless SSL_CERT_FILE or
+    SSL_CERT_DIR name others; uploads get 20 s to be written, other calls 5 s."""
+
+    def __init__(self, pool_size: int = 16, connect_timeout: float | None = 5.0,
+                 read_timeout: float | None = 5.0, write_timeout: float | None = 5.0,
+                 media_write_timeout: float | None = 20.0,
+                 pool_timeout: float | None = 30.0) -> None:
         self._pool_size = pool_size
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._pool_timeout = pool_timeout
+        self._timeouts = {"connect": connect_timeout, "read": read_timeout,
+                          "write": write_timeout, "media": media_write_timeout,
+                          "pool": pool_timeout}
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def read_timeout(self) -> float | None:
-        return self._read_timeout
+        return self._timeouts["read"]
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # No cookies (the Bot API sets none) and no environment proxies read per call.
+            certificates = ssl.create_default_context(
+                cafile=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+                capath=os.environ.get("SSL_CERT_DIR") or None)
+            # No cookies: the Bot API sets none.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                cookie_jar=aiohttp.DummyCookieJar(),
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=certificates),
+                cookie_jar=aiohttp.DummyCookieJar(), trust_env=True,
                 headers={"User-Agent": self.USER_AGENT})
 
     async def shutdown(self) -> None:
@@ -53,22 +66,34 @@ class AiohttpRequest(BaseRequest):
                          ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = (self._connect_timeout if isinstance(connect_timeout, DefaultValue)
-                   else connect_timeout)
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        # aiohttp's `connect` covers waiting for a pooled connection and making one.
-        waiting = None if connect is None or pool is None else connect + pool
-        timeout = aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect,
-                                        sock_read=read)
+        uploads = bool(request_data and request_data.multipart_data)
+        read = self._given(read_timeout, "read")
+        write = self._given(write_timeout, "media" if uploads else "write")
+        connect, pool = self._given(connect_timeout, "connect"), self._given(pool_timeout, "pool")
+        # aiohttp's `connect` covers waiting for a pooled connection and making one. It
+        # has no write timeout, and times reading only once the body is sent, so the
+        # whole call is bounded too: a stalled upload must not hold the outbox forever.
+        parts = (connect, pool, write, read)
+        timeout = aiohttp.ClientTimeout(
+            total=None if None in parts else sum(p or 0.0 for p in parts),
+            connect=None if connect is None or pool is None else connect + pool,
+            sock_connect=connect, sock_read=read)
         try:
-            async with self._session.request(method, url, data=_body(request_data),
+            body = _body(request_data)
+            async with self._session.request(method, url, data=body,
                                              timeout=timeout) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        except (ValueError, TypeError) as err:
+            # What we asked to send cannot be sent (a file name with a line break):
+            # sending it again would not help, so not a NetworkError, which is retried.
+            raise BadRequest(f"cannot send this request: {err}") from err
+
+    def _given(self, value: ODVInput[float], default: str) -> float | None:
+        return self._timeouts[default] if isinstance(value, DefaultValue) else value
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

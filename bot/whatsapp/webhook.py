@@ -94,7 +94,10 @@ class Webhook:
         self.path, self.valid, self.handle = path, valid, handle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        status, kind, body = await self._answer(scope, receive)
+        body = await _read(receive)
+        if body is _GONE:
+            return  # Twilio hung up mid-request: nobody to answer, nothing to check
+        status, kind, body = await self._answer(scope, body)
         # A 204 has no body, so no length either (HTTP says so; proxies check).
         headers = [] if status == 204 else [(b"content-length", str(len(body)).encode())]
         if kind:
@@ -102,8 +105,7 @@ class Webhook:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _answer(self, scope: Scope, receive: Receive) -> Handled:
-        body = await _read(receive)
+    async def _answer(self, scope: Scope, body: bytes | None) -> Handled:
         if body is None:
             return 413, "", b""
         try:
@@ -116,14 +118,18 @@ class Webhook:
         return await self.handle(form)
 
 
+_GONE = b"<disconnected>"  # a marker, compared by identity
+
+
 async def _read(receive: Receive) -> bytes | None:
-    """The request's body; None once it is longer than any webhook of Twilio's."""
+    """The request's body; None once it is longer than any webhook of Twilio's; _GONE if
+    the caller disconnected before sending all of it."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            return _GONE
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_FORM:

@@ -6,8 +6,10 @@ regenerate them with PRAYAS_UPDATE_GOLDEN=1 after a deliberate change, and read 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlmodel import Session as Db
@@ -111,6 +113,32 @@ def test_an_oversized_or_garbled_body_is_refused_and_nothing_is_stored(  # type:
         assert client.get("/whatsapp/webhook").status_code == 405
     with Db(wa_app.engine) as db:
         assert db.execute(select(func.count()).select_from(Conversation)).scalar() == 0
+        assert db.execute(select(func.count()).select_from(ProcessedMessage)).scalar() == 0
+
+
+def test_a_request_cut_off_midway_is_dropped_quietly(wa_app, whatsapp_web, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Twilio hung up mid-body: not a forged request (no warning), nothing answered."""
+    with whatsapp_web() as client:
+        form = Phone(client, "+919800000006").form("फीडबैक BLB05")
+        body = urlencode(form).encode()
+        incoming = iter([{"type": "http.request", "body": body[:40], "more_body": True},
+                         {"type": "http.disconnect"}])
+        sent: list[object] = []
+
+        async def receive() -> dict[str, object]:
+            return next(incoming)
+
+        async def send(message: object) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/whatsapp/webhook",
+                 "raw_path": b"/whatsapp/webhook", "root_path": "", "scheme": "https",
+                 "query_string": b"", "server": ("prayas.example.in", 443),
+                 "headers": [(b"x-twilio-signature", sign("/whatsapp/webhook", form).encode())]}
+        asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent == []
+    assert "signature" not in caplog.text
+    with Db(wa_app.engine) as db:
         assert db.execute(select(func.count()).select_from(ProcessedMessage)).scalar() == 0
 
 
