@@ -8,10 +8,13 @@ NetworkError or TimedOut (which the senders retry), and a file upload arrives wh
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from telegram import Bot
@@ -114,3 +117,43 @@ def test_a_request_that_cannot_be_made_is_not_retried_as_a_network_error(
         asyncio.run(_without_get_me(_bot(fake_telegram.url), lambda bot: bot.send_document(
             42, b"x", filename="stations\r\nX-Injected: 1.csv")))
     assert fake_telegram.sent(42, "sendDocument") == []
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy that answers for the Bot API itself and notes what it was asked."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        _Proxy.asked.append(self.path)
+        body = json.dumps({"ok": True, "result": {
+            "message_id": 1, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "x"}})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_environments_proxy_is_used_and_no_proxy_respected(
+        monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram) -> None:
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        # Through the proxy: an office network's only way out.
+        asyncio.run(_without_get_me(_bot("http://api.telegram.example"),
+                                    lambda bot: bot.send_message(42, "x")))
+        assert _Proxy.asked == [f"http://api.telegram.example/bot{TOKEN}/sendMessage"]
+        # NO_PROXY: straight to the (local) Bot API.
+        asyncio.run(_send(_bot(fake_telegram.url), 42, "सीधे"))
+        assert [m.text for m in fake_telegram.sent(42)] == ["सीधे"]
+        assert len(_Proxy.asked) == 1
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
