@@ -21,7 +21,7 @@ from storage.db import writer
 from storage.models import Officer
 
 OFFICER_QUESTION = "_officer"
-COMMANDS = ("menu", "today", "alerts", "language")
+COMMANDS = ("menu", "today", "alerts", "comments", "language")
 
 WELCOME = N_("Welcome, {name}. You are enrolled as {role} for {scope}.")
 ROLE_NAMES = {"in_charge": N_("station in-charge"), "sp_office": N_("SP office")}
@@ -34,6 +34,9 @@ MENU = N_("What would you like to see?")
 MENU_TODAY = N_("Today's numbers")
 MENU_ALERTS = N_("Open alerts")
 MENU_ALERTS_LISTED = 10  # one phone screen
+MENU_COMMENTS = N_("What citizens wrote")
+MENU_COMMENTS_LISTED = 10
+COMMENTS_DAYS = 7
 MENU_LANGUAGE = N_("Language: हिंदी / English")
 TODAY = N_("Today, {scope}:\n"
            "Feedback completed: {complete}\n"
@@ -42,6 +45,10 @@ TODAY = N_("Today, {scope}:\n"
            "Overall experience (1-5): {satisfaction}\n"
            "Negative: {negative}")
 NO_ALERTS = N_("No open alerts.")
+COMMENTS = N_("What citizens wrote in the last 7 days, {scope}:")
+NO_COMMENTS = N_("No comments in the last 7 days.")
+QUOTE = N_("“{comment}”")
+STATION_QUOTE = N_("{station}: “{comment}”")
 ALERTS = N_("Open alerts: {count}")
 ALERT_LINE = N_("{reference} · {station} · {day}")
 NOT_YET = N_("none yet")
@@ -89,6 +96,8 @@ class OfficerDesk:
                 return [self._today(db, officer, now)]
             if name == "alerts":
                 return [self._alerts(db, officer)]
+            if name == "comments":
+                return [self._comments(db, officer, now)]
             return [self._menu(officer)]
 
     def acknowledge(self, urn: str, alert_id: int, now: datetime) -> list[Reply]:
@@ -103,7 +112,8 @@ class OfficerDesk:
 
     def _menu(self, officer: Officer) -> Reply:
         choices = (Choice("today", 1, Msg(MENU_TODAY)), Choice("alerts", 2, Msg(MENU_ALERTS)),
-                   Choice("language", 3, Msg(MENU_LANGUAGE)))
+                   Choice("comments", 3, Msg(MENU_COMMENTS)),
+                   Choice("language", 4, Msg(MENU_LANGUAGE)))
         return Reply(officer.language, (Msg(MENU),), choices, OFFICER_QUESTION)
 
     def _scope_name(self, officer: Officer, lang: str) -> str:
@@ -131,6 +141,25 @@ class OfficerDesk:
                       satisfaction=self._number(numbers.satisfaction, lang),
                       negative=str(numbers.negative))
         return Reply(lang, (line,))
+
+    def _comments(self, db: Db, officer: Officer, now: datetime) -> Reply:
+        """The week's comments, negative first. An in-charge never sees those of a
+        feedback that reported a demand: the station may be its subject."""
+        lang, since = officer.language, now - timedelta(days=COMMENTS_DAYS)
+        in_charge = officer.role == "in_charge"
+        found = digest.station_comments(db, store.station_codes(db, officer), since, now,
+                                        MENU_COMMENTS_LISTED, red=not in_charge)
+        if not found:
+            return Reply(lang, (Msg(NO_COMMENTS),))
+        lines = [Msg.of(COMMENTS, scope=self._scope_name(officer, lang))]
+        for code, comment in found:
+            if in_charge:
+                lines.append(Msg.of(QUOTE, comment=comment))
+            else:
+                station = self.config.station(code)
+                name = (station.name_hi if lang == "hi" else station.name_en) if station else code
+                lines.append(Msg.of(STATION_QUOTE, station=name, comment=comment))
+        return Reply(lang, tuple(lines))
 
     def _alerts(self, db: Db, officer: Officer) -> Reply:
         if officer.role == "in_charge":  # never the SP office's red alerts

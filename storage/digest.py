@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -183,15 +184,26 @@ def comments(db: Db, station: str, start: datetime, end: datetime,
              limit: int = 5) -> list[str]:
     """The week's comments for a station, those of negative feedback first, newest first;
     never those of a feedback with a red alert, which is the SP office's alone."""
+    return [text for _, text in station_comments(db, [station], start, end, limit)]
+
+
+def station_comments(db: Db, stations: Sequence[str], start: datetime, end: datetime,
+                     limit: int, red: bool = False) -> list[tuple[str, str]]:
+    """(station, comment) of complete feedback begun in [start, end): negative first,
+    newest first. A red feedback's comment only with `red` (for the SP office)."""
     negative = select(Answer.feedback_id).where(NEGATIVE_ANSWER)
-    red = select(Alert.feedback_id).where(Alert.severity == "red")
-    rows = db.execute(
-        select(Answer.text, Feedback.id.in_(negative), Feedback.started_at)  # type: ignore[union-attr]
+    query = (
+        select(Feedback.station_code, Answer.text, Feedback.id.in_(negative),  # type: ignore[union-attr]
+               Feedback.started_at)
         .join(Feedback, Feedback.id == Answer.feedback_id)
-        .where(Feedback.station_code == station, Feedback.started_at >= start,
-               Feedback.started_at < end, Feedback.status == "complete",
-               Feedback.id.not_in(red),  # type: ignore[union-attr]
+        .where(Feedback.station_code.in_(stations),  # type: ignore[attr-defined]
+               Feedback.started_at >= start, Feedback.started_at < end,
+               Feedback.status == "complete",
                Answer.question_id == "comment", Answer.text.is_not(None))  # type: ignore[union-attr]
-    ).all()
-    rows.sort(key=lambda r: (not r[1], -r[2].timestamp()))
-    return [r[0] for r in rows[:limit]]
+    )
+    if not red:
+        query = query.where(Feedback.id.not_in(  # type: ignore[union-attr]
+            select(Alert.feedback_id).where(Alert.severity == "red")))
+    rows = db.execute(query).all()
+    rows.sort(key=lambda r: (not r[2], -r[3].timestamp()))
+    return [(r[0], r[1]) for r in rows[:limit]]

@@ -25,7 +25,7 @@ MAX_BODY = 1600  # Twilio's limit for one WhatsApp message body
 MAX_VARIABLE = 1024  # a Content template variable
 
 WORDS = {"menu": N_("menu"), "today": N_("today"), "alerts": N_("alerts"),
-         "language": N_("language")}
+         "comments": N_("comments"), "language": N_("language")}
 ACK_WORD = N_("ack")
 SEND_WORD = N_("{label}: send “{word}”")
 

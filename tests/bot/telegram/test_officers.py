@@ -29,7 +29,8 @@ def test_an_in_charge_enrols_once_and_sees_todays_numbers(telegram_bot, fake_tel
     welcome, menu = officer.say(f"/start {token}", expect=2)
     assert "स्वागत है, उप निरीक्षक वर्मा। आप थाना सिमगा के लिए थाना प्रभारी" in welcome.text
     assert [label for label, _ in menu.buttons] == [
-        "1. आज के आंकड़े", "2. खुले अलर्ट", "3. भाषा: हिंदी / English"]
+        "1. आज के आंकड़े", "2. खुले अलर्ट", "3. नागरिकों ने क्या लिखा",
+        "4. भाषा: हिंदी / English"]
     today = officer.tap(1)[0].text
     assert "आज, थाना सिमगा:" in today and "पूरे फीडबैक: 1" in today
     assert "स्टाफ का व्यवहार (1-5): 1.0" in today and "नकारात्मक: 1" in today
@@ -56,7 +57,7 @@ def test_an_expired_or_unknown_link_does_nothing(telegram_bot, fake_telegram, ap
 
 def test_a_citizen_cannot_use_officer_commands(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     citizen = Citizen(fake_telegram, 703)
-    for command in ("/today", "/alerts", "/menu"):
+    for command in ("/today", "/alerts", "/comments", "/menu"):
         assert "सिर्फ़ जुड़े हुए पुलिस अधिकारियों" in citizen.say(command)[0].text
 
 
@@ -66,7 +67,36 @@ def test_the_sp_office_sees_the_district_and_can_switch_language(telegram_bot, f
     sp = Citizen(fake_telegram, 704)
     welcome, _ = sp.say(f"/start {token}", expect=2)
     assert "बलौदाबाजार-भाटापारा के लिए एसपी कार्यालय" in welcome.text
-    changed, menu = sp.tap(3, expect=2)
+    changed, menu = sp.tap(4, expect=2)
     assert changed.text == "Okay, let us continue in English."
     assert menu.buttons[0][0] == "1. Today's numbers"
     assert "Today, Balodabazar-Bhatapara:" in sp.tap(1)[0].text
+
+
+def test_officers_read_what_citizens_wrote_but_a_demand_stays_the_sp_offices(  # type: ignore[no-untyped-def]
+        telegram_bot, fake_telegram, app) -> None:
+    def feedback(chat: int, station: str, demand: str, comment: str) -> None:
+        citizen = Citizen(fake_telegram, chat)
+        for answer in [f"/start {station}", "1", "1", "2", "नहीं", "2", "नहीं", demand, "2",
+                       comment, "नहीं", "नहीं"]:
+            citizen.say(answer)
+
+    feedback(611, "BLB05", "नहीं", "मुंशी ने दो घंटे बिठाए रखा")
+    feedback(612, "BLB05", "हाँ", "रिपोर्ट लिखने के पैसे मांगे")  # a demand: the SP office's
+    feedback(613, "BLB06", "नहीं", "दूसरे थाने की बात")
+    in_charge = Citizen(fake_telegram, 710)
+    in_charge.say(f"/start {invite(app)}", expect=2)
+    seen = in_charge.say("/comments")[0].text
+    assert seen.startswith("पिछले 7 दिनों में नागरिकों ने लिखा, थाना सिमगा:")
+    assert "“मुंशी ने दो घंटे बिठाए रखा”" in seen
+    assert "पैसे" not in seen and "दूसरे थाने" not in seen
+    assert "611" not in seen and "612" not in seen  # never who wrote
+    sp = Citizen(fake_telegram, 711)
+    sp.say(f"/start {invite(app, role='sp_office', scope='BLB')}", expect=2)
+    district = sp.tap_menu(3)
+    assert "थाना सिमगा: “रिपोर्ट लिखने के पैसे मांगे”" in district
+    assert "थाना सिमगा: “मुंशी ने दो घंटे बिठाए रखा”" in district
+    assert "दूसरे थाने की बात" in district
+    quiet = Citizen(fake_telegram, 712)
+    quiet.say(f"/start {invite(app, scope='BLB07')}", expect=2)
+    assert quiet.say("/comments")[0].text == "पिछले 7 दिनों में कोई टिप्पणी नहीं।"

@@ -186,13 +186,14 @@ def test_officer_words_and_acknowledging(wa_app, whatsapp_web,  # type: ignore[n
         today = officer.say("आज")[0]
         assert "पूरे फीडबैक: 1" in today
         assert "FB-26-000001" in officer.say("alerts")[0]
+        assert "पिछले 7 दिनों" in officer.say("टिप्पणी")[0]  # what citizens wrote
         assert "दर्ज हो गया" in officer.say(f"ठीक {alert.id}")[0]
         assert "पहले ही" in officer.say(f"ack {alert.id}")[0]
         assert "पहले ही" not in officer.say("ack 999999999999")[0]  # not an alert: the menu
         assert officer.say("", ButtonPayload="_alert:ack:²")  # odd digits: no error
         assert officer.say("", NumMedia="²")
         menu = officer.say("नमस्ते")  # anything else: the menu, not the citizens' picker
-        assert "“अलर्ट” भेजें" in menu[-1]
+        assert "“अलर्ट” भेजें" in menu[-1] and "“टिप्पणी” भेजें" in menu[-1]
         # An officer scanning a poster tries the citizens' side.
         assert "थाना सिमगा" in officer.say("फीडबैक BLB05")[0]
         assert officer.say("1")[-1].startswith("(2/11)")
