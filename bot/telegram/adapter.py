@@ -159,18 +159,24 @@ class TelegramChannel:
     async def _send(self, bot: Bot, chat_id: int, urn: str, replies: list[Reply]) -> None:
         for reply in replies:
             text, markup = render(reply, self.app.catalogs)
-            try:
-                await deliver(lambda t=text[:MAX_TEXT], m=markup: bot.send_message(
-                    chat_id, t, reply_markup=m), first_backoff=self.retry_backoff)
-            except Forbidden:
-                log.info("a citizen blocked the bot; not sending to them again")
-                await self._db(self.app.service.mark_blocked, urn, self.clock())
-                return
-            except BadRequest as exc:
-                # Never the citizen's words or chat id in the log: only Telegram's reason.
-                log.warning("Telegram refused a reply (%s); sending it without buttons", exc)
-                await deliver(lambda t=text[:MAX_TEXT]: bot.send_message(chat_id, t),
-                              first_backoff=self.retry_backoff)
+            # Longer than Telegram takes (an officer's list of comments): in parts, cut
+            # at line ends, the buttons under the last.
+            parts = split(text, self.max_text)
+            for n, part in enumerate(parts, start=1):
+                buttons = markup if n == len(parts) else None
+                try:
+                    await deliver(lambda t=part, m=buttons: bot.send_message(
+                        chat_id, t, reply_markup=m), first_backoff=self.retry_backoff)
+                except Forbidden:
+                    log.info("a citizen blocked the bot; not sending to them again")
+                    await self._db(self.app.service.mark_blocked, urn, self.clock())
+                    return
+                except BadRequest as exc:
+                    # Never the citizen's words or chat id in the log: Telegram's reason.
+                    log.warning("Telegram refused a reply (%s); sending it without buttons",
+                                exc)
+                    await deliver(lambda t=part: bot.send_message(chat_id, t),
+                                  first_backoff=self.retry_backoff)
 
     async def send_to(self, bot: Bot, message: Proactive) -> None:
         """A proactive message (the outbox's): no retries here, the dispatcher owns them."""

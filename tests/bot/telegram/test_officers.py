@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session as Db
 
+from conversations.effects import Start, Text
 from storage import officers as store
 from storage.db import writer
 from storage.models import Officer
@@ -100,3 +101,20 @@ def test_officers_read_what_citizens_wrote_but_a_demand_stays_the_sp_offices(  #
     quiet = Citizen(fake_telegram, 712)
     quiet.say(f"/start {invite(app, scope='BLB07')}", expect=2)
     assert quiet.say("/comments")[0].text == "पिछले 7 दिनों में कोई टिप्पणी नहीं।"
+
+
+def test_a_long_answer_to_an_officer_comes_in_parts_not_cut(  # type: ignore[no-untyped-def]
+        telegram_bot, fake_telegram, app) -> None:
+    now = datetime.now(UTC)
+    for n in range(10):  # ten comments near the 1,000 characters kept: over 9,000 in all
+        urn = f"telegram:{620 + n}"
+        app.service.handle(urn, "telegram", Start("BLB05"), now - timedelta(minutes=30))
+        for answer in ["1", "1", "2", "नहीं", "2", "नहीं", "नहीं", "2",
+                       f"शिकायत {n}: " + "देर हुई। " * 100 + f"अंत {n}", "नहीं", "नहीं"]:
+            app.service.handle(urn, "telegram", Text(answer), now - timedelta(minutes=29))
+    in_charge = Citizen(fake_telegram, 720)
+    in_charge.say(f"/start {invite(app)}", expect=2)
+    parts = [m.text for m in in_charge.say("/comments", expect=3)]
+    assert all(len(p) <= 4096 for p in parts)
+    joined = "\n".join(parts)
+    assert all(f"शिकायत {n}:" in joined and f"अंत {n}”" in joined for n in range(10))
