@@ -118,10 +118,13 @@ class OfficerDesk:
 
     def _scope_name(self, officer: Officer, lang: str) -> str:
         if officer.role == "in_charge":
-            station = self.config.station(officer.scope)
-            return (station.name_hi if lang == "hi" else station.name_en) if station else ""
+            return self._station_name(officer.scope, lang)
         district = next((d for d in self.config.districts if d.code == officer.scope), None)
         return (district.name_hi if lang == "hi" else district.name_en) if district else ""
+
+    def _station_name(self, code: str, lang: str) -> str:
+        station = self.config.station(code)
+        return (station.name_hi if lang == "hi" else station.name_en) if station else code
 
     def _number(self, value: float | None, lang: str) -> str | Msg:
         if value is None:
@@ -156,9 +159,8 @@ class OfficerDesk:
             if in_charge:
                 lines.append(Msg.of(QUOTE, comment=comment))
             else:
-                station = self.config.station(code)
-                name = (station.name_hi if lang == "hi" else station.name_en) if station else code
-                lines.append(Msg.of(STATION_QUOTE, station=name, comment=comment))
+                lines.append(Msg.of(STATION_QUOTE, station=self._station_name(code, lang),
+                                    comment=comment))
         return Reply(lang, tuple(lines))
 
     def _alerts(self, db: Db, officer: Officer) -> Reply:

@@ -59,7 +59,6 @@ _SQL = {
                   "AND other.sender = this.sender AND other.station_code = this.station_code "
                   "AND other.id <> this.id AND other.status <> 'merged' "
                   "AND other.started_at >= ? LIMIT 1",
-    "drop_contact": "DELETE FROM contact WHERE feedback_id = ?",
     "keep_contact": "INSERT INTO contact (feedback_id, urn, may_contact, may_follow_up, "
                     "created_at) VALUES (?, ?, ?, ?, ?)",
     "complete": "UPDATE feedback SET status = 'complete', completed_at = ?, updated_at = ? "
@@ -175,8 +174,8 @@ class TurnStore:
         if self._run("same_visit", feedback_id, self._time(since)).fetchone() is not None:
             return None
         at = self._time(now)
-        # The citizen's address only when they agreed (storage.feedback.keep_contact).
-        self._run("drop_contact", feedback_id)
+        # The citizen's address only when they agreed (storage.feedback.keep_contact). A
+        # feedback completes once, so it has no contact row yet to replace.
         if may_contact or may_follow_up:
             self._run("keep_contact", feedback_id, urn, may_contact, may_follow_up, at)
         return str(self._run("complete", at, at, feedback_id).fetchone()[0])
