@@ -168,3 +168,9 @@ def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str,
     return [Route(path, Webhook(path, valid, handle), methods=["POST"])
             for path, handle in ((config.webhook_path, message), (config.status_path, status))
             ] + [channel.shelf.route()]
+
+
+def direct_endpoints(routes: list[Route]) -> dict[str, Webhook]:
+    """The webhooks by path, for `bot.web.Front` to call without Starlette's router."""
+    return {route.path: route.endpoint for route in routes
+            if isinstance(route.endpoint, Webhook)}

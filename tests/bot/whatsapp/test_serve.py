@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -43,8 +45,6 @@ def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
     assert invite.returncode == 0, invite.stderr
     assert invite.stdout.startswith("https://wa.me/917700012345?text=enrol_")
     token = invite.stdout.strip().split("text=")[1]
-    process = subprocess.Popen([PRAYAS, "--config", str(config), "serve", "--port", str(port)],
-                               env=env, stderr=subprocess.PIPE)
     validator = RequestValidator(AUTH_TOKEN)
     count = iter(range(1, 1000))
 
@@ -58,17 +58,7 @@ def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
         assert answer.status_code == 200, answer.text
         return bodies(answer.text)
 
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{public}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+    with _serving(config, env, port) as process:
         unsigned = httpx.post(f"{public}/whatsapp/webhook", data={"Body": "फीडबैक BLB05"})
         assert unsigned.status_code == 403
         assert "थाना सिमगा" in send("+919900000001", token)[0]  # the officer enrols
@@ -77,8 +67,54 @@ def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
         # The scheduler inside `serve` sends the alert to the officer within seconds.
         alert = fake_twilio.wait_for(1, "whatsapp:+919900000001", timeout=30)[0]
         assert "थाना सिमगा" in alert.body and "9800000001" not in alert.body
+    log = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert "9800000001" not in log and "9900000001" not in log  # no number in the logs
+
+
+def test_serve_believes_a_proxys_headers_only_when_configured(sqlite_url: str,
+                                                              tmp_path: Path) -> None:
+    """No public URL and no trusted proxy: the URL signed is the one called, whatever an
+    X-Forwarded-Proto says, even from 127.0.0.1 (uvicorn would believe it by default)."""
+    from twilio.request_validator import RequestValidator
+
+    port = _free_port()
+    config = whatsapp_config(tmp_path, public_url="", trust_forwarded_headers=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(DATABASE_URL=sqlite_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+               TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_API_BASE_URL="http://127.0.0.1:9")
+    validator = RequestValidator(AUTH_TOKEN)
+    form = {"MessageSid": "SM" + "1" * 32, "From": "whatsapp:+919800000002",
+            "To": "whatsapp:+917700012345", "Body": "फीडबैक BLB05", "NumMedia": "0",
+            "AccountSid": ACCOUNT_SID}
+    called = f"http://127.0.0.1:{port}/whatsapp/webhook"
+    with _serving(config, env, port):
+        as_if_https = validator.compute_signature(called.replace("http:", "https:"), form)
+        forwarded = httpx.post(called, data=form, timeout=30, headers={
+            "X-Twilio-Signature": as_if_https, "X-Forwarded-Proto": "https"})
+        assert forwarded.status_code == 403
+        answer = httpx.post(called, data=form, timeout=30, headers={
+            "X-Twilio-Signature": validator.compute_signature(called, form),
+            "X-Forwarded-Proto": "https"})
+        assert answer.status_code == 200 and "थाना सिमगा" in bodies(answer.text)[0]
+
+
+@contextmanager
+def _serving(config: Path, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`prayas serve` on `port`, up (its /healthz answers) until the block ends."""
+    process = subprocess.Popen([PRAYAS, "--config", str(config), "serve", "--port", str(port)],
+                               env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        yield process
     finally:
         process.terminate()
         process.wait(20)
-    log = process.stderr.read().decode()  # type: ignore[union-attr]
-    assert "9800000001" not in log and "9900000001" not in log  # no number in the logs
