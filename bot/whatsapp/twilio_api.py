@@ -8,6 +8,7 @@ Twilio's error codes turned into what the caller must do.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import os
@@ -69,7 +70,17 @@ class _ToBaseUrl(AsyncTwilioHttpClient):
         if self.base_url:
             parts = urlsplit(url)
             url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        # The credentials as a header: twilio hands them to aiohttp as `auth`, which
+        # aiohttp deprecates and 4.0 removes. twilio's log leaves Authorization out.
+        if (auth := kwargs.pop("auth", None)) is not None:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}),
+                                 "Authorization": basic_authorization(*auth)}
         return await super().request(method, url, *args, **kwargs)
+
+
+def basic_authorization(login: str, password: str) -> str:
+    """HTTP Basic credentials, as aiohttp's BasicAuth encoded them (latin-1, then base64)."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode("latin1")).decode("ascii")
 
 
 class TwilioSender:
