@@ -32,7 +32,9 @@ _SQL = {
     "lock": "SELECT pg_advisory_xact_lock(?)",
     "seen": "INSERT INTO contact_window (sender, last_inbound_at) VALUES (?, ?) "
             "ON CONFLICT (sender) DO UPDATE SET last_inbound_at = excluded.last_inbound_at",
-    "load": "SELECT id, state, feedback_id FROM conversation WHERE sender = ?",
+    # With when the sender last wrote (WhatsApp's window), to skip rewriting it each turn.
+    "load": "SELECT c.id, c.state, c.feedback_id, w.last_inbound_at FROM conversation AS c "
+            "LEFT JOIN contact_window AS w ON w.sender = c.sender WHERE c.sender = ?",
     "processed": "INSERT INTO processed_message (channel, provider_id, received_at) "
                  "VALUES (?, ?, ?) ON CONFLICT (channel, provider_id) DO NOTHING",
     # Writing to us again means the citizen has not blocked the bot (any more).
@@ -74,6 +76,7 @@ class Stored:
     id: int
     state: dict[str, Any]
     feedback_id: int | None
+    last_inbound: Any = None  # as stored: naive UTC text on SQLite, a datetime on PostgreSQL
 
 
 class TurnStore:
@@ -107,12 +110,21 @@ class TurnStore:
         """The sender wrote to us: WhatsApp's 24-hour window is open from now."""
         self._run("seen", sender, self._time(now))
 
+    def seen_since(self, row: Stored | None, since: datetime) -> bool:
+        """Whether the window stored with `row` was opened at or after `since`."""
+        if row is None or row.last_inbound is None:
+            return False
+        if self._pg:
+            return bool(row.last_inbound >= since)
+        # Both sides in SQLAlchemy's one text format, which sorts as the times do.
+        return bool(row.last_inbound >= self._time(since))
+
     def conversation(self, sender: str) -> Stored | None:
         row = self._run("load", sender).fetchone()
         if row is None:
             return None
         state = row[1] if isinstance(row[1], dict) else json.loads(row[1])
-        return Stored(row[0], state, row[2])
+        return Stored(row[0], state, row[2], row[3])
 
     def first_delivery(self, channel: str, provider_id: str, now: datetime) -> bool:
         """Record a provider's message id; False when it was seen before (a redelivery)."""

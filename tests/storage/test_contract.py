@@ -270,6 +270,23 @@ def test_a_foreign_database_is_refused(database_url: str) -> None:
     engine.dispose()
 
 
+def test_a_whatsapp_citizens_window_runs_from_their_last_message(app) -> None:  # type: ignore[no-untyped-def]
+    """24 hours (less the margin) from their last message, counted to the minute at
+    worst, never later than the truth."""
+    urn, day = "whatsapp:+919800000321", timedelta(hours=24) - timedelta(minutes=5)
+    app.service.handle(urn, "whatsapp", Start("BLB05"), T0)
+    assert app.service.window_open(urn, T0 + day - timedelta(seconds=1))
+    assert not app.service.window_open(urn, T0 + day)
+    app.service.handle(urn, "whatsapp", Text("1"), T0 + timedelta(seconds=30))
+    # Within a minute of the last: counted from that one, closing 30 s early (safe side).
+    assert not app.service.window_open(urn, T0 + day + timedelta(seconds=10))
+    app.service.handle(urn, "whatsapp", Text("1"), T0 + timedelta(minutes=3))
+    assert app.service.window_open(urn, T0 + day + timedelta(minutes=3) - timedelta(seconds=1))
+    assert not app.service.window_open(urn, T0 + day + timedelta(minutes=3))
+    with Db(app.engine) as db:
+        assert db.execute(select(Conversation.stage)).scalar_one() == "asking"
+
+
 def test_a_provider_message_id_is_seen_once(app) -> None:  # type: ignore[no-untyped-def]
     with turn(app.engine) as tx:
         assert tx.first_delivery("telegram", "77", T0)
