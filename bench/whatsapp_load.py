@@ -1,6 +1,6 @@
 """Load benchmark: signed Twilio webhooks against a real `prayas serve` (WhatsApp).
 
-Run:  .venv/bin/python bench/whatsapp_load.py [--citizens 400] [--parallel 32]
+Run:  .venv/bin/python bench/whatsapp_load.py [--citizens 400] [--parallel 32] [--pin]
 
 Each citizen sends a whole Hindi feedback (12 messages) as Twilio would: a form,
 signed with RequestValidator's algorithm over the public URL, one message after the
@@ -8,6 +8,11 @@ reply to the last. `--parallel` citizens talk at once (a closed loop: as fast as
 server answers). In the same run, the same load goes to bench/floor_twiml.py, the
 same web stack answering fixed TwiML. Reported: turns/s and p50/p99 latency of each,
 their ratios, and the peak RSS of each server. Only loopback traffic.
+
+The load generator is Python too, and by default shares both cores with the server it
+measures. `--pin` gives each server core 1 and the generator core 0, as a load test
+on separate machines would: the server's figures are then its own, not how the
+scheduler happened to share a core with its client.
 """
 
 from __future__ import annotations
@@ -120,8 +125,11 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def measure(name: str, argv: list[str], env: dict[str, str], port: int, citizens: int,
-            parallel: int, check: bool) -> dict[str, float]:
+            parallel: int, check: bool, pin: bool = False) -> dict[str, float]:
     process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
+    if pin:  # the server on one core, this load generator on another: no fight for either
+        os.sched_setaffinity(process.pid, {1})
+        os.sched_setaffinity(0, {0})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url + "/healthz", process)
@@ -144,7 +152,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=400)
     parser.add_argument("--parallel", type=int, default=32)
+    parser.add_argument("--pin", action="store_true",
+                        help="run each server on CPU 1 and the load generator on CPU 0")
     args = parser.parse_args()
+    if args.pin and not {0, 1} <= os.sched_getaffinity(0):
+        parser.error("--pin needs CPUs 0 and 1")
     work = Path(tempfile.mkdtemp(prefix="prayas-bench-"))
     try:
         port = free_port()
@@ -159,11 +171,11 @@ def main() -> None:
                     "DATABASE_URL": f"sqlite:///{work / 'prayas.db'}"})
         prayas = measure("prayas", [PRAYAS, "--config", str(work / "config.yaml"), "serve",
                                     "--port", str(port)], env, port, args.citizens,
-                         args.parallel, check=True)
+                         args.parallel, check=True, pin=args.pin)
         floor_port = free_port()
         floor = measure("floor", [sys.executable, str(ROOT / "bench" / "floor_twiml.py"),
                                   str(floor_port)], env, floor_port, args.citizens,
-                        args.parallel, check=False)
+                        args.parallel, check=False, pin=args.pin)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.citizens} citizens x {len(SCRIPT)} messages, {args.parallel} at once")
