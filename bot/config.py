@@ -277,6 +277,21 @@ class Config(Strict):
                 "raise the one or lower the other")
         return self
 
+    @model_validator(mode="after")
+    def _distinct_paths(self) -> Config:
+        # One path, one endpoint: otherwise a citizen's message could be taken for a
+        # delivery report, or a Telegram update for a WhatsApp message, and be lost.
+        seen = {"/healthz": "the health check"}
+        for key, path in (("telegram.webhook_path", self.telegram.webhook_path),
+                          ("whatsapp.webhook_path", self.whatsapp.webhook_path),
+                          ("whatsapp.status_path", self.whatsapp.status_path),
+                          ("whatsapp.media_path", self.whatsapp.media_path)):
+            if path in seen:
+                raise ValueError(f"{key}: {path!r} is already {seen[path]}'s path; "
+                                 "give each its own")
+            seen[path] = key
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

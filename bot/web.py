@@ -177,6 +177,11 @@ def serve(app: App, host: str, port: int, telegram: bool, whatsapp: bool) -> Non
     application = (build_application(app, bot_token(), with_scheduler=False)
                    if telegram else None)
     channel = WhatsAppChannel(app, credentials()) if whatsapp else None
+    if whatsapp and not (app.config.whatsapp.public_url
+                         or app.config.whatsapp.trust_forwarded_headers):
+        log.warning("whatsapp.public_url is not set: Twilio's signatures are checked against "
+                    "the URL this server sees; behind a proxy or tunnel, set it to the https "
+                    "URL Twilio calls, or every message is refused (403)")
     web = create_web_app(app, application, webhook_secret() if telegram else "",
                          whatsapp=channel, scheduler=True)
     settle_memory()

@@ -114,10 +114,11 @@ class TurnStore:
         """Whether the window stored with `row` was opened at or after `since`."""
         if row is None or row.last_inbound is None:
             return False
-        if self._pg:
-            return bool(row.last_inbound >= since)
-        # Both sides in SQLAlchemy's one text format, which sorts as the times do.
-        return bool(row.last_inbound >= self._time(since))
+        stored = row.last_inbound
+        if isinstance(stored, str):  # SQLite: UTC as naive text
+            stored = datetime.fromisoformat(stored)
+            stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+        return bool(stored >= since)
 
     def conversation(self, sender: str) -> Stored | None:
         row = self._run("load", sender).fetchone()

@@ -53,6 +53,11 @@ CASES = [
     (lambda d: d["follow_ups"].update(after_days=1) or d["sessions"].update(
         update_window_hours=48),
      r"follow_ups\.after_days \(1\) must come after sessions\.update_window_hours \(48 h\)"),
+    (lambda d: d.setdefault("whatsapp", {}).update(status_path="/whatsapp/webhook"),
+     r"whatsapp\.status_path: '/whatsapp/webhook' is already whatsapp\.webhook_path's path; "
+     r"give each its own"),
+    (lambda d: d.setdefault("telegram", {}).update(webhook_path="/healthz"),
+     r"telegram\.webhook_path: '/healthz' is already the health check's path"),
 ]
 
 

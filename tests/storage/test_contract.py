@@ -283,6 +283,12 @@ def test_a_whatsapp_citizens_window_runs_from_their_last_message(app) -> None:  
     app.service.handle(urn, "whatsapp", Text("1"), T0 + timedelta(minutes=3))
     assert app.service.window_open(urn, T0 + day + timedelta(minutes=3) - timedelta(seconds=1))
     assert not app.service.window_open(urn, T0 + day + timedelta(minutes=3))
+    # Stored by the ORM (as for an officer's message), read back by a citizen's turn.
+    later = T0 + timedelta(minutes=10)
+    app.service.seen(urn, later)
+    app.service.handle(urn, "whatsapp", Text("1"), later + timedelta(seconds=30))
+    assert app.service.window_open(urn, later + day - timedelta(seconds=1))
+    assert not app.service.window_open(urn, later + day)
     with Db(app.engine) as db:
         assert db.execute(select(Conversation.stage)).scalar_one() == "asking"
 

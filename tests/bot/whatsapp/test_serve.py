@@ -87,7 +87,7 @@ def test_serve_believes_a_proxys_headers_only_when_configured(sqlite_url: str,
             "To": "whatsapp:+917700012345", "Body": "फीडबैक BLB05", "NumMedia": "0",
             "AccountSid": ACCOUNT_SID}
     called = f"http://127.0.0.1:{port}/whatsapp/webhook"
-    with _serving(config, env, port):
+    with _serving(config, env, port) as process:
         as_if_https = validator.compute_signature(called.replace("http:", "https:"), form)
         forwarded = httpx.post(called, data=form, timeout=30, headers={
             "X-Twilio-Signature": as_if_https, "X-Forwarded-Proto": "https"})
@@ -96,6 +96,7 @@ def test_serve_believes_a_proxys_headers_only_when_configured(sqlite_url: str,
             "X-Twilio-Signature": validator.compute_signature(called, form),
             "X-Forwarded-Proto": "https"})
         assert answer.status_code == 200 and "थाना सिमगा" in bodies(answer.text)[0]
+    assert "whatsapp.public_url is not set" in process.stderr.read().decode()  # type: ignore[union-attr]
 
 
 @contextmanager
