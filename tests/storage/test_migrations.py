@@ -34,3 +34,27 @@ def test_a_start_knows_the_newest_revision_without_alembic(app) -> None:  # type
 
     assert head_revision() == HEAD
     assert upgrade(app.engine) == (HEAD, HEAD)
+
+
+def test_the_feedback_indexes_of_0007_and_0009_are_built_while_feedback_is_kept(app) -> None:  # type: ignore[no-untyped-def]
+    """From 0006 up again: on PostgreSQL concurrently, and past an index an interrupted
+    build left behind (an invalid one, there; here one on the wrong columns)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    answer(app, "telegram:1", full(4, 5))
+    command.downgrade(_alembic(app.engine), "0006")
+    assert not {"ix_feedback_completed_at", "ix_feedback_sender_station_started"} & indexes(
+        app.engine)
+    if app.engine.dialect.name == "postgresql":
+        with app.engine.begin() as connection:
+            connection.execute(text("CREATE INDEX ix_feedback_completed_at ON feedback (id)"))
+    assert upgrade(app.engine)[0] == "0006"
+    assert {"ix_feedback_completed_at", "ix_feedback_sender_station_started",
+            "ix_feedback_day"} <= indexes(app.engine)
+    completed = [i for i in inspect(app.engine).get_indexes("feedback")
+                 if i["name"] == "ix_feedback_completed_at"]
+    assert completed[0]["column_names"] == ["completed_at"]
+    answer(app, "telegram:2", full(5, 5))  # the app still writes, the first is kept
+    with app.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM feedback")).scalar_one() == 2

@@ -38,16 +38,29 @@ def upgrade() -> None:
         sa.Column("last_change", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("day"),
     )
-    with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.create_index("ix_feedback_started_updated", ["started_at", "updated_at"],
-                              unique=False)
-        batch_op.create_index("ix_feedback_completed_at", ["completed_at"], unique=False)
+    _feedback_indexes()
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.create_index("ix_alert_status_station", ["status", "station_code"],
                               unique=False)
     with op.batch_alter_table("follow_up", schema=None) as batch_op:
         batch_op.create_index("ix_follow_up_asked_at", ["asked_at"], unique=False)
         batch_op.create_index("ix_follow_up_answered_at", ["answered_at"], unique=False)
+
+
+def _feedback_indexes() -> None:
+    """On PostgreSQL built CONCURRENTLY, outside a transaction: the feedback table is the
+    big one, and citizens' answers go on being written meanwhile. An invalid index left
+    by an interrupted build is dropped and built again on the next start."""
+    indexes = {"ix_feedback_started_updated": ["started_at", "updated_at"],
+               "ix_feedback_completed_at": ["completed_at"]}
+    if op.get_bind().dialect.name != "postgresql":
+        for name, columns in indexes.items():
+            op.create_index(name, "feedback", columns)
+        return
+    with op.get_context().autocommit_block():
+        for name, columns in indexes.items():
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            op.create_index(name, "feedback", columns, postgresql_concurrently=True)
 
 
 def downgrade() -> None:

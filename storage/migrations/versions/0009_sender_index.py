@@ -18,10 +18,22 @@ branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
 
+COLUMNS = ["sender", "station_code", "started_at"]
+
+
 def upgrade() -> None:
-    op.create_index("ix_feedback_sender_station_started", "feedback",
-                    ["sender", "station_code", "started_at"])
-    op.drop_index("ix_feedback_sender_station", table_name="feedback")
+    if op.get_bind().dialect.name != "postgresql":
+        op.create_index("ix_feedback_sender_station_started", "feedback", COLUMNS)
+        op.drop_index("ix_feedback_sender_station", table_name="feedback")
+        return
+    # CONCURRENTLY, outside a transaction, as in 0011: answers are written meanwhile; an
+    # invalid index from an interrupted build is dropped and built again.
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_feedback_sender_station_started")
+        op.create_index("ix_feedback_sender_station_started", "feedback", COLUMNS,
+                        postgresql_concurrently=True)
+        op.drop_index("ix_feedback_sender_station", table_name="feedback",
+                      postgresql_concurrently=True, if_exists=True)
 
 
 def downgrade() -> None:
