@@ -128,8 +128,8 @@ def create_web_app(app: App, telegram: Application | None = None,  # type: ignor
 
 class Front:
     """Twilio's webhooks straight to their endpoint; everything else (and the lifespan)
-    through Starlette. Its middleware and router cost a tenth of a WhatsApp turn's own
-    time (bench/whatsapp_turn_cpu.py), for a request that needs neither: the endpoint
+    through Starlette. Its middleware and router cost a few per cent of a WhatsApp turn
+    (py-spy over bench/whatsapp_turn_cpu.py), for a request that needs neither: the endpoint
     answers its own errors, and an exception reaches uvicorn, which logs it and answers
     500, as Starlette would have."""
 
