@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -49,7 +50,9 @@ def _parse_clock(value: Any) -> time:
     return time(int(hours), int(minutes))
 
 
-Clock = Annotated[time, Field(description="HH:MM in the district's time zone")]
+# Every time of day in the file, parsed the same way (an unquoted 9:30 included).
+Clock = Annotated[time, BeforeValidator(_parse_clock),
+                  Field(description="HH:MM in the district's time zone")]
 ContentSid = Annotated[str, Field(pattern=CONTENT_SID)]
 
 
@@ -99,13 +102,10 @@ class Sessions(Strict):
 
 
 class WeeklyAt(Strict):
-    weekday: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
+    weekday: Annotated[Literal[WEEKDAYS],  # type: ignore[valid-type]
+                       BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)
+                       ] = "monday"
     at: Clock = time(10, 0)
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _clock(cls, value: Any) -> time:
-        return _parse_clock(value)
 
 
 class Digests(Strict):
@@ -124,11 +124,6 @@ class Digests(Strict):
     burst_minutes: Annotated[int, Field(ge=1)] = 10
     top_streak: Annotated[int, Field(ge=2)] = 5
     sender_stations: Annotated[int, Field(ge=2)] = 3
-
-    @field_validator("sp_office_daily_at", mode="before")
-    @classmethod
-    def _clock(cls, value: Any) -> time:
-        return _parse_clock(value)
 
 
 class Condition(Strict):

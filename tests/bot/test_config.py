@@ -53,6 +53,8 @@ CASES = [
     (lambda d: d["follow_ups"].update(after_days=1) or d["sessions"].update(
         update_window_hours=48),
      r"follow_ups\.after_days \(1\) must come after sessions\.update_window_hours \(48 h\)"),
+    (lambda d: d["follow_ups"].update(send_from="9.30"),
+     r"follow_ups\.send_from: '9\.30' is not a time of day; write it as HH:MM"),
     (lambda d: d.setdefault("whatsapp", {}).update(status_path="/whatsapp/webhook"),
      r"whatsapp\.status_path: '/whatsapp/webhook' is already whatsapp\.webhook_path's path; "
      r"give each its own"),
@@ -87,6 +89,19 @@ def test_an_unquoted_time_is_understood(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
     assert load_config(path).digests.sp_office_daily_at == time(7, 30)
+
+
+def test_every_time_of_day_is_read_alike(tmp_path: Path) -> None:
+    """Unquoted (YAML reads 9:30 as a number), quoted, short: the follow-ups' hours too."""
+    path = _broken(tmp_path, lambda d: (
+        d["follow_ups"].update(send_from=9 * 60 + 30, send_until="8:05 "),
+        d["digests"]["in_charge_weekly"].update(weekday="Monday", at=20 * 60)))
+    config = load_config(path)
+    assert (config.follow_ups.send_from, config.follow_ups.send_until) == (time(9, 30),
+                                                                            time(8, 5))
+    assert config.follow_ups.send_from.tzinfo is None
+    assert config.digests.in_charge_weekly.weekday == "monday"
+    assert config.digests.in_charge_weekly.at == time(20, 0)
 
 
 def test_database_url_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
