@@ -285,7 +285,23 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         webhook_secret()
     if whatsapp:
         credentials()
+    _can_listen(host, port)
     run_server(_app(ctx), host, port, telegram=telegram, whatsapp=whatsapp)
+
+
+def _can_listen(host: str, port: int) -> None:
+    """A port already taken fails here, in one line, not in uvicorn after the start-up."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); stop "
+                          "what uses that port or pass another with --port") from None
 
 
 def _can_send(config, path: Path) -> None:  # type: ignore[no-untyped-def]

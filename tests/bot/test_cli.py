@@ -203,6 +203,23 @@ def test_serve_needs_a_channel_and_its_secrets(tmp_path: Path) -> None:
                     "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set")
 
 
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    import socket
+
+    config = tmp_path / "config.yaml"
+    config.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        'number: ""                 # the Twilio', 'number: "+91 77000 12345" # the Twilio'),
+        encoding="utf-8")
+    env = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
+           "PRAYAS_DATA_DIR": str(tmp_path)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        _operator_error(run("--config", str(config), "serve", "--port", port, env=env),
+                        f"cannot listen on 127.0.0.1:{port}", "--port")
+
+
 def test_a_quick_reply_for_an_unknown_question(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
