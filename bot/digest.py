@@ -43,6 +43,7 @@ TOO_FEW = N_("Too few feedback to rank: {stations}")
 SILENT = N_("No feedback for 7 days (is the poster up?): {stations}")
 ALERTS = N_("Open alerts: {count}")
 ALERT_ROW = N_("{marker} {reference} · {station} · {hours} hours old")
+ALERT_ROW_FRESH = N_("{marker} {reference} · {station} · less than an hour old")
 MORE_ALERTS = N_("… open alerts not listed here: {count}; the attached table lists them all.")
 MORE_IN_MENU = N_("… open alerts not listed here: {count}; see “Open alerts” in the menu.")
 AND_MORE = N_("{names} and {count} more (in the attached table)")
@@ -327,9 +328,11 @@ class Digest:
             hours = int((now - alert.created_at).total_seconds() // 3600)
             marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
                                                          else "⚠️")
+            station = name.get(alert.station_code, alert.station_code)
             lines.append(Msg.of(ALERT_ROW, marker=marker, reference=alert.reference,
-                                station=name.get(alert.station_code, alert.station_code),
-                                hours=str(hours)))
+                                station=station, hours=str(hours)) if hours else
+                         Msg.of(ALERT_ROW_FRESH, marker=marker, reference=alert.reference,
+                                station=station))
         if len(alerts) > most:
             lines.append(Msg.of(more, count=self._count(len(alerts) - most, lang)))
         return lines

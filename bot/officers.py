@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
+from bot.alerting import ALERT_QUESTION
 from bot.config import Config
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
@@ -50,7 +51,8 @@ NO_COMMENTS = N_("No comments in the last 7 days.")
 QUOTE = N_("“{comment}”")
 STATION_QUOTE = N_("{station}: “{comment}”")
 ALERTS = N_("Open alerts: {count}")
-ALERT_LINE = N_("{reference} · {station} · {day}")
+ALERT_LINE = N_("{marker} {reference} · {station} · {day}")
+ACK_LISTED = N_("Acknowledge {reference}")
 NOT_YET = N_("none yet")
 ACKNOWLEDGED = N_("Acknowledged. Thank you; the SP office can see it.")
 ALREADY = N_("This alert was already acknowledged.")
@@ -171,11 +173,18 @@ class OfficerDesk:
         if not found:
             return Reply(officer.language, (Msg(NO_ALERTS),))
         # How many there are, and the most urgent of them: as the digests list them.
-        locale = "hi_IN" if officer.language == "hi" else "en_IN"
+        lang = officer.language
+        locale = "hi_IN" if lang == "hi" else "en_IN"
         lines = [Msg.of(ALERTS, count=format_decimal(len(found), locale=locale))]
-        zone = self.config.zone
-        for alert in found[:MENU_ALERTS_LISTED]:
+        zone, listed = self.config.zone, found[:MENU_ALERTS_LISTED]
+        for alert in listed:
             day = alert.created_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
-            lines.append(Msg.of(ALERT_LINE, reference=alert.reference,
-                                station=alert.station_code, day=day))
-        return Reply(officer.language, tuple(lines))
+            marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
+                                                         else "⚠️")
+            lines.append(Msg.of(ALERT_LINE, marker=marker, reference=alert.reference, day=day,
+                                station=self._station_name(alert.station_code, lang)))
+        # Each acknowledged from the list, as from the alert itself: a button on Telegram,
+        # "ack N" on WhatsApp. A feedback that matched two rules has two alerts.
+        acks = tuple(Choice(f"ack:{alert.id}", n, Msg.of(ACK_LISTED, reference=alert.reference))
+                     for n, alert in enumerate(listed, start=1))
+        return Reply(lang, tuple(lines), acks, ALERT_QUESTION)

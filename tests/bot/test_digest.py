@@ -41,7 +41,7 @@ def test_the_daily_digest_adds_up(app) -> None:  # type: ignore[no-untyped-def]
         config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(hours=5))
     lines = app.catalogs.render(reply).splitlines()
     assert lines[0] == "📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 28 नवंबर 2026"
-    assert lines[1] == "उस दिन: 4 फीडबैक पूरे, 1 अधूरे, 1 नकारात्मक।"
+    assert lines[1] == "उस दिन के फीडबैक: पूरे 4, अधूरे 1, नकारात्मक 1।"
     assert lines[2] == ("पिछले 7 दिन: 5 पूरे (शुरू किए गए में से 83%); स्टाफ का व्यवहार 3.6, "
                         "कुल अनुभव 3.8 (5 में से); नकारात्मक 20%।")
     assert lines[3] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
@@ -52,6 +52,14 @@ def test_the_daily_digest_adds_up(app) -> None:  # type: ignore[no-untyped-def]
                                "पुलिस अधीक्षक कार्यालय बलौदाबाजार, थाना सिटी कोतवाली")
     assert "थाना सिमगा" not in lines[7] and "थाना पलारी" not in lines[7]
     assert lines[8:] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+
+
+def test_an_alert_raised_within_the_hour_is_not_zero_hours_old(app) -> None:  # type: ignore[no-untyped-def]
+    seed(app)
+    reply = Digest(app.engine, app.config, app.catalogs).daily(
+        app.config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(minutes=50))
+    lines = app.catalogs.render(reply).splitlines()
+    assert lines[-1] == "⚠️ FB-26-000002 · थाना सिमगा · एक घंटे से कम पुराना"
 
 
 def test_the_digest_in_english(app) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +78,7 @@ def test_prayas_digest_print(tmp_path: Path) -> None:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 27 नवंबर 2026")
-    assert "उस दिन: 0 फीडबैक पूरे, 0 अधूरे, 0 नकारात्मक।" in result.stdout
+    assert "उस दिन के फीडबैक: पूरे 0, अधूरे 0, नकारात्मक 0।" in result.stdout
 
 
 def test_the_in_charges_weekly_digest(app) -> None:  # type: ignore[no-untyped-def]

@@ -44,7 +44,7 @@ def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # 
     assert _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5)) >= 1
     text = next(s.text for s in fake_telegram.sent(900) if s.text.startswith("📊"))
     assert text.startswith("📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 27 नवंबर 2026")
-    assert "उस दिन: 1 फीडबैक पूरे, 0 अधूरे, 1 नकारात्मक।" in text
+    assert "उस दिन के फीडबैक: पूरे 1, अधूरे 0, नकारात्मक 1।" in text
 
 
 def test_long_messages_are_split_at_line_ends() -> None:
@@ -282,12 +282,12 @@ def test_a_retried_digest_sends_the_rest_of_the_text_it_began(  # type: ignore[n
     fake_telegram.fail_next("sendMessage", 502, after=1)  # the second part fails
     assert dispatch(at_nine + timedelta(minutes=1)) == 0
     [began] = [s.text for s in fake_telegram.sent(900)][before:]
-    assert "उस दिन: 1 फीडबैक पूरे" in began
+    assert "उस दिन के फीडबैक: पूरे 1," in began
     feedback(app, "telegram:2", FINE, station="BLB01", start=T0 - timedelta(hours=20))
     assert dispatch(at_nine + timedelta(minutes=10)) >= 1
     texts = [s.text for s in fake_telegram.sent(900)][before:]
     lines = "\n".join(texts).split("\n")
-    assert texts[0] == began and "उस दिन: 2 फीडबैक पूरे" not in "\n".join(texts)
+    assert texts[0] == began and "उस दिन के फीडबैक: पूरे 2," not in "\n".join(texts)
     assert len(lines) == len(set(lines))  # not a line twice
     week = [line for line in lines if line.startswith("पिछले 7 दिन")]
     assert len(week) == 1 and "1 पूरे" in week[0]  # the week as the first attempt saw it

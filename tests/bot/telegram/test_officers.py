@@ -30,15 +30,21 @@ def test_an_in_charge_enrols_once_and_sees_todays_numbers(telegram_bot, fake_tel
     welcome, menu = officer.say(f"/start {token}", expect=2)
     assert "स्वागत है, उप निरीक्षक वर्मा। आप थाना सिमगा के लिए थाना प्रभारी" in welcome.text
     assert [label for label, _ in menu.buttons] == [
-        "1. आज के आंकड़े", "2. खुले अलर्ट", "3. नागरिकों ने क्या लिखा",
+        "1. आज के आँकड़े", "2. खुले अलर्ट", "3. नागरिकों ने क्या लिखा",
         "4. भाषा: हिंदी / English"]
     today = officer.tap(1)[0].text
     assert "आज, थाना सिमगा:" in today and "पूरे फीडबैक: 1" in today
     assert "स्टाफ का व्यवहार (1-5): 1.0" in today and "नकारात्मक: 1" in today
     assert "601" not in today
     # the feedback above was negative (behaviour 1; no receipt): two rules matched
-    open_alerts = officer.tap_menu(2)
-    assert open_alerts.startswith("खुले अलर्ट: 2") and open_alerts.count("FB-26-000001") == 2
+    listed = officer.tap(2)[0]
+    assert listed.text.startswith("खुले अलर्ट: 2") and listed.text.count("FB-26-000001") == 2
+    assert "⚠️ FB-26-000001 · थाना सिमगा · " in listed.text
+    # each acknowledged from the list itself
+    assert [label for label, _ in listed.buttons] == ["1. FB-26-000001 देख लिया",
+                                                       "2. FB-26-000001 देख लिया"]
+    assert "दर्ज कर लिया" in officer.tap(1)[0].text
+    assert officer.say("/alerts")[0].text.startswith("खुले अलर्ट: 1")
     # the link is spent: a second person opening it gets only a polite no
     other = Citizen(fake_telegram, 701)
     assert "पहले ही इस्तेमाल" in other.say(f"/start {token}")[0].text

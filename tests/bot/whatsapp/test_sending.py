@@ -185,9 +185,11 @@ def test_officer_words_and_acknowledging(wa_app, whatsapp_web,  # type: ignore[n
         officer = Phone(client, OFFICER)
         today = officer.say("आज")[0]
         assert "पूरे फीडबैक: 1" in today
-        assert "FB-26-000001" in officer.say("alerts")[0]
+        listed = officer.say("alerts")[0]
+        assert "FB-26-000001 · थाना सिमगा" in listed
+        assert f"FB-26-000001 देख लिया: “ठीक {alert.id}” भेजें" in listed
         assert "पिछले 7 दिनों" in officer.say("टिप्पणी")[0]  # what citizens wrote
-        assert "दर्ज हो गया" in officer.say(f"ठीक {alert.id}")[0]
+        assert "दर्ज कर लिया" in officer.say(f"ठीक {alert.id}")[0]
         assert "पहले ही" in officer.say(f"ack {alert.id}")[0]
         assert "पहले ही" not in officer.say("ack 999999999999")[0]  # not an alert: the menu
         assert officer.say("", ButtonPayload="_alert:ack:²")  # odd digits: no error
@@ -215,7 +217,7 @@ def test_quick_reply_buttons_where_configured(make_app, sqlite_url, tmp_path,  #
         assert phone.say("फीडबैक BLB05") == []  # by REST, not TwiML
         sent = fake_twilio.wait_for(1, phone.urn)
         assert sent[0].content_sid == purpose["hi"]
-        assert "(1/11) आप थाने किस काम से आए थे?" in sent[0].variables["1"]
+        assert "(1/11) आप किस काम से आए थे?" in sent[0].variables["1"]
         assert "1. शिकायत" not in sent[0].variables["1"]  # the buttons carry the options
         tapped = phone.say("शिकायत / एफआईआर", ButtonPayload="purpose:complaint_fir",
                            ButtonText="शिकायत / एफआईआर")
