@@ -39,7 +39,7 @@ from conversations.prompts import (
 from conversations.session import Answer, Session
 from conversations.stations import code_in_text, example_name, search
 from conversations.survey import Question, Survey
-from conversations.text import clean, normalize, whole_number
+from conversations.text import clean, hide_numbers, normalize, whole_number
 
 Result = tuple[Session, list[Effect]]
 _LIVE = ("pick_station", "confirm_switch", "asking")
@@ -352,13 +352,15 @@ def _comment(session: Session, question: Question, text: str, survey: Survey) ->
     # "1" is the "nothing to add" choice when the channel shows it as a numbered list.
     if (is_skip_text(text) or whole_number(text) == 1) and not question.required:
         return _accept(session, question, Answer(skipped=True), survey)
-    comment = clean(text)
-    if not comment:
+    typed = clean(text)
+    if not typed:
         return _miss(session, question, survey)
-    notes: tuple[Msg, ...] = ()
+    # The comment reaches the station and the exports: never a number that says who wrote.
+    comment = hide_numbers(typed)
+    notes: tuple[Msg, ...] = (Msg(M.NUMBER_HIDDEN),) if comment != typed else ()
     if len(comment) > survey.max_comment_chars:
         comment = comment[: survey.max_comment_chars]
-        notes = (Msg.of(M.TRUNCATED, limit=str(survey.max_comment_chars)),)
+        notes += (Msg.of(M.TRUNCATED, limit=str(survey.max_comment_chars)),)
     return _accept(session, question, Answer(text=comment), survey, *notes)
 
 

@@ -72,6 +72,8 @@ THANKS = N_("Thank you! Your feedback has been recorded.\n"
 THANKS_UPDATED = N_("Thank you! Your earlier feedback {reference} has been updated with "
                     "these answers.")
 TRUNCATED = N_("Your message was long, so we kept the first {limit} characters.")
+NUMBER_HIDDEN = N_("So that nobody can tell who you are, we left the number out of your "
+                   "comment.")
 NOTHING_TO_ADD = N_("Nothing to add")
 
 FOLLOW_UP_INTRO = N_("Namaste! On {date} you gave feedback {reference} about {station}. "

@@ -29,6 +29,25 @@ def clean(text: str) -> str:
     return kept.strip()
 
 
+_D = "[0-9०-९]"  # either script's digits
+_PHONE_LIKE = re.compile(
+    rf"(?<![0-9०-९])(?:"
+    rf"(?:\+?(?:91|९१)[\s-]?|0|०)?[6-9६-९](?:{_D}{{9}}|{_D}{{4}}[\s-]{_D}{{5}}"
+    rf"|{_D}{{2}}[\s-]{_D}{{3}}[\s-]{_D}{{4}})"  # a mobile: 98765 43210, +91-987-654-3210
+    rf"|[0०]{_D}{{2,4}}[\s-]{_D}{{6,8}}"  # a landline with its STD code: 0771-2345678
+    rf"|{_D}{{4}}[\s-]{_D}{{4}}[\s-]{_D}{{4}}"  # an Aadhaar: 1234 5678 9012
+    rf"|{_D}{{10,}}"  # any other long run: a landline with its code, an account
+    rf")(?![0-9०-९])")
+HIDDEN = "[…]"
+
+
+def hide_numbers(text: str) -> str:
+    """A comment is shown to the station and exported: a phone or Aadhaar number the
+    citizen typed into it would say who they are. Dates, FIR and case numbers, amounts
+    and times are shorter and stay."""
+    return _PHONE_LIKE.sub(HIDDEN, text)
+
+
 def normalize(text: str) -> str:
     """A canonical form for matching: folded case, ASCII digits, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_DEVANAGARI_DIGITS).translate(_FOLD)

@@ -108,6 +108,19 @@ def test_a_comment_is_cut_at_the_limit_and_the_citizen_told(survey: Survey) -> N
     assert M.TRUNCATED in ids(effects)
 
 
+def test_a_phone_number_in_a_comment_is_left_out_and_the_citizen_told(survey: Survey) -> None:
+    answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4"]]
+    session, _ = talk(survey, Start("BLB05"), *answers)
+    session, effects = talk(survey, Text("मुंशी ने 29-11-2026 को 5000 मांगे, मेरा नंबर "
+                                         "98765 43210 है"), session=session)
+    assert session.answers["comment"].text == ("मुंशी ने 29-11-2026 को 5000 मांगे, मेरा नंबर "
+                                               "[…] है")
+    assert M.NUMBER_HIDDEN in ids(effects)
+    _, effects = talk(survey, Text("FIR 123/2026 पर कुछ नहीं हुआ"),
+                      session=talk(survey, Start("BLB05"), *answers)[0])
+    assert M.NUMBER_HIDDEN not in ids(effects)
+
+
 def test_a_voice_note_is_a_comment(survey: Survey) -> None:
     answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4"]]
     session, _ = talk(survey, Start("BLB05"), *answers, Media("voice", "file-123"))
