@@ -14,7 +14,7 @@ from bot.alerting import check_rules
 from bot.config import Config, ConfigError, data_dir, database_url, load_config
 from bot.i18n import Catalogs
 from bot.identity import load_identity
-from bot.service import FeedbackService
+from bot.service import FOLLOW_UP_QUESTION, FeedbackService
 from conversations.survey import DEFAULT_SURVEY, StationRef, Survey, load_survey
 from storage import feedback as store
 from storage.db import keep_statistics, open_engine, upgrade, writer
@@ -83,9 +83,13 @@ def build_app(config_file: Path) -> App:
     check_quick_replies(config, survey, config_file)
     engine = open_database(config)
     identity = load_identity(data_dir(config), database_url(config))
+    # A week later a WhatsApp citizen's 24-hour window is closed: without the approved
+    # follow-up template they could not be asked, so they are not offered it.
+    unasked = ({"whatsapp": [FOLLOW_UP_QUESTION]}
+               if not config.whatsapp.templates.get("follow_up") else {})
     service = FeedbackService(
         engine, survey, identity, config.default_language,
         timedelta(hours=config.sessions.update_window_hours), config.zone,
-        config.alerts.rules,
+        config.alerts.rules, unasked,
     )
     return App(config, engine, survey, catalogs, service)

@@ -7,7 +7,7 @@ before the citizen sees the next question.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -29,6 +29,7 @@ from storage.turn import TurnStore, turn
 
 # Channels where free text may be sent only within 24 hours of the person's last message.
 WINDOWED = frozenset({"whatsapp"})
+CONTACT_QUESTION, FOLLOW_UP_QUESTION = "contact", "followup"  # the consents, in survey.yaml
 # A citizen's window is stored again only when this much older than their message: one
 # statement less on most turns, and the window we count closes at most this much early,
 # well inside storage.window.MARGIN.
@@ -54,11 +55,17 @@ class Turn:
 class FeedbackService:
     def __init__(self, engine: Engine, survey: Survey, identity: Identity,
                  default_language: str, update_window: timedelta, zone: tzinfo = UTC,
-                 alert_rules: Sequence[AlertRule] = ()) -> None:
+                 alert_rules: Sequence[AlertRule] = (),
+                 unasked: Mapping[str, Collection[str]] | None = None) -> None:
+        """`unasked`: per channel, questions not asked there (a promise it cannot keep)."""
         self.engine = writer(engine)
         self.alert_rules = list(alert_rules)
         self.zone = zone
         self.survey = survey
+        self._by_channel = {
+            channel: replace(survey, questions=tuple(
+                q for q in survey.questions if q.id not in questions))
+            for channel, questions in (unasked or {}).items()}
         self.identity = identity
         self.default_language = default_language
         self.update_window = update_window
@@ -112,8 +119,8 @@ class FeedbackService:
         before = Session.from_json(row.state) if row else new_session(self.default_language)
         if request.provider_id is not None and not tx.first_delivery(
                 channel, request.provider_id, now):
-            return Turn(resume(before, self.survey), duplicate=True)
-        session, effects = step(before, request.event, now, self.survey)
+            return Turn(resume(before, self.survey_for(channel)), duplicate=True)
+        session, effects = step(before, request.event, now, self.survey_for(channel))
         if session.follow_up is not None:
             replies = self._follow_up(tx, before, session, effects, now)
             tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
@@ -135,6 +142,9 @@ class FeedbackService:
         if previous is not None and previous != feedback_id:
             tx.discard_if_empty(previous)
         return Turn(replies, reference)
+
+    def survey_for(self, channel: str) -> Survey:
+        return self._by_channel.get(channel, self.survey)
 
     def seen(self, urn: str, now: datetime) -> None:
         """A message that is not a turn (an officer's): the window opens all the same."""
@@ -196,15 +206,16 @@ class FeedbackService:
 
         rules = matching(self.alert_rules, session.answers)
         reference = None if rules else tx.complete_alone(
-            feedback_id, urn=urn, may_contact=agreed("contact"),
-            may_follow_up=agreed("followup"), now=now, since=now - self.update_window)
+            feedback_id, urn=urn, may_contact=agreed(CONTACT_QUESTION),
+            may_follow_up=agreed(FOLLOW_UP_QUESTION), now=now, since=now - self.update_window)
         if reference is not None:  # most feedback: no alert, not an update
             session = replace(session, reference=reference)
             return session, thanks(session, reference, False), reference
         with tx.orm() as db:
             feedback = db.get(Feedback, feedback_id)
             assert feedback is not None
-            store.keep_contact(db, feedback, urn, agreed("contact"), agreed("followup"), now)
+            store.keep_contact(db, feedback, urn, agreed(CONTACT_QUESTION),
+                               agreed(FOLLOW_UP_QUESTION), now)
             kept, updated = store.complete(db, feedback, now, self.update_window)
             assert kept.id is not None
             # In the same transaction as the feedback: an alert is never lost, nor sent
@@ -232,7 +243,8 @@ class FeedbackService:
                 idle = [(r.id, r.sender, r.channel, r.state, r.feedback_id, r.updated_at)
                         for r in store.idle_conversations(db, now - self.survey.idle_timeout)]
             for row_id, sender, channel, state, feedback_id, updated_at in idle:
-                session, effects = step(Session.from_json(state), Tick(), now, self.survey)
+                session, effects = step(Session.from_json(state), Tick(), now,
+                                        self.survey_for(channel))
                 if not any(isinstance(e, Closed) for e in effects):
                     continue
                 tx.save_conversation(row_id, sender=sender, channel=channel, stage=session.stage,

@@ -58,6 +58,24 @@ def test_a_hindi_feedback_from_the_poster_link(wa_app, whatsapp_web) -> None:  #
     assert "9800000001" not in transcript  # the bot never repeats the number
 
 
+def test_without_a_follow_up_template_no_follow_up_is_offered(make_app, sqlite_url, tmp_path,  # type: ignore[no-untyped-def]
+                                                              whatsapp_web) -> None:
+    """A week later the window is closed: only the template could reach them."""
+    from tests.bot.whatsapp.conftest import TEMPLATES, whatsapp_config
+
+    without = {k: v for k, v in TEMPLATES.items() if k != "follow_up"}
+    app = make_app(sqlite_url, whatsapp_config(tmp_path, templates=without))
+    try:
+        with whatsapp_web(app=app) as client:
+            transcript = _transcript(Phone(client, "+919800000009"), HINDI[:-1])
+        assert "(10/10)" in transcript and "/11)" not in transcript
+        assert "आपका फीडबैक नंबर: FB-26-" in transcript
+        feedback, answers = _stored(app)
+        assert feedback == [("complete", "whatsapp", "BLB05")] and "followup" not in answers
+    finally:
+        app.engine.dispose()
+
+
 def test_an_english_feedback_typed_in_words(wa_app, whatsapp_web) -> None:  # type: ignore[no-untyped-def]
     with whatsapp_web() as client:
         transcript = _transcript(Phone(client, "+919800000002"), ENGLISH)
