@@ -124,6 +124,41 @@ def _terminal_lines():  # type: ignore[no-untyped-def]
 
 
 @main.command()
+@click.argument("reference")
+@click.pass_context
+@operator_errors
+def contact(ctx: click.Context, reference: str) -> None:
+    """How the SP office can reach the citizen of feedback REFERENCE (FB-26-000123).
+
+    Only when they said yes to "May the SP office contact you?": a WhatsApp citizen's
+    number; a Telegram citizen has only a chat id, which nobody can call. This is the
+    one place the address leaves the database: never in an officer's message, an export
+    or a log. Exits 1 when the citizen did not agree (or retention removed it).
+    """
+    from sqlmodel import Session as Db
+
+    from storage.feedback import contact_of
+
+    app = _app(ctx)
+    with Db(app.engine) as db:
+        found = contact_of(db, reference)
+    if found is None:
+        raise ConfigError(f"no feedback numbered {reference!r}; copy the number from the "
+                          "alert or the export, like FB-26-000123")
+    feedback, kept = found
+    if kept is None or not kept.may_contact:
+        click.echo(f"{feedback.reference}: the citizen did not agree to be contacted")
+        sys.exit(1)
+    channel, _, address = kept.urn.partition(":")
+    if channel == "whatsapp":
+        click.echo(f"{feedback.reference}: {address} (WhatsApp)")
+    else:
+        click.echo(f"{feedback.reference}: a {channel.title()} user with no phone number "
+                   "known; they can be reached only through the bot")
+    logging.getLogger(__name__).info("the contact of %s was read", feedback.reference)
+
+
+@main.command()
 @click.pass_context
 @operator_errors
 def stations(ctx: click.Context) -> None:

@@ -104,6 +104,19 @@ def keep_contact(db: Db, feedback: Feedback, urn: str, may_contact: bool, may_fo
                        may_follow_up=may_follow_up, created_at=now))
 
 
+def contact_of(db: Db, reference: str) -> tuple[Feedback, Contact | None] | None:
+    """The feedback with this reference (the one kept, when it was merged into an update)
+    and the address its citizen agreed to give; None when no feedback has the reference."""
+    feedback = db.execute(select(Feedback).where(
+        Feedback.reference == reference.strip().upper())).scalar_one_or_none()
+    while feedback is not None and feedback.merged_into is not None:
+        feedback = db.get(Feedback, feedback.merged_into)
+    if feedback is None:
+        return None
+    return feedback, db.execute(select(Contact).where(
+        Contact.feedback_id == feedback.id)).scalar_one_or_none()
+
+
 def count_feedback(db: Db, status: str | None = None) -> int:
     query = select(func.count()).select_from(Feedback)
     if status:

@@ -19,7 +19,8 @@ PRAYAS = shutil.which("prayas", path=str(Path(sys.executable).parent)) or "praya
 HINDI_FEEDBACK = "\n".join(
     ["शिकायत", "तुरंत", "४", "हाँ", "चल रही है", "हाँ", "नहीं", "😊",
      "मुंशी जी ने अच्छे से बात की", "हाँ", "नहीं"]) + "\n"
-SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["db"], ["db", "upgrade"],
+SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["contact"], ["db"],
+               ["db", "upgrade"],
                ["db", "current"], ["serve"], ["poll"], ["officer", "invite"], ["digest"]]
 
 
@@ -218,6 +219,30 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
         port = str(taken.getsockname()[1])
         _operator_error(run("--config", str(config), "serve", "--port", port, env=env),
                         f"cannot listen on 127.0.0.1:{port}", "--port")
+
+
+def test_the_sp_office_reaches_a_citizen_only_with_their_consent(make_app, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from conversations.effects import Start, Text
+    from tests.conftest import T0
+
+    app = make_app(sqlite_url)
+    for n, contact in ((1, "हाँ"), (2, "नहीं")):
+        now, urn = T0 + timedelta(hours=n), f"whatsapp:+91980000000{n}"
+        app.service.handle(urn, "whatsapp", Start("BLB05"), now)
+        for answer in ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "नहीं", contact, "नहीं"]:
+            app.service.handle(urn, "whatsapp", Text(answer), now)
+    app.engine.dispose()
+    env = {"DATABASE_URL": sqlite_url}
+    agreed = run("contact", "fb-26-000001", env=env)
+    assert agreed.returncode == 0, agreed.stderr
+    assert agreed.stdout == "FB-26-000001: +919800000001 (WhatsApp)\n"
+    refused = run("contact", "FB-26-000002", env=env)
+    assert refused.returncode == 1
+    assert refused.stdout == "FB-26-000002: the citizen did not agree to be contacted\n"
+    assert "9800000002" not in refused.stdout + refused.stderr
+    _operator_error(run("contact", "FB-26-999999", env=env), "no feedback numbered")
 
 
 def test_a_quick_reply_for_an_unknown_question(tmp_path: Path) -> None:
