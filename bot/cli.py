@@ -254,6 +254,9 @@ def export(ctx: click.Context, fmt: str | None, out: Path, since: str | None,
         raise click.BadParameter("give --format csv|xlsx or an --out ending in .csv/.xlsx",
                                  param_hint="--format")
     first, last = _day(since, "--since"), _day(until, "--until")
+    if first and last and first > last:
+        raise click.BadParameter(f"{since} is after --until {until}; swap them",
+                                 param_hint="--since")
     folder = out.resolve().parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ConfigError(f"{out}: cannot write the export (no writable folder {folder}); "
@@ -408,8 +411,9 @@ def _officer_scope(config, role: str, station: str | None, district: str | None,
     if role == "in_charge":
         found = config.station(station or "")
         if found is None:
+            given = f"no station {station!r}" if station else "no --station given"
             raise ConfigError(f"{path}: an in-charge needs --station CODE of a known station "
-                              f"(got {station!r}; see `prayas stations`)")
+                              f"({given}; see `prayas stations`)")
         return found.code
     if district is None and station:
         district = config.district_of(station)
@@ -535,7 +539,8 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     chosen = district or (codes[0] if len(codes) == 1 else None)
     found = next((d for d in app.config.districts if d.code == chosen), None)
     if found is None:
-        raise ConfigError(f"{ctx.obj}: give --district, one of {', '.join(codes)}")
+        given = f"no district {district!r}" if district else "several districts"
+        raise ConfigError(f"{ctx.obj}: {given}; give --district, one of {', '.join(codes)}")
     now = datetime.now(UTC)
     when = _day(day, "--date") or (now.astimezone(app.config.zone).date() - timedelta(days=1))
     digests = Digest(app.engine, app.config, app.catalogs)

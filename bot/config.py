@@ -327,6 +327,10 @@ def _explain(err: dict[str, Any]) -> str:
         return "required key is missing; add it"
     if kind == "string_pattern_mismatch":
         return "use 1-64 characters: letters, digits, _ or -"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{err.get('input')!r} is not a whole number; write one, like 24"
+    if kind == "bool_parsing":
+        return f"{err.get('input')!r} is not true or false; write one of them"
     return msg.removeprefix("Value error, ")
 
 
@@ -352,7 +356,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A misspelt key is both unknown and, under its right name, missing: name the typo.
+        first = next((e for e in exc.errors() if e["type"] == "extra_forbidden"),
+                     exc.errors()[0])
         where = _location(first)
         reason = _explain(first)
         more = len(exc.errors()) - 1

@@ -145,6 +145,14 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
                     "cannot create the database folder", "PRAYAS_DATA_DIR")
 
 
+def test_an_export_of_days_in_the_wrong_order_says_so(tmp_path: Path) -> None:
+    result = run("export", "--out", str(tmp_path / "x.csv"), "--since", "2026-12-01",
+                 "--until", "2026-11-01")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "2026-12-01 is after --until 2026-11-01; swap them" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_unwritable_export(tmp_path: Path) -> None:
     _operator_error(run("export", "--out", str(tmp_path / "no" / "such" / "dir.csv")),
                     "cannot write the export", "--out")

@@ -53,6 +53,11 @@ CASES = [
     (lambda d: d["follow_ups"].update(after_days=1) or d["sessions"].update(
         update_window_hours=48),
      r"follow_ups\.after_days \(1\) must come after sessions\.update_window_hours \(48 h\)"),
+    (lambda d: d["districts"][0]["stations"][2].update(cod=d["districts"][0]["stations"][2]
+                                                       .pop("code")),
+     r"stations\[2\]\.cod: unknown key; check its spelling"),
+    (lambda d: d["sessions"].update(idle_timeout_minutes="half an hour"),
+     r"sessions\.idle_timeout_minutes: 'half an hour' is not a whole number"),
     (lambda d: d["follow_ups"].update(send_from="9.30"),
      r"follow_ups\.send_from: '9\.30' is not a time of day; write it as HH:MM"),
     (lambda d: d.setdefault("whatsapp", {}).update(status_path="/whatsapp/webhook"),
