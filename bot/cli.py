@@ -324,7 +324,12 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     if whatsapp:
         credentials()
     _can_listen(host, port)
-    run_server(_app(ctx), host, port, telegram=telegram, whatsapp=whatsapp)
+    app = _app(ctx)
+    channels = " and ".join(name for name, on in (("Telegram", telegram), ("WhatsApp", whatsapp))
+                            if on)
+    click.echo(f"serving {channels} on http://{host}:{port} (/healthz); Ctrl+C stops",
+               err=True)
+    run_server(app, host, port, telegram=telegram, whatsapp=whatsapp)
 
 
 def _can_listen(host: str, port: int) -> None:

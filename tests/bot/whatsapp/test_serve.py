@@ -68,6 +68,7 @@ def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
         alert = fake_twilio.wait_for(1, "whatsapp:+919900000001", timeout=30)[0]
         assert "थाना सिमगा" in alert.body and "9800000001" not in alert.body
     log = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert f"serving WhatsApp on http://127.0.0.1:{port} " in log  # where it listens, said once
     assert "9800000001" not in log and "9900000001" not in log  # no number in the logs
 
 
