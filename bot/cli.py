@@ -182,6 +182,10 @@ def check(ctx: click.Context) -> None:
     survey = district_survey(config, Catalogs.load(config.languages))
     check_rules(config, survey)
     check_quick_replies(config, survey, Path(ctx.obj))
+    logo = Path(ctx.obj).parent / config.campaign.logo if config.campaign.logo else None
+    if logo is not None and not logo.is_file():  # the posters need it; say so now
+        raise ConfigError(f"{ctx.obj}: campaign.logo: no file {logo}; give a PNG or JPEG "
+                          "path relative to the config file, or leave it empty")
     count = sum(1 for _ in config.stations())
     click.echo(f"{ctx.obj}: ok — {len(config.districts)} district(s), {count} stations, "
                f"{len(survey.questions)} questions, languages {', '.join(config.languages)}")

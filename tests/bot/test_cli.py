@@ -253,6 +253,16 @@ def test_the_sp_office_reaches_a_citizen_only_with_their_consent(make_app, sqlit
     _operator_error(run("contact", "FB-26-999999", env=env), "no feedback numbered")
 
 
+def test_check_finds_a_missing_logo(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        "campaign:\n", "campaign:\n  logo: logo.png\n", 1), encoding="utf-8")
+    _operator_error(run("--config", str(config), "check"), "campaign.logo: no file",
+                    "logo.png")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG")
+    assert run("--config", str(config), "check").returncode == 0
+
+
 def test_a_quick_reply_for_an_unknown_question(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(SAMPLE_CONFIG.read_text(encoding="utf-8").replace(
