@@ -282,7 +282,7 @@ def _on_question(session: Session, event: Event, survey: Survey) -> Result:
         if survey.station(session.station or "") is None:
             new, reply = picker(session, survey, None, Msg(M.RESTARTED))
             return new, [Closed("switched"), reply]
-        return _begin(session, session.station or "", survey, Msg(M.RESTARTED))
+        return _carry_on(session, survey)
     if isinstance(event, Start):
         if not (event.code or "").strip():
             return session, [ask(session, survey)]  # a bare /start: show where we are
@@ -384,6 +384,20 @@ def _accept(session: Session, question: Question, answer: Answer, survey: Survey
         done = replace(session, stage="ended", outcome="complete")
         return done, ([_say(done, *notes)] if notes else []) + [Completed()]
     return session, [ask(session, survey, *notes)]
+
+
+def _carry_on(session: Session, survey: Survey) -> Result:
+    """The question being asked is no longer in the survey (the file was edited, or the
+    channel no longer asks it): keep every answer that still counts and go on with the
+    next question, or complete. What the citizen just said answered the missing one."""
+    answers = prune(survey, session.answers)
+    following = next_question(survey, answers)
+    session = replace(session, answers=answers, misses=0,
+                      history=tuple(q for q in session.history if q in answers),
+                      question=following.id if following else None)
+    if following is None:
+        return replace(session, stage="ended", outcome="complete"), [Completed()]
+    return session, [ask(session, survey)]
 
 
 def _stop(session: Session) -> Result:

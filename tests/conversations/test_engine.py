@@ -152,12 +152,25 @@ def test_the_session_survives_json(survey: Survey) -> None:
     assert Session.from_json(session.to_json()) == session
 
 
-def test_a_survey_edited_mid_conversation_restarts_politely(survey: Survey) -> None:
+def test_a_question_removed_mid_conversation_keeps_the_answers_and_goes_on(
+        survey: Survey) -> None:
     session, _ = talk(survey, Start("BLB05"), Text("1"))
     assert session.question == "heard"
     edited = replace(survey, questions=tuple(q for q in survey.questions if q.id != "heard"))
-    restarted, effects = step(session, Text("1"), T0 + timedelta(minutes=1), edited)
-    assert M.RESTARTED in ids(effects) and restarted.question == "purpose"
+    moved, effects = step(session, Text("1"), T0 + timedelta(minutes=1), edited)
+    assert moved.question == "behaviour" and moved.answers["purpose"].option == "complaint_fir"
+    assert M.RESTARTED not in ids(effects)
+
+
+def test_the_last_question_removed_mid_conversation_completes_the_feedback(
+        survey: Survey) -> None:
+    answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4", "नहीं", "no"]]
+    session, _ = talk(survey, Start("BLB05"), *answers)
+    assert session.question == "followup"
+    without = replace(survey, questions=survey.questions[:-1])
+    done, effects = step(session, Text("हाँ"), T0 + timedelta(minutes=5), without)
+    assert effects == [Completed()] and done.outcome == "complete"
+    assert len(done.answers) == len(answers)
 
 
 def test_a_station_removed_mid_conversation_leads_to_the_picker(survey: Survey) -> None:
