@@ -17,6 +17,9 @@ depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # First: the concurrent build commits what came before it, and a migration cut off
+    # after committing the new tables would fail on them at every later start.
+    _feedback_indexes()
     op.create_table(
         "station_day",
         sa.Column("day", sa.Date(), nullable=False),
@@ -38,7 +41,6 @@ def upgrade() -> None:
         sa.Column("last_change", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("day"),
     )
-    _feedback_indexes()
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.create_index("ix_alert_status_station", ["status", "station_code"],
                               unique=False)
