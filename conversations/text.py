@@ -29,23 +29,36 @@ def clean(text: str) -> str:
     return kept.strip()
 
 
-_D = "[0-9०-९]"  # either script's digits
-_PHONE_LIKE = re.compile(
-    rf"(?<![0-9०-९])(?:"
-    rf"(?:\+?(?:91|९१)[\s-]?|0|०)?[6-9६-९](?:{_D}{{9}}|{_D}{{4}}[\s-]{_D}{{5}}"
-    rf"|{_D}{{2}}[\s-]{_D}{{3}}[\s-]{_D}{{4}})"  # a mobile: 98765 43210, +91-987-654-3210
-    rf"|[0०]{_D}{{2,4}}[\s-]{_D}{{6,8}}"  # a landline with its STD code: 0771-2345678
-    rf"|{_D}{{4}}[\s-]{_D}{{4}}[\s-]{_D}{{4}}"  # an Aadhaar: 1234 5678 9012
-    rf"|{_D}{{10,}}"  # any other long run: a landline with its code, an account
-    rf")(?![0-9०-९])")
+_G = "[0-9०-९]{2,}"  # a group of digits, either script
+# Digit groups joined by one or two spaces, dots or hyphens, or bracketed: how people
+# write a phone number (98765 43210, 98 76 54 32 10, (0771) 2345678, +91-98765-43210).
+_DIGIT_RUN = re.compile(rf"(?<![0-9०-९])\(?\+?{_G}(?:(?:[\s.-]{{1,2}}|\)[\s.-]?)\(?{_G})*"
+                        r"\)?(?![0-9०-९])")
 HIDDEN = "[…]"
+
+
+def _says_who(digits: str, groups: int) -> bool:
+    """A mobile (10 digits from 6-9, or with 0 or 91 before), a landline with its STD
+    code (11 digits from 0), or an Aadhaar (12, from 2-9). Longer runs are case or
+    complaint ids;
+    dates, times and amounts are shorter or not joined like this."""
+    size = len(digits)
+    return ((size == 10 and digits[0] in "6789")
+            or (size == 11 and digits[0] == "0")
+            or (size == 12 and (digits.startswith("91") or groups == 3
+                                or digits[0] in "23456789")))
 
 
 def hide_numbers(text: str) -> str:
     """A comment is shown to the station and exported: a phone or Aadhaar number the
-    citizen typed into it would say who they are. Dates, FIR and case numbers, amounts
-    and times are shorter and stay."""
-    return _PHONE_LIKE.sub(HIDDEN, text)
+    citizen typed into it would say who they are."""
+    def hide(found: re.Match[str]) -> str:
+        run = found.group().translate(_DEVANAGARI_DIGITS)
+        digits = "".join(ch for ch in run if ch.isdigit())
+        groups = len(re.findall(r"\d+", run))
+        return HIDDEN if _says_who(digits, groups) else found.group()
+
+    return _DIGIT_RUN.sub(hide, text)
 
 
 def normalize(text: str) -> str:
