@@ -40,10 +40,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without base-60 numbers: YAML 1.1 reads an unquoted 9:30 as 570, and then a
+    bare 900 or 9 could not be told from a time. Here 9:30 stays text; numbers are only
+    numbers."""
+
+
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
+                  r"|[-+]?0x[0-9a-fA-F_]+)$")
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+
+
 def _parse_clock(value: Any) -> time:
-    if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal number 540.
-        value = f"{value // 60:02d}:{value % 60:02d}"
     if not isinstance(value, str) or not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
         raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. \"09:00\"")
     hours, minutes = value.strip().split(":")
@@ -338,7 +349,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and check the config file; raise ConfigError with a one-line reason."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: config file not found; pass --config FILE or set PRAYAS_CONFIG"

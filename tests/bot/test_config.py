@@ -97,18 +97,23 @@ def test_an_unquoted_time_is_understood(tmp_path: Path) -> None:
 
 
 def test_every_time_of_day_is_read_alike(tmp_path: Path) -> None:
-    """Unquoted (YAML reads 9:30 as a number), quoted, short: the follow-ups' hours too."""
-    path = _broken(tmp_path, lambda d: (
-        d["follow_ups"].update(send_from=9 * 60 + 30, send_until="8:05 "),
-        d["digests"]["in_charge_weekly"].update(weekday="Monday", at=20 * 60)))
+    """Unquoted (YAML 1.1 would read 9:30 as the number 570), quoted, short: the
+    follow-ups' hours too; a bare number is not a time."""
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = text.replace('send_from: "09:00"', "send_from: 9:30").replace(
+        'send_until: "20:00"', 'send_until: "8:05 "')
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
     config = load_config(path)
     assert (config.follow_ups.send_from, config.follow_ups.send_until) == (time(9, 30),
                                                                             time(8, 5))
     assert config.follow_ups.send_from.tzinfo is None
-    assert config.digests.in_charge_weekly.weekday == "monday"
-    assert config.digests.in_charge_weekly.at == time(20, 0)
-
-
+    path.write_text(text.replace("send_from: 9:30", "send_from: 900"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"follow_ups\.send_from: 900 is not a time of day"):
+        load_config(path)
+    weekly = _broken(tmp_path, lambda d: d["digests"]["in_charge_weekly"].update(
+        weekday="Monday", at="20:00"))
+    assert load_config(weekly).digests.in_charge_weekly.weekday == "monday"
 def test_database_url_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(SAMPLE_CONFIG)
     assert database_url(config).startswith("sqlite:///") and database_url(config).endswith(
