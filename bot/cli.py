@@ -331,24 +331,34 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     app = _app(ctx)
     channels = " and ".join(name for name, on in (("Telegram", telegram), ("WhatsApp", whatsapp))
                             if on)
-    click.echo(f"serving {channels} on http://{host}:{port} (/healthz); Ctrl+C stops",
+    click.echo(f"serving {channels} on http://{_url_host(host)}:{port} (/healthz); "
+               "Ctrl+C stops",
                err=True)
     run_server(app, host, port, telegram=telegram, whatsapp=whatsapp)
 
 
 def _can_listen(host: str, port: int) -> None:
-    """A port already taken fails here, in one line, not in uvicorn after the start-up."""
+    """A port already taken fails here, in one line, not in uvicorn after the start-up.
+    Bound as asyncio's server will bind: every address of the host, IPv6 on its own."""
     import socket
 
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port,
-                                                             type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-            probe.bind(address)
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); stop "
-                          "what uses that port or pass another with --port") from None
+        raise ConfigError(f"cannot listen on {_url_host(host)}:{port} "
+                          f"({exc.strerror or exc}); stop what uses that port or pass "
+                          "another with --port") from None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _can_send(config, path: Path) -> None:  # type: ignore[no-untyped-def]
