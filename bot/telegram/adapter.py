@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from telegram import Bot, CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
@@ -146,15 +146,21 @@ class TelegramChannel:
         return replies, not stale
 
     async def _mark_chosen(self, query: CallbackQuery, chosen: bool) -> None:
-        """Show the answer in the question's message and drop its buttons: no double taps."""
+        """Show the answer in the question's message and drop its buttons: no double taps.
+        In an officer's list of alerts, only the one acknowledged goes: the rest stay."""
         message = query.message
         if not isinstance(message, Message) or not message.text:
             return
-        label = next((b.text for row in (message.reply_markup.inline_keyboard
-                                         if message.reply_markup else ())
-                      for b in row if b.callback_data == query.data), None)
+        rows = message.reply_markup.inline_keyboard if message.reply_markup else ()
+        label = next((b.text for row in rows for b in row if b.callback_data == query.data),
+                     None)
         text = f"{message.text}\n\n✅ {label}" if chosen and label else message.text
-        await self._quietly(message.edit_text(text[:MAX_TEXT], reply_markup=None))
+        decoded = self.codec.decode(query.data or "")
+        rest = [kept for row in rows
+                if (kept := [b for b in row if b.callback_data != query.data])]
+        keep = decoded is not None and decoded[0] == ALERT_QUESTION and chosen and rest
+        await self._quietly(message.edit_text(
+            text[:MAX_TEXT], reply_markup=InlineKeyboardMarkup(rest) if keep else None))
 
     async def _send(self, bot: Bot, chat_id: int, urn: str, replies: list[Reply]) -> None:
         for reply in replies:

@@ -44,6 +44,10 @@ def test_an_in_charge_enrols_once_and_sees_todays_numbers(telegram_bot, fake_tel
     assert [label for label, _ in listed.buttons] == ["1. FB-26-000001 देख लिया",
                                                        "2. FB-26-000001 देख लिया"]
     assert "दर्ज कर लिया" in officer.tap(1)[0].text
+    # the list keeps the other alert's button, and marks the one acknowledged
+    edit = fake_telegram.wait_for(3, 700, "editMessageText")[-1]  # after the menu's two
+    assert edit.text.endswith("✅ 1. FB-26-000001 देख लिया")
+    assert [label for label, _ in edit.buttons] == ["2. FB-26-000001 देख लिया"]
     assert officer.say("/alerts")[0].text.startswith("खुले अलर्ट: 1")
     # the link is spent: a second person opening it gets only a polite no
     other = Citizen(fake_telegram, 701)
