@@ -173,7 +173,11 @@ class FeedbackService:
             # What was answered stays stored, as incomplete; and one station's answers
             # never go into another station's feedback.
             feedback_id, stored = None, {}
-        if feedback_id is None and session.answers and session.station:
+        # A new feedback only while answers are being given: an ended conversation keeps
+        # its answers in the session, and a "thanks" after the last answer, or a "stop",
+        # must not copy them into a second, incomplete feedback.
+        collecting = session.stage == "asking" or any(isinstance(e, Completed) for e in effects)
+        if feedback_id is None and session.answers and session.station and collecting:
             feedback_id = tx.open_feedback(
                 sender=sender, station=session.station, channel=channel,
                 language=session.lang, now=now, year=now.astimezone(self.zone).year)

@@ -136,6 +136,21 @@ def test_partial_answers_are_kept_as_incomplete(app) -> None:  # type: ignore[no
     assert answered == {"purpose", "heard"}
 
 
+def test_what_comes_after_a_feedback_ends_is_not_a_second_feedback(app) -> None:  # type: ignore[no-untyped-def]
+    """A "thanks" after the last answer, or a "stop" midway, must not copy the answers
+    into another, incomplete feedback: the district's completion rate counts them."""
+    give_feedback(app, "telegram:2001", HINDI_ANSWERS)
+    app.service.handle("telegram:2001", "telegram", Text("धन्यवाद"), T0 + timedelta(hours=1))
+    app.service.handle("telegram:2002", "telegram", Start("BLB05"), T0)
+    for n, answer in enumerate(["1", "1", "बंद", "ok"], start=1):
+        app.service.handle("telegram:2002", "telegram", Text(answer),
+                           T0 + timedelta(seconds=n))
+    with Db(app.engine) as db:
+        kept = sorted((f.status, len(db.execute(select(Answer).where(
+            Answer.feedback_id == f.id)).all())) for f in db.execute(select(Feedback)).scalars())
+    assert kept == [("complete", len(HINDI_ANSWERS)), ("incomplete", 2)]
+
+
 def test_second_feedback_within_a_day_updates_the_first(app) -> None:  # type: ignore[no-untyped-def]
     first = give_feedback(app, "telegram:9", HINDI_ANSWERS)
     later = T0 + timedelta(hours=5)
