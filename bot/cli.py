@@ -133,7 +133,8 @@ def contact(ctx: click.Context, reference: str) -> None:
     Only when they said yes to "May the SP office contact you?": a WhatsApp citizen's
     number; a Telegram citizen has only a chat id, which nobody can call. This is the
     one place the address leaves the database: never in an officer's message, an export
-    or a log. Exits 1 when the citizen did not agree (or retention removed it).
+    or a log. Exits 1 when there is no number to give: the citizen did not agree,
+    retention removed it, or they wrote on Telegram.
     """
     from sqlmodel import Session as Db
 
@@ -150,12 +151,12 @@ def contact(ctx: click.Context, reference: str) -> None:
         click.echo(f"{feedback.reference}: the citizen did not agree to be contacted")
         sys.exit(1)
     channel, _, address = kept.urn.partition(":")
-    if channel == "whatsapp":
-        click.echo(f"{feedback.reference}: {address} (WhatsApp)")
-    else:
-        click.echo(f"{feedback.reference}: a {channel.title()} user with no phone number "
-                   "known; they can be reached only through the bot")
     logging.getLogger(__name__).info("the contact of %s was read", feedback.reference)
+    if channel != "whatsapp":
+        click.echo(f"{feedback.reference}: a {channel.title()} user; no phone number is "
+                   "known, so they can be reached only through the bot")
+        sys.exit(1)
+    click.echo(f"{feedback.reference}: {address} (WhatsApp)")
 
 
 @main.command()

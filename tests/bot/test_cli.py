@@ -251,6 +251,16 @@ def test_the_sp_office_reaches_a_citizen_only_with_their_consent(make_app, sqlit
     assert refused.stdout == "FB-26-000002: the citizen did not agree to be contacted\n"
     assert "9800000002" not in refused.stdout + refused.stderr
     _operator_error(run("contact", "FB-26-999999", env=env), "no feedback numbered")
+    app = make_app(sqlite_url)
+    now = T0 + timedelta(hours=5)
+    app.service.handle("telegram:4242", "telegram", Start("BLB05"), now)
+    for answer in ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "नहीं", "हाँ", "नहीं"]:
+        turn = app.service.handle("telegram:4242", "telegram", Text(answer), now)
+    app.engine.dispose()
+    assert turn.completed_reference is not None
+    telegram = run("contact", turn.completed_reference, env=env)
+    assert telegram.returncode == 1 and "no phone number is known" in telegram.stdout
+    assert "4242" not in telegram.stdout + telegram.stderr
 
 
 def test_check_finds_a_missing_logo(tmp_path: Path) -> None:
