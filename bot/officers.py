@@ -56,6 +56,7 @@ ACK_LISTED = N_("Acknowledge {reference}")
 NOT_YET = N_("none yet")
 ACKNOWLEDGED = N_("Acknowledged. Thank you; the SP office can see it.")
 ALREADY = N_("This alert was already acknowledged.")
+WITHDRAWN = N_("This alert is no longer open.")
 NOT_YOURS = N_("This alert is not for your station.")
 
 
@@ -109,7 +110,8 @@ class OfficerDesk:
             if officer is None:
                 return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
             outcome = alerts.acknowledge(db, alert_id, officer, now)
-            msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY}.get(outcome, NOT_YOURS)
+            msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY,
+                     "withdrawn": WITHDRAWN}.get(outcome, NOT_YOURS)
             return [Reply(officer.language, (Msg(msgid),))]
 
     def _menu(self, officer: Officer) -> Reply:

@@ -112,12 +112,14 @@ def supersede(db: Db, feedback_id: int, now: datetime) -> None:
 
 def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime,
                 note: str | None = None) -> str:
-    """'acknowledged', 'already' or 'not_yours'."""
+    """'acknowledged', 'already', 'withdrawn' or 'not_yours'."""
     alert = db.get(Alert, alert_id, with_for_update=True)
     if alert is None or not may_act_on(db, officer, alert):
         return "not_yours"
     if alert.status == "acknowledged":
         return "already"
+    if alert.status == "superseded":  # a stale button: the feedback is the SP office's now
+        return "withdrawn"
     alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, officer.id
     alert.note = note or alert.note
     db.add(AlertEvent(alert_id=alert_id, event="acknowledged", at=now, officer_id=officer.id,

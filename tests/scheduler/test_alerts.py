@@ -246,6 +246,13 @@ def test_an_update_that_reports_a_demand_withholds_the_in_charges_alert(  # type
         events = [e.event for e in db.execute(select(AlertEvent).order_by(AlertEvent.id))
                   .scalars()]
     assert kept["poor_treatment"] == "superseded" and "superseded" in events
+    # A stale button (had his alert reached him first) acknowledges nothing.
+    with Db(app.engine) as db:
+        withdrawn = db.execute(select(Alert.id).where(Alert.rule == "poor_treatment")).scalar_one()
+    reply = officers_enrolled.acknowledge("telegram:801", withdrawn, T0 + timedelta(days=2))
+    assert reply[0].lines[0].id == "This alert is no longer open."
+    with Db(app.engine) as db:
+        assert db.get(Alert, withdrawn).status == "superseded"  # type: ignore[union-attr]
     with Db(app.engine) as db:
         to_him = db.execute(select(Outbox).where(Outbox.recipient == "telegram:801")).scalars()
         assert {m.status for m in to_him} == {"withheld"}  # not counted as a failure
