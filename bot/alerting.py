@@ -32,6 +32,11 @@ ACKNOWLEDGE = N_("Acknowledge")
 SKIPPED = N_("(skipped)")
 
 
+def marker(severity: str, status: str) -> str:
+    """The sign an open alert is listed with, in the digests and the officers' list."""
+    return "🔴" if severity == "red" else ("⏫" if status == "escalated" else "⚠️")
+
+
 def check_rules(config: Config, survey: Survey) -> None:
     """Alert rules must name real questions and options; fail at start, not at 2 a.m."""
     for n, rule in enumerate(config.alerts.rules):

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
 from bot import digest_tables as tables
+from bot.alerting import marker
 from bot.chart import chart_rows, drawn
 from bot.chart_process import ChartProcess
 from bot.config import Config, District
@@ -326,12 +327,11 @@ class Digest:
         lines = [Msg.of(ALERTS, count=self._count(len(alerts), lang))]
         for alert in alerts[:most]:
             hours = int((now - alert.created_at).total_seconds() // 3600)
-            marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
-                                                         else "⚠️")
+            sign = marker(alert.severity, alert.status)
             station = name.get(alert.station_code, alert.station_code)
-            lines.append(Msg.of(ALERT_ROW, marker=marker, reference=alert.reference,
+            lines.append(Msg.of(ALERT_ROW, marker=sign, reference=alert.reference,
                                 station=station, hours=str(hours)) if hours else
-                         Msg.of(ALERT_ROW_FRESH, marker=marker, reference=alert.reference,
+                         Msg.of(ALERT_ROW_FRESH, marker=sign, reference=alert.reference,
                                 station=station))
         if len(alerts) > most:
             lines.append(Msg.of(more, count=self._count(len(alerts) - most, lang)))

@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
-from bot.alerting import ALERT_QUESTION
+from bot.alerting import ALERT_QUESTION, marker
 from bot.config import Config
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
@@ -181,9 +181,8 @@ class OfficerDesk:
         zone, listed = self.config.zone, found[:MENU_ALERTS_LISTED]
         for alert in listed:
             day = alert.created_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
-            marker = "🔴" if alert.severity == "red" else ("⏫" if alert.status == "escalated"
-                                                         else "⚠️")
-            lines.append(Msg.of(ALERT_LINE, marker=marker, reference=alert.reference, day=day,
+            lines.append(Msg.of(ALERT_LINE, marker=marker(alert.severity, alert.status),
+                                reference=alert.reference, day=day,
                                 station=self._station_name(alert.station_code, lang)))
         # Each acknowledged from the list, as from the alert itself: a button on Telegram,
         # "ack N" on WhatsApp. A feedback that matched two rules has two alerts.

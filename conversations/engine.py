@@ -377,6 +377,12 @@ def _accept(session: Session, question: Question, answer: Answer, survey: Survey
             *notes: Msg) -> Result:
     answers = prune(survey, {**session.answers, question.id: answer})
     history = (*[q for q in session.history if q in answers and q != question.id], question.id)
+    return _go_on(session, answers, history, survey, *notes)
+
+
+def _go_on(session: Session, answers: dict[str, Answer], history: tuple[str, ...],
+           survey: Survey, *notes: Msg) -> Result:
+    """With these answers, the next question; or, when none is left, the end."""
     following = next_question(survey, answers)
     session = replace(session, answers=answers, history=history, misses=0,
                       question=following.id if following else None)
@@ -391,13 +397,7 @@ def _carry_on(session: Session, survey: Survey) -> Result:
     channel no longer asks it): keep every answer that still counts and go on with the
     next question, or complete. What the citizen just said answered the missing one."""
     answers = prune(survey, session.answers)
-    following = next_question(survey, answers)
-    session = replace(session, answers=answers, misses=0,
-                      history=tuple(q for q in session.history if q in answers),
-                      question=following.id if following else None)
-    if following is None:
-        return replace(session, stage="ended", outcome="complete"), [Completed()]
-    return session, [ask(session, survey)]
+    return _go_on(session, answers, tuple(q for q in session.history if q in answers), survey)
 
 
 def _stop(session: Session) -> Result:
