@@ -213,7 +213,7 @@ class FeedbackService:
             feedback_id, urn=urn, may_contact=agreed(CONTACT_QUESTION),
             may_follow_up=agreed(FOLLOW_UP_QUESTION), now=now, since=now - self.update_window)
         if reference is not None:  # most feedback: no alert, not an update
-            session = replace(session, reference=reference)
+            session = session.evolve(reference=reference)
             return session, thanks(session, reference, False), reference
         with tx.orm() as db:
             feedback = db.get(Feedback, feedback_id)
@@ -233,7 +233,7 @@ class FeedbackService:
             for rule in rules:
                 alerts.raise_alert(db, kept.id, kept.station_code, rule.id, rule.severity,
                                    rule.notify, now)
-        session = replace(session, reference=kept.reference)
+        session = session.evolve(reference=kept.reference)
         return session, thanks(session, kept.reference, updated), kept.reference
 
     def expire_idle(self, now: datetime) -> int:

@@ -7,7 +7,6 @@ argument, so every conversation can be replayed exactly in a test.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime
 
 from conversations import messages as M
@@ -54,10 +53,10 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
     effects: list[Effect] = []
     if _idle(session, now, survey):
         effects.append(Closed("expired"))
-        session = replace(session, stage="ended", outcome="expired", question=None)
+        session = session.evolve(stage="ended", outcome="expired", question=None)
     if isinstance(event, Tick):
         return session, effects
-    session = replace(session, last_seen=now)
+    session = session.evolve(last_seen=now)
     if session.follow_up is not None and session.stage == "asking":
         session, more = _on_follow_up(session, event, survey)
         return session, effects + more
@@ -124,7 +123,7 @@ def _begin(session: Session, code: str, survey: Survey, *before: Msg) -> Result:
     fresh = Session(lang=session.lang, stage="asking", station=code, last_seen=session.last_seen)
     first = next_question(survey, {})
     assert first is not None, "a loaded survey always has a question"
-    fresh = replace(fresh, question=first.id)
+    fresh = fresh.evolve(question=first.id)
     return fresh, [ask(fresh, survey, *before, *_greeting(fresh, survey))]
 
 
@@ -135,7 +134,7 @@ def _greeting(session: Session, survey: Survey) -> tuple[Msg, ...]:
 
 def _start(session: Session, code: str | None, survey: Survey, lang: str | None = None) -> Result:
     if lang in survey.languages:
-        session = replace(session, lang=lang)
+        session = session.evolve(lang=lang)
     station = survey.station(code.strip()) if code and code.strip() else None
     if station is not None:
         return _begin(session, station.code, survey)
@@ -152,7 +151,7 @@ def _start(session: Session, code: str | None, survey: Survey, lang: str | None 
 def _language(session: Session, cmd: str, survey: Survey) -> Session:
     lang = cmd.split(":", 1)[1]
     # A language this deployment has no catalog for is not offered: stay as we are.
-    return replace(session, lang=lang) if lang in survey.languages else session
+    return session.evolve(lang=lang) if lang in survey.languages else session
 
 
 def _on_new(session: Session, event: Event, survey: Survey) -> Result:
@@ -229,7 +228,7 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
     elif isinstance(event, Start):
         station = survey.station(event.code or "")
         if station is not None:
-            session = replace(session, pending_station=station.code)
+            session = session.evolve(pending_station=station.code)
     elif isinstance(event, Text):
         cmd = command(event.text)
         if cmd == "stop":
@@ -244,7 +243,7 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
         new, more = _begin(session, session.pending_station, survey)
         return new, effects + more
     if choice == "continue":
-        back = replace(session, stage="asking", pending_station=None)
+        back = session.evolve(stage="asking", pending_station=None)
         return back, [ask(back, survey, Msg(M.CONTINUING))]
     return session, [switch_prompt(session, survey)]
 
@@ -319,7 +318,7 @@ def _rescan(session: Session, code: str | None, survey: Survey) -> Result:
         return session, [ask(session, survey, Msg(M.UNKNOWN_CODE_MIDWAY))]
     if not session.answers:
         return _begin(session, station.code, survey)
-    pending = replace(session, stage="confirm_switch", pending_station=station.code)
+    pending = session.evolve(stage="confirm_switch", pending_station=station.code)
     return pending, [switch_prompt(pending, survey)]
 
 
@@ -330,7 +329,7 @@ def _command(session: Session, question: Question, cmd: str, survey: Survey) -> 
     if cmd == "stop":
         return _stop(session)
     if cmd == "help":
-        return replace(session, misses=0), [ask(session, survey, Msg(M.HELP))]
+        return session.evolve(misses=0), [ask(session, survey, Msg(M.HELP))]
     if cmd.startswith("lang:"):
         session = _language(session, cmd, survey)
         return session, [ask(session, survey, Msg(M.LANGUAGE_SET))]
@@ -343,7 +342,7 @@ def _command(session: Session, question: Question, cmd: str, survey: Survey) -> 
         return session, [ask(session, survey, Msg(M.BACK_AT_FIRST))]
     previous = session.history[-1]
     answers = {q: a for q, a in session.answers.items() if q != previous}
-    back = replace(session, question=previous, answers=answers, history=session.history[:-1],
+    back = session.evolve(question=previous, answers=answers, history=session.history[:-1],
                    misses=0)
     return back, [ask(back, survey)]
 
@@ -369,7 +368,7 @@ def _miss(session: Session, question: Question, survey: Survey, *note: Msg) -> R
     lines = list(note) or [Msg(M.REASK_TEXT if question.type == "text" else M.REASK)]
     if misses >= 3:
         lines.append(Msg(M.HINT_HELP if question.required else M.HINT_SKIP))
-    session = replace(session, misses=misses)
+    session = session.evolve(misses=misses)
     return session, [ask(session, survey, *lines)]
 
 
@@ -384,10 +383,10 @@ def _go_on(session: Session, answers: dict[str, Answer], history: tuple[str, ...
            survey: Survey, *notes: Msg) -> Result:
     """With these answers, the next question; or, when none is left, the end."""
     following = next_question(survey, answers)
-    session = replace(session, answers=answers, history=history, misses=0,
+    session = session.evolve(answers=answers, history=history, misses=0,
                       question=following.id if following else None)
     if following is None:
-        done = replace(session, stage="ended", outcome="complete")
+        done = session.evolve(stage="ended", outcome="complete")
         return done, ([_say(done, *notes)] if notes else []) + [Completed()]
     return session, [ask(session, survey, *notes)]
 
@@ -401,7 +400,7 @@ def _carry_on(session: Session, survey: Survey) -> Result:
 
 
 def _stop(session: Session) -> Result:
-    stopped = replace(session, stage="ended", outcome="stopped", question=None, candidates=())
+    stopped = session.evolve(stage="ended", outcome="stopped", question=None, candidates=())
     return stopped, [_say(stopped, Msg(M.STOPPED)), Closed("stopped")]
 
 
@@ -436,7 +435,7 @@ def _on_follow_up(session: Session, event: Event, survey: Survey) -> Result:
     if follow.question(session.question or "") is None or first is None:
         return _stop(session)  # the survey file lost the follow-up meanwhile
     if isinstance(event, Text) and command(event.text) == "restart":
-        again = replace(session, answers={}, history=(), misses=0, question=first.id)
+        again = session.evolve(answers={}, history=(), misses=0, question=first.id)
         return again, [ask(again, follow, Msg(M.RESTARTED))]
     return _on_question(session, event, follow)
 
@@ -446,7 +445,7 @@ def _on_follow_up(session: Session, event: Event, survey: Survey) -> Result:
 
 def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
     if session.follow_up is not None:  # whatever comes next is not the follow-up's
-        session = replace(session, follow_up=None, answers={}, history=())
+        session = session.evolve(follow_up=None, answers={}, history=())
     if isinstance(event, Start):
         return _start(session, event.code, survey, event.lang)
     cmd = command(event.text) if isinstance(event, Text) else None

@@ -16,7 +16,7 @@ PICKER_LIST_MAX = 25  # above this a numbered list is too long for a phone scree
 
 
 def applies(question: Question, answers: Mapping[str, Answer]) -> bool:
-    return all(
+    return not question.when or all(
         (a := answers.get(other)) is not None and a.option in wanted
         for other, wanted in question.when.items()
     )
@@ -42,7 +42,7 @@ def prune(survey: Survey, answers: dict[str, Answer]) -> dict[str, Answer]:
 def _progress(survey: Survey, question: Question, answers: Mapping[str, Answer]) -> tuple[int, int]:
     # A question whose condition is not yet decided counts: the total may shrink, never grow.
     def maybe(q: Question) -> bool:
-        return all(
+        return not q.when or all(
             other not in answers or answers[other].option in wanted
             for other, wanted in q.when.items()
         )

@@ -19,6 +19,16 @@ class Answer:
     voice: str | None = None
     skipped: bool = False
 
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None and v is not False}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        return cls(**{k: v for k, v in data.items() if k in _ANSWER_NAMES})
+
+
+_ANSWER_NAMES = frozenset(f.name for f in fields(Answer))
+
 
 @dataclass(frozen=True)
 class Session:
@@ -36,14 +46,22 @@ class Session:
     last_seen: datetime | None = None
     follow_up: int | None = None  # asking the follow-up of this stored feedback
 
+    def evolve(self, **changes: Any) -> Session:
+        """A copy with `changes`, as dataclasses.replace makes it but without re-running
+        __init__: a turn makes several, and the generic replace cost more than the rest of
+        the engine's step (bench/README.md)."""
+        unknown = changes.keys() - _NAMES
+        if unknown:
+            raise TypeError(f"Session has no field {', '.join(sorted(unknown))}")
+        copy = object.__new__(Session)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
     def to_json(self) -> dict[str, Any]:
         # Written by hand, not dataclasses.asdict: this runs on every turn, and asdict
         # deep-copies everything.
-        data = {f.name: getattr(self, f.name) for f in _SESSION_FIELDS}
-        data["answers"] = {
-            q: {k: v for k, v in vars(a).items() if v is not None and v is not False}
-            for q, a in self.answers.items()
-        }
+        data = dict(self.__dict__)
+        data["answers"] = {q: a.to_json() for q, a in self.answers.items()}
         data["history"] = list(self.history)
         data["candidates"] = list(self.candidates)
         data["last_seen"] = self.last_seen.isoformat() if self.last_seen else None
@@ -51,11 +69,9 @@ class Session:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
-        known = {f.name for f in fields(cls)}
-        data = {k: v for k, v in data.items() if k in known}
-        answer_fields = {f.name for f in fields(Answer)}
-        data["answers"] = {q: Answer(**{k: v for k, v in a.items() if k in answer_fields})
-                           for q, a in data.get("answers", {}).items()}
+        # Keys this version does not know (written by a newer one) are left out.
+        data = {k: v for k, v in data.items() if k in _NAMES}
+        data["answers"] = {q: Answer.from_json(a) for q, a in data.get("answers", {}).items()}
         data["history"] = tuple(data.get("history", ()))
         data["candidates"] = tuple(data.get("candidates", ()))
         if data.get("last_seen"):
@@ -63,4 +79,4 @@ class Session:
         return cls(**data)
 
 
-_SESSION_FIELDS = fields(Session)
+_NAMES = frozenset(f.name for f in fields(Session))

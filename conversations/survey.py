@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,11 +101,25 @@ class Survey:
 
     def question(self, question_id: str) -> Question | None:
         """None when the survey file no longer has it (edited while citizens were answering)."""
-        return next((q for q in self.questions if q.id == question_id), None)
+        return self._questions.get(question_id)
 
     def station(self, code: str) -> StationRef | None:
-        wanted = code.upper()
-        return next((s for s in self.stations if s.code.upper() == wanted), None)
+        return self._stations.get(code.upper())
+
+    # Looked up several times a turn; a district has a hundred stations or more.
+    @cached_property
+    def _questions(self) -> dict[str, Question]:
+        by_id: dict[str, Question] = {}
+        for question in self.questions:
+            by_id.setdefault(question.id, question)
+        return by_id
+
+    @cached_property
+    def _stations(self) -> dict[str, StationRef]:
+        by_code: dict[str, StationRef] = {}
+        for station in self.stations:
+            by_code.setdefault(station.code.upper(), station)  # the first, as before
+        return by_code
 
     def with_label_words(self, labels: Mapping[str, Iterable[str]]) -> Survey:
         """Let citizens type an option's label in any language we translate it to.

@@ -7,6 +7,7 @@ normalised the same way on both sides of a comparison.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -61,6 +62,7 @@ def hide_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(hide, text)
 
 
+@functools.lru_cache(maxsize=4096)  # a turn reads one message several ways (command, answer)
 def normalize(text: str) -> str:
     """A canonical form for matching: folded case, ASCII digits, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_DEVANAGARI_DIGITS).translate(_FOLD)

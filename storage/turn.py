@@ -15,13 +15,13 @@ rows: on SQLite, times as naive UTC text with microseconds and JSON as text.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session as Db
@@ -69,6 +69,10 @@ _SQL = {
 _POSTGRES = {name: sql.replace("?", "%s") for name, sql in _SQL.items()}
 
 
+def _dumps(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
+
+
 @dataclass(frozen=True)
 class Stored:
     """A sender's conversation row."""
@@ -97,7 +101,9 @@ class TurnStore:
         return value if self._pg else value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def _json(self, value: dict[str, Any]) -> Any:
-        return Json(value) if self._pg else json.dumps(value)
+        # orjson: a tenth of the json module's time for a session, on every turn. Its text
+        # is JSON as SQLAlchemy's JSON type reads it (UTF-8, not \u escapes).
+        return Json(value, dumps=_dumps) if self._pg else _dumps(value)
 
     def lock_sender(self, sender: str) -> None:
         """Serialise one citizen's turns across processes: on PostgreSQL an advisory lock
@@ -124,7 +130,7 @@ class TurnStore:
         row = self._run("load", sender).fetchone()
         if row is None:
             return None
-        state = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+        state = row[1] if isinstance(row[1], dict) else orjson.loads(row[1])
         return Stored(row[0], state, row[2], row[3])
 
     def first_delivery(self, channel: str, provider_id: str, now: datetime) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from conversations import messages as M
 from conversations.effects import Closed, Completed, Media, Reply, Start, Tap, Text, Tick
 from conversations.engine import new_session, step
@@ -150,6 +152,14 @@ def test_a_rescan_after_answers_asks_first(survey: Survey) -> None:
 def test_the_session_survives_json(survey: Survey) -> None:
     session, _ = talk(survey, Start("BLB05"), Text("1"), Text("2"), Text("😊"))
     assert Session.from_json(session.to_json()) == session
+
+
+def test_a_session_changes_only_by_its_own_fields(survey: Survey) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"))
+    assert session.evolve(misses=2) == replace(session, misses=2)
+    assert session.misses == 0  # the original is untouched
+    with pytest.raises(TypeError, match="mises"):
+        session.evolve(mises=2)  # a typo must not become a new piece of state
 
 
 def test_a_question_removed_mid_conversation_keeps_the_answers_and_goes_on(
