@@ -91,14 +91,20 @@ class TurnStore:
         self._pg = connection.dialect.name == "postgresql"
         self._sql = _POSTGRES if self._pg else _SQL
         self._cursor = connection.connection.cursor()
+        self._last_time: datetime | None = None
+        self._last_stored: Any = None
 
     def _run(self, name: str, *params: Any) -> Any:
         self._cursor.execute(self._sql[name], params)
         return self._cursor
 
     def _time(self, value: datetime) -> Any:
-        value = value.astimezone(UTC)
-        return value if self._pg else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        # A turn stores its one `now` in several statements: converted once.
+        if value is not self._last_time:
+            utc = value.astimezone(UTC)
+            self._last_time, self._last_stored = value, (
+                utc if self._pg else utc.replace(tzinfo=None).isoformat(" ", "microseconds"))
+        return self._last_stored
 
     def _json(self, value: dict[str, Any]) -> Any:
         # orjson: a tenth of the json module's time for a session, on every turn. Its text

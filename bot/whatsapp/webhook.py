@@ -13,7 +13,7 @@ import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from starlette.requests import Request
@@ -52,6 +52,22 @@ class Form(dict[str, str]):
     # RequestValidator tries getall() first and catches the AttributeError, for each of
     # the form's twenty-odd fields on every message: answered directly instead.
     getall = getlist
+
+
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """What urllib's parse_qsl(text, keep_blank_values=True) gives, a test checks; in about
+    half its time, since most of Twilio's fields need no unquoting."""
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        pairs.append((_unquote(name), _unquote(value)))
+    return pairs
+
+
+def _unquote(text: str) -> str:
+    return unquote(text.replace("+", " ")) if "%" in text or "+" in text else text
 
 
 def signed_url(request: Request, config: WhatsApp, path: str) -> str:
@@ -109,7 +125,7 @@ class Webhook:
         if body is None:
             return 413, "", b""
         try:
-            form = Form(parse_qsl(body.decode(), keep_blank_values=True))
+            form = Form(form_pairs(body.decode()))
         except UnicodeDecodeError:
             return 400, "", b""
         if not self.valid(Request(scope), self.path, form):

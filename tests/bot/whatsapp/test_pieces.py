@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.whatsapp.inbound import ScanWords
 from bot.whatsapp.render import Outgoing
-from bot.whatsapp.webhook import twiml
+from bot.whatsapp.webhook import form_pairs, twiml
 from conversations.effects import Start
 
 WORDS = ScanWords(["फीडबैक {code}", "Feedback {code}"])
@@ -35,3 +39,14 @@ def test_our_twiml_is_twilios() -> None:
         expected.message(message.body)
     assert twiml(messages) == expected.to_xml(xml_declaration=True)
     assert "action=" not in twiml(messages)  # it would skip every later message
+
+
+@given(st.lists(st.tuples(st.text(), st.text())))
+def test_a_form_reads_as_urllib_reads_it(fields: list[tuple[str, str]]) -> None:
+    body = urlencode(fields)
+    assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)
+
+
+@given(st.text(alphabet="ab=&%+2Fझ ", max_size=30))
+def test_a_malformed_form_reads_as_urllib_reads_it(body: str) -> None:
+    assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)
