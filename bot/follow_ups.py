@@ -71,7 +71,7 @@ def _ask(app: App, due: follow_ups.Due, now: datetime) -> bool:
     with turn(app.service.engine) as tx:
         tx.lock_sender(due.sender)
         row = tx.conversation(due.sender)
-        if row is not None and Session.from_json(row.state).stage in LIVE_STAGES:
+        if row is not None and row.session.stage in LIVE_STAGES:
             return False  # giving another feedback right now: not interrupted
         with tx.orm() as db:
             if not follow_ups.mark_asked(db, due.feedback_id, now):
@@ -82,7 +82,6 @@ def _ask(app: App, due: follow_ups.Due, now: datetime) -> bool:
             alerts.queue(db, "follow_up", due.urn, f"follow_up:{due.feedback_id}",
                          {"feedback_id": due.feedback_id}, now)
         tx.save_conversation(row.id if row else None, sender=due.sender,
-                             channel=due.urn.split(":", 1)[0], stage=session.stage,
-                             state=session.to_json(), feedback_id=None, now=now,
-                             by_citizen=False)
+                             channel=due.urn.split(":", 1)[0], session=session,
+                             feedback_id=None, now=now, by_citizen=False)
     return True

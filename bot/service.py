@@ -116,7 +116,7 @@ class FeedbackService:
             # Only the window: held messages are officers', released by their desk
             # messages (seen()), so a citizen's turn does not pay for that query.
             tx.seen(sender, now)
-        before = Session.from_json(row.state) if row else new_session(self.default_language)
+        before = row.session if row else new_session(self.default_language)
         if request.provider_id is not None and not tx.first_delivery(
                 channel, request.provider_id, now):
             return Turn(resume(before, self.survey_for(channel)), duplicate=True)
@@ -124,8 +124,7 @@ class FeedbackService:
         if session.follow_up is not None:
             replies = self._follow_up(tx, before, session, effects, now)
             tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
-                                 stage=session.stage, state=session.to_json(),
-                                 feedback_id=None, now=now)
+                                 session=session, feedback_id=None, now=now)
             return Turn(replies)
         previous = row.feedback_id if row else None
         feedback_id = self._store_answers(tx, before, session, effects, previous, sender,
@@ -137,8 +136,7 @@ class FeedbackService:
             replies.append(reply)
             feedback_id = None  # the next answers start a new feedback
         tx.save_conversation(row.id if row else None, sender=sender, channel=channel,
-                             stage=session.stage, state=session.to_json(),
-                             feedback_id=feedback_id, now=now)
+                             session=session, feedback_id=feedback_id, now=now)
         if previous is not None and previous != feedback_id:
             tx.discard_if_empty(previous)
         return Turn(replies, reference)
@@ -251,9 +249,8 @@ class FeedbackService:
                                         self.survey_for(channel))
                 if not any(isinstance(e, Closed) for e in effects):
                     continue
-                tx.save_conversation(row_id, sender=sender, channel=channel, stage=session.stage,
-                                     state=session.to_json(), feedback_id=None, now=updated_at,
-                                     by_citizen=False)
+                tx.save_conversation(row_id, sender=sender, channel=channel, session=session,
+                                     feedback_id=None, now=updated_at, by_citizen=False)
                 if feedback_id is not None:
                     tx.discard_if_empty(feedback_id)
                 closed += 1

@@ -9,6 +9,7 @@ each option names the word to send instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,19 +49,25 @@ class Renderer:
         acks = "|".join(re.escape(normalize(t))
                         for t in {*catalogs.translations_of(ACK_WORD), ACK_WORD})
         self._ack = re.compile(rf"^(?:{acks})\s*([0-9]{{1,9}})$")
+        # A question reads the same for every citizen at that point of the survey:
+        # rendered once, not on each of the thousands of turns that ask it.
+        self._rendered = functools.lru_cache(maxsize=1024)(self._render)
 
     def render(self, reply: Reply) -> list[Outgoing]:
+        return list(self._rendered(reply))
+
+    def _render(self, reply: Reply) -> tuple[Outgoing, ...]:
         sid = self.quick_replies.get(reply.question or "", {}).get(reply.lang)
         if sid and reply.choices:
             text = self.catalogs.render(reply, numbered=False)
             head, last = self._cut(text, MAX_VARIABLE)
             numbered = split(self.catalogs.render(reply, numbered=True), MAX_BODY)[-1]
-            return [*head, Outgoing(content_sid=sid, variables={"1": last}, fallback=numbered)]
+            return (*head, Outgoing(content_sid=sid, variables={"1": last}, fallback=numbered))
         if reply.question in (OFFICER_QUESTION, ALERT_QUESTION):
             text = self._with_words(reply)
         else:
             text = self.catalogs.render(reply, numbered=True)
-        return [Outgoing(body=part) for part in split(text, MAX_BODY)]
+        return tuple(Outgoing(body=part) for part in split(text, MAX_BODY))
 
     def _cut(self, text: str, limit: int) -> tuple[list[Outgoing], str]:
         parts = split(text, limit)

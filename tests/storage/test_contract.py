@@ -308,6 +308,22 @@ def test_a_whatsapp_citizens_window_runs_from_their_last_message(app) -> None:  
         assert db.execute(select(Conversation.stage)).scalar_one() == "asking"
 
 
+def test_a_conversation_changed_by_another_process_is_read_as_stored(app) -> None:  # type: ignore[no-untyped-def]
+    """A turn reuses the session its last turn wrote only while the stored row is what
+    it wrote: another process's change (here the ORM's) is what the next turn sees."""
+    urn = "whatsapp:+919800000654"
+    app.service.handle(urn, "whatsapp", Start("BLB05"), T0)
+    app.service.handle(urn, "whatsapp", Text("1"), T0 + timedelta(seconds=10))
+    with Db(app.engine) as db, db.begin():
+        row = db.execute(select(Conversation)).scalar_one()
+        row.state = {**row.state, "lang": "en"}  # say, "English" sent to another process
+    reply = app.service.handle(urn, "whatsapp", Text("2"), T0 + timedelta(seconds=20))
+    assert reply.replies[0].lang == "en"  # not the Hindi session of the last turn
+    with Db(app.engine) as db:
+        state = db.execute(select(Conversation.state)).scalar_one()
+    assert state["lang"] == "en" and state["answers"]["heard"]["option"] == "15_60m"
+
+
 def test_a_provider_message_id_is_seen_once(app) -> None:  # type: ignore[no-untyped-def]
     with turn(app.engine) as tx:
         assert tx.first_delivery("telegram", "77", T0)
