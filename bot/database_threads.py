@@ -1,24 +1,39 @@
-"""Where the channels' blocking database work runs, off the event loop.
+"""Where the channels' database work runs: citizens' turns, officers' commands, reports.
 
-SQLite takes one writer at a time, so it gets one thread, and the citizens' turns that
-arrive while that thread is busy are run together in one transaction when it is free
-(group commit): under load a turn costs half as much (bench/README.md), and alone it
-waits for nobody. PostgreSQL takes several writers: eight threads, a transaction a turn
-(its per-citizen advisory locks, taken in a group, could deadlock against another).
+SQLite takes one writer at a time. The citizens' turns that wait while a group of them is
+being stored are run together, in one transaction, when it is done (group commit): under
+load a turn costs half as much (bench/README.md), and alone it waits for nobody.
+
+A group runs on the event loop itself when SQLite's write lock is free at that instant:
+no second thread contends with the loop for Python's lock, which on two cores shared with
+other work was a sixth of the throughput (bench/README.md). It never waits there. If
+another writer (another process, an officer's command, a scheduled job) holds the lock,
+or anything else goes wrong, the group is handed to the database thread, which waits for
+the lock and recovers turn by turn; the groups after it follow it there, in order, until
+the thread has caught up. Checkpoints of SQLite's write-ahead log, which fsync, run in
+the thread too.
+
+PostgreSQL takes several writers: eight threads, a transaction a turn (its per-citizen
+advisory locks, taken in a group, could deadlock against another).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from bot.service import FeedbackService, Turn, TurnRequest
+from storage.db import checkpoint, impatient
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 GROUP = 32  # turns in one transaction at most: a bigger group only delays its first reply
+CHECKPOINT_EVERY = 64  # groups stored on the loop: the WAL stays within a few MB
+Waiting = list[tuple[TurnRequest, "asyncio.Future[Turn]"]]
 
 
 class DatabaseThreads:
@@ -27,9 +42,11 @@ class DatabaseThreads:
         self._grouped = dialect == "sqlite"
         self._pool = ThreadPoolExecutor(1 if self._grouped else 8,
                                         thread_name_prefix="prayas-db")
+        self._on_loop = impatient(service.engine) if self._grouped else None
         self._lock = threading.Lock()
-        self._waiting: list[tuple[TurnRequest, asyncio.Future[Turn]]] = []
-        self._draining = False
+        self._waiting: Waiting = []
+        self._draining = False  # a group is being stored, on the loop or in the thread
+        self._since_checkpoint = 0
 
     async def run(self, func: Callable[..., T], *args: object) -> T:
         """Any other blocking database call (an officer's command, a delivery report)."""
@@ -46,14 +63,43 @@ class DatabaseThreads:
             start = not self._draining
             self._draining = True
         if start:
-            self._pool.submit(self._drain, loop)
+            if self._on_loop is not None:
+                loop.call_soon(self._drain_here, loop)  # after this round's other arrivals
+            else:
+                self._pool.submit(self._drain, loop)
         return await future
 
-    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the database thread: one group of what waits. If more waits, the next group
-        queues behind the officers' and reports' calls that came meanwhile."""
+    def _next_group(self) -> Waiting:
         with self._lock:
             group, self._waiting = self._waiting[:GROUP], self._waiting[GROUP:]
+        return group
+
+    def _drain_here(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the event loop: one group, if the write lock is free now; else the thread's."""
+        group = self._next_group()
+        try:
+            results = self.service.handle_all_or_none([request for request, _ in group],
+                                                      self._on_loop)
+        except Exception as exc:  # nothing of the group was kept: the thread does it again
+            log.debug("a group of turns goes to the database thread (%s)", exc)
+            self._submit(self._drain, loop, group)
+            return
+        _settle(group, list(results))
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            self._submit(self._checkpoint)
+        with self._lock:
+            self._draining = bool(self._waiting)
+            more = self._draining
+        if more:
+            loop.call_soon(self._drain_here, loop)
+
+    def _drain(self, loop: asyncio.AbstractEventLoop, group: Waiting | None = None) -> None:
+        """On the database thread: one group (`group`, or the next of what waits), waiting
+        for the write lock. If more waits, the next group goes back to the loop, or, without
+        one, queues here behind the officers' and reports' calls that came meanwhile."""
+        group = self._next_group() if group is None else group
         results: list[Turn | Exception]
         try:
             results = self.service.handle_together([request for request, _ in group])
@@ -65,18 +111,34 @@ class DatabaseThreads:
                 more = self._draining
         try:
             loop.call_soon_threadsafe(_settle, group, results)
-            if more:
+            if more and self._on_loop is not None:
+                loop.call_soon_threadsafe(self._drain_here, loop)
+            elif more:
                 self._pool.submit(self._drain, loop)
         except RuntimeError:  # the loop or the pool closed: the service is stopping
             with self._lock:
                 self._draining = False
 
+    def _checkpoint(self) -> None:
+        try:
+            checkpoint(self.service.engine)
+        except Exception as exc:  # busy or failing now: the next one, or SQLite's own
+            log.warning("could not checkpoint the database's write-ahead log (%s)", exc)
+
+    def _submit(self, func: Callable[..., object], *args: object) -> None:
+        try:
+            self._pool.submit(func, *args)
+        except RuntimeError:  # the pool closed: the service is stopping
+            with self._lock:
+                self._draining = False
+
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+        if self._on_loop is not None:
+            self._on_loop.dispose()
 
 
-def _settle(group: list[tuple[TurnRequest, asyncio.Future[Turn]]],
-            results: list[Turn | Exception]) -> None:
+def _settle(group: Waiting, results: list[Turn | Exception] | list[Turn]) -> None:
     for (_, future), result in zip(group, results, strict=True):
         if future.cancelled():
             continue  # the request went away; its turn is stored all the same

@@ -94,8 +94,7 @@ class FeedbackService:
         its own, so one citizen's failure is theirs alone (returned in its place).
         """
         try:
-            with turn(self.engine) as tx:
-                return [self._turn(tx, request) for request in requests]
+            return self.handle_all_or_none(requests)
         except Exception:
             if len(requests) == 1:
                 raise
@@ -106,6 +105,13 @@ class FeedbackService:
             except Exception as exc:
                 results.append(exc)
         return results
+
+    def handle_all_or_none(self, requests: Sequence[TurnRequest],
+                           engine: Engine | None = None) -> list[Turn]:
+        """Several citizens' turns in one transaction (on `engine`, a variant of this
+        service's database); if anything fails, it raises and nothing of them is kept."""
+        with turn(engine or self.engine) as tx:
+            return [self._turn(tx, request) for request in requests]
 
     def _turn(self, tx: TurnStore, request: TurnRequest) -> Turn:
         urn, channel, now = request.urn, request.channel, request.now

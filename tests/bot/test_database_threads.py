@@ -1,21 +1,30 @@
-"""Citizens' turns run together on the database thread: each is kept, in order, alone
-in its failure."""
+"""Citizens' turns run together: each is kept, in order, alone in its failure. On SQLite
+they are stored on the event loop when the write lock is free, by the database thread
+when another writer holds it; the server answers all along."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session as Db
 
 from bot.database_threads import DatabaseThreads
 from bot.service import Turn, TurnRequest
+from bot.web import create_web_app
+from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.twilio_api import credentials
 from conversations.effects import Start, Text
+from storage.db import checkpoint, impatient, open_engine
 from storage.models import Answer, Conversation, Feedback
+from tests.bot.whatsapp.conftest import Clock, Phone, fake_twilio, whatsapp_config  # noqa: F401 (a fixture)
 from tests.conftest import T0
 
 
@@ -59,3 +68,91 @@ def test_one_failing_turn_does_not_undo_the_others(app) -> None:  # type: ignore
     assert len(conversations) == 2  # citizens 1 and 3; nothing of citizen 2
     with pytest.raises((sqlite3.Error, psycopg.Error)):  # alone, the caller sees it
         app.service.handle_together([requests[1]])
+
+
+def test_a_failing_turn_in_a_group_is_its_own_and_the_group_is_kept(app) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite the group first runs on the loop; its failure hands it to the thread."""
+    database = DatabaseThreads(app.service, app.engine.dialect.name)
+    requests = [TurnRequest("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
+                TurnRequest("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
+                TurnRequest("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
+
+    async def together() -> list[Turn | BaseException]:
+        return list(await asyncio.gather(*(database.turn(r) for r in requests),
+                                         return_exceptions=True))
+
+    try:
+        results = asyncio.run(together())
+    finally:
+        database.close()
+    assert isinstance(results[0], Turn) and isinstance(results[2], Turn)
+    assert isinstance(results[1], sqlite3.Error | psycopg.Error)
+    with Db(app.engine) as db:
+        assert len(db.execute(select(Conversation.channel)).all()) == 2
+
+
+def _database_file(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+@pytest.mark.usefixtures("fake_twilio")
+def test_a_citizen_is_answered_once_another_writer_lets_go_and_the_server_answers_meanwhile(
+        make_app, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    app = make_app(sqlite_url, whatsapp_config(tmp_path))
+    channel = WhatsAppChannel(app, credentials(), clock=Clock(), first_backoff=0.01)
+    with TestClient(create_web_app(app, whatsapp=channel)) as client:
+        phone = Phone(client, "+919800000777")
+        assert "1." in phone.say("फीडबैक BLB05")[-1]  # the first question, stored on the loop
+        other = sqlite3.connect(_database_file(sqlite_url), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process writing, for a while
+        answered: list[list[str]] = []
+        waiting = threading.Thread(target=lambda: answered.append(phone.say("1")))
+        waiting.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert client.get("/healthz").status_code == 200  # the loop is not held
+        assert time.monotonic() - started < 1.0
+        assert not answered  # the turn waits for the lock, in the database thread
+        other.execute("ROLLBACK")
+        other.close()
+        waiting.join(15)
+        assert answered and "(2/" in answered[0][-1]  # the next question: the answer is kept
+        assert "(3/" in phone.say("1")[-1]  # and the turns after it go on as before
+    with Db(app.engine) as db:
+        kept = set(db.execute(select(Answer.question_id)).scalars())
+    assert kept == {"purpose", "heard"}
+    app.engine.dispose()
+
+
+def test_the_loops_engine_never_waits_and_leaves_checkpoints_to_the_thread(
+        sqlite_url: str) -> None:
+    engine = open_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE note (n INTEGER)"))
+    loop_engine = impatient(engine)
+    assert loop_engine is not None
+    other = sqlite3.connect(_database_file(sqlite_url), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"), loop_engine.begin() as connection:
+        connection.execute(text("INSERT INTO note VALUES (1)"))
+    assert time.monotonic() - started < 1.0  # refused at once, not after the busy timeout
+    other.execute("ROLLBACK")
+    for n in range(50):
+        with loop_engine.begin() as connection:
+            connection.execute(text("INSERT INTO note VALUES (:n)"), {"n": n})
+    frames = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames[1] > 0  # the loop's commits left their pages in the WAL
+    other.execute("INSERT INTO note VALUES (99)")  # one more frame to copy
+    checkpoint(engine)
+    assert other.execute("SELECT count(*) FROM note").fetchone()[0] == 51
+    other.close()
+    loop_engine.dispose()
+    engine.dispose()
+
+
+def test_postgresql_and_a_database_in_memory_have_no_loop_engine(postgres_url: str) -> None:
+    assert impatient(open_engine(postgres_url)) is None
+    assert impatient(open_engine("sqlite://")) is None
