@@ -62,12 +62,20 @@ def hide_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(hide, text)
 
 
-@functools.lru_cache(maxsize=4096)  # a turn reads one message several ways (command, answer)
 def normalize(text: str) -> str:
     """A canonical form for matching: folded case, ASCII digits, single spaces."""
+    # A turn reads one message several ways (command, answer): the short ones, which is
+    # nearly all answers, are normalised once. Long comments are not kept.
+    return _normalize_short(text) if len(text) <= 64 else _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_DEVANAGARI_DIGITS).translate(_FOLD)
     text = unicodedata.normalize("NFC", text).casefold()
     return " ".join(_PUNCT.sub(" ", text).split())
+
+
+_normalize_short = functools.lru_cache(maxsize=4096)(_normalize)
 
 
 def tokens(text: str) -> list[str]:

@@ -54,6 +54,8 @@ class Renderer:
         self._rendered = functools.lru_cache(maxsize=1024)(self._render)
 
     def render(self, reply: Reply) -> list[Outgoing]:
+        if reply.image or reply.documents:  # a digest: not worth keeping its files around
+            return list(self._render(reply))
         return list(self._rendered(reply))
 
     def _render(self, reply: Reply) -> tuple[Outgoing, ...]:

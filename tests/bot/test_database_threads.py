@@ -156,3 +156,44 @@ def test_the_loops_engine_never_waits_and_leaves_checkpoints_to_the_thread(
 def test_postgresql_and_a_database_in_memory_have_no_loop_engine(postgres_url: str) -> None:
     assert impatient(open_engine(postgres_url)) is None
     assert impatient(open_engine("sqlite://")) is None
+
+
+def test_the_write_ahead_log_starts_afresh_under_steady_load(
+        make_app, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The thread checkpoints while no group is stored on the loop: SQLite can then
+    start its log from the beginning, and the file stops growing."""
+    import bot.database_threads as threads
+
+    monkeypatch.setattr(threads, "CHECKPOINT_EVERY", 8)
+    app = make_app(sqlite_url)
+    database = DatabaseThreads(app.service, "sqlite")
+    answers = ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "अच्छा व्यवहार", "नहीं", "नहीं"]
+
+    async def citizen(n: int) -> None:
+        for round_ in range(6):
+            now = T0 + timedelta(hours=round_, seconds=n)
+            await database.turn(TurnRequest(f"telegram:{n}", "telegram", Start("BLB05"), now))
+            for i, answer in enumerate(answers):
+                await database.turn(TurnRequest(f"telegram:{n}", "telegram", Text(answer),
+                                                now + timedelta(seconds=i + 1)))
+
+    async def everyone() -> None:
+        await asyncio.gather(*(citizen(n) for n in range(24)))
+
+    try:
+        asyncio.run(everyone())
+    finally:
+        database.close()
+    with Db(app.engine) as db:
+        assert len(db.execute(select(Feedback)).all()) == 144  # later ones update the first
+    wal = _database_file(sqlite_url).with_name("prayas.db-wal")
+    assert wal.stat().st_size < 2_000_000, wal.stat().st_size  # ~1,700 turns written
+    app.engine.dispose()
+
+
+def test_a_turn_after_the_service_stopped_is_refused_not_left_waiting(app) -> None:  # type: ignore[no-untyped-def]
+    database = DatabaseThreads(app.service, app.engine.dialect.name)
+    database.close()
+    request = TurnRequest("telegram:9", "telegram", Start("BLB05"), T0)
+    with pytest.raises(RuntimeError):
+        asyncio.run(asyncio.wait_for(database.turn(request), 5))
