@@ -11,8 +11,10 @@ def N_(message: str) -> str:
 
 WELCOME = N_("Namaste! Thank you for telling us about your visit to the police.")
 GREETING = N_("Namaste! This feedback is about: {station}.")
+# Not "the station": a feedback may be about a chowki or an office, the SP office's too.
 PRIVACY = N_(
-    "Your feedback goes to the SP office. Your name and number are not shown to the station."
+    "Your feedback goes to the SP office. The station or office you visited does not see "
+    "your name or number."
 )
 HOW_TO = N_("Send the number of your answer. Write 'help' at any time, or 'हिंदी' for Hindi.")
 PROGRESS = N_("({n}/{total}) {ask}")
