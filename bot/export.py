@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -82,11 +83,17 @@ def _safe(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
-def _text_cell(sheet, value: str) -> WriteOnlyCell:  # type: ignore[no-untyped-def]
-    # Typed as a string, so openpyxl never stores "=..." as a formula.
+def _xlsx_cell(sheet, value: str) -> WriteOnlyCell | int:  # type: ignore[no-untyped-def]
+    # A score (1-5) as a number, so the SP office's spreadsheet can average it.
+    if _SMALL_NUMBER.fullmatch(value):
+        return int(value)
+    # Anything else typed as a string, so openpyxl never stores "=..." as a formula.
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     return cell
+
+
+_SMALL_NUMBER = re.compile(r"[1-9][0-9]{0,2}")
 
 
 def write(path: Path, fmt: str, columns: list[str], lines: Iterable[list[str]],
@@ -107,7 +114,7 @@ def write(path: Path, fmt: str, columns: list[str], lines: Iterable[list[str]],
     sheet = book.create_sheet("feedback")
     sheet.append(columns)
     for line in lines:
-        sheet.append([_text_cell(sheet, c) for c in line])
+        sheet.append([_xlsx_cell(sheet, c) for c in line])
         count += 1
         tick()
     book.save(path)

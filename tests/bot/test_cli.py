@@ -81,6 +81,9 @@ def test_a_piped_hindi_feedback_lands_and_is_exported(backend: str, tmp_path: Pa
     sheet = load_workbook(xlsx).active
     values = [[c.value for c in r] for r in sheet.iter_rows()]
     assert values[0][:2] == ["reference", "station_code"] and values[1][0] == reference
+    scores = {column: value for column, value in zip(values[0], values[1], strict=True)
+              if column in ("behaviour", "satisfaction", "behaviour_hi")}
+    assert scores == {"behaviour": 4, "satisfaction": 5, "behaviour_hi": "अच्छा"}  # numbers
     assert not any(sender_hash in str(v) or "citizen42" in str(v) for r in values for v in r)
 
 
