@@ -9,9 +9,9 @@ no second thread contends with the loop for Python's lock, which on two cores sh
 other work was a sixth of the throughput (bench/README.md). It never waits there. If
 another writer (another process, an officer's command, a scheduled job) holds the lock,
 or anything else goes wrong, the group is handed to the database thread, which waits for
-the lock and recovers turn by turn; the groups after it follow it there, in order, until
-the thread has caught up. Checkpoints of SQLite's write-ahead log, which fsync, run in
-the thread too.
+the lock and recovers turn by turn; then the loop takes the next group. One group at a
+time, wherever it runs: a citizen's turns are stored in order. Checkpoints of SQLite's
+write-ahead log, which fsync, run in the thread too, holding the same turn.
 
 PostgreSQL takes several writers: eight threads, a transaction a turn (its per-citizen
 advisory locks, taken in a group, could deadlock against another).
@@ -20,6 +20,7 @@ advisory locks, taken in a group, could deadlock against another).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -100,16 +101,12 @@ class DatabaseThreads:
             self._since_checkpoint = 0
             self._hand_over([], self._checkpoint, loop)
             return
-        with self._lock:
-            self._draining = bool(self._waiting)
-            more = self._draining
-        if more:
+        if self._still_waiting():
             loop.call_soon(self._drain_here, loop)
 
     def _drain(self, loop: asyncio.AbstractEventLoop, group: Waiting | None = None) -> None:
         """On the database thread: one group (`group`, or the next of what waits), waiting
-        for the write lock. If more waits, the next group goes back to the loop, or, without
-        one, queues here behind the officers' and reports' calls that came meanwhile."""
+        for the write lock."""
         group = self._next_group() if group is None else group
         results: list[Turn | Exception]
         try:
@@ -117,18 +114,8 @@ class DatabaseThreads:
         except Exception as exc:  # a group of one failed: that turn's error
             results = [exc] * len(group)
         finally:
-            with self._lock:
-                self._draining = bool(self._waiting)
-                more = self._draining
-        try:
-            loop.call_soon_threadsafe(_settle, group, results)
-            if more and self._on_loop is not None:
-                loop.call_soon_threadsafe(self._drain_here, loop)
-            elif more:
-                self._pool.submit(self._drain, loop)
-        except RuntimeError:  # the loop or the pool closed: the service is stopping
-            with self._lock:
-                self._draining = False
+            more = self._still_waiting()
+        self._from_thread(loop, more, functools.partial(_settle, group, results))
 
     def _checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
         """On the database thread, holding the drain; then the loop goes on."""
@@ -136,15 +123,29 @@ class DatabaseThreads:
             checkpoint(self.service.engine)
         except Exception as exc:  # busy or failing now: the next one
             log.warning("could not checkpoint the database's write-ahead log (%s)", exc)
+        self._from_thread(loop, self._still_waiting())
+
+    def _still_waiting(self) -> bool:
+        """Whether turns wait: then the caller keeps the drain, else it is released."""
         with self._lock:
             self._draining = bool(self._waiting)
-            more = self._draining
-        if more:
-            try:
+            return self._draining
+
+    def _from_thread(self, loop: asyncio.AbstractEventLoop, more: bool,
+                     settle: Callable[[], None] | None = None) -> None:
+        """On the database thread, done: `settle` on the loop, then, if `more` waits, the
+        next group: on the loop when it can, else here, behind the officers' and reports'
+        calls that came meanwhile."""
+        try:
+            if settle is not None:
+                loop.call_soon_threadsafe(settle)
+            if more and self._on_loop is not None:
                 loop.call_soon_threadsafe(self._drain_here, loop)
-            except RuntimeError:  # the loop closed: the service is stopping
-                with self._lock:
-                    self._draining = False
+            elif more:
+                self._pool.submit(self._drain, loop)
+        except RuntimeError:  # the loop or the pool closed: the service is stopping
+            with self._lock:
+                self._draining = False
 
     def _hand_over(self, group: Waiting, func: Callable[..., object], *args: object) -> None:
         """Give the drain (and `group`, if any) to the thread."""

@@ -83,6 +83,9 @@ def _safe(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
+_SMALL_NUMBER = re.compile(r"[1-9][0-9]{0,2}")
+
+
 def _xlsx_cell(sheet, value: str) -> WriteOnlyCell | int:  # type: ignore[no-untyped-def]
     # A score (1-5) as a number, so the SP office's spreadsheet can average it.
     if _SMALL_NUMBER.fullmatch(value):
@@ -91,9 +94,6 @@ def _xlsx_cell(sheet, value: str) -> WriteOnlyCell | int:  # type: ignore[no-unt
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     return cell
-
-
-_SMALL_NUMBER = re.compile(r"[1-9][0-9]{0,2}")
 
 
 def write(path: Path, fmt: str, columns: list[str], lines: Iterable[list[str]],

@@ -41,8 +41,7 @@ HIDDEN = "[…]"
 def _says_who(digits: str, groups: int) -> bool:
     """A mobile (10 digits from 6-9, or with 0 or 91 before), a landline with its STD
     code (11 digits from 0), or an Aadhaar (12, from 2-9). Longer runs are case or
-    complaint ids;
-    dates, times and amounts are shorter or not joined like this."""
+    complaint ids; dates, times and amounts are shorter or not joined like this."""
     size = len(digits)
     return ((size == 10 and digits[0] in "6789")
             or (size == 11 and digits[0] == "0")
