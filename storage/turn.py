@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,7 +94,9 @@ class KnownSessions:
     not found and is parsed. Sessions are never changed in place (Session.evolve)."""
 
     def __init__(self, size: int) -> None:
-        self._by_text: dict[str, Session] = {}
+        # An OrderedDict drops its oldest at once; a dict's first key, with thousands
+        # deleted before it, is found by walking past every one of them.
+        self._by_text: OrderedDict[str, Session] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()  # the idle sweep and the follow-ups write from theirs
 
@@ -105,14 +108,14 @@ class KnownSessions:
         return session
 
     def write(self, session: Session) -> str:
-        text = _dumps(session.to_json())
+        text = session.dumps()
         self._keep(text, session)
         return text
 
     def _keep(self, text: str, session: Session) -> None:
         with self._lock:
             if len(self._by_text) >= self._size:
-                del self._by_text[next(iter(self._by_text))]  # the oldest
+                self._by_text.popitem(last=False)
             self._by_text[text] = session
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from starlette.requests import Request
@@ -67,7 +67,18 @@ def form_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def _unquote(text: str) -> str:
-    return unquote(text.replace("+", " ")) if "%" in text or "+" in text else text
+    if "+" in text:
+        text = text.replace("+", " ")
+    return _ESCAPES.sub(_decoded, text) if "%" in text else text
+
+
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+def _decoded(run: re.Match[str]) -> str:
+    # A run of escapes is one piece of UTF-8, decoded as unquote decodes it (bad bytes
+    # as U+FFFD): a Hindi word in one call, where unquote loops over each of its bytes.
+    return bytes.fromhex(run.group().replace("%", "")).decode("utf-8", "replace")
 
 
 def signed_url(request: Request, config: WhatsApp, path: str) -> str:

@@ -50,3 +50,13 @@ def test_a_form_reads_as_urllib_reads_it(fields: list[tuple[str, str]]) -> None:
 @given(st.text(alphabet="ab=&%+2Fझ ", max_size=30))
 def test_a_malformed_form_reads_as_urllib_reads_it(body: str) -> None:
     assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)
+
+
+# Pieces of UTF-8 escapes, whole and broken, among the form's own characters.
+_PIECES = ["%E0", "%A4", "%85", "%e0", "%a4", "%F0", "%9F", "%98", "%80", "%2F", "%3D",
+           "%26", "%", "%8", "%zz", "a", "झ", "=", "&", "+", " "]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=20).map("".join))
+def test_escaped_utf8_reads_as_urllib_reads_it(body: str) -> None:
+    assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)
