@@ -212,13 +212,15 @@ class TurnStore:
                       values: Mapping[str, Mapping[str, int | None]], now: datetime,
                       language: str) -> None:
         """Bring the stored answers from `stored` to `answers`: usually one new row a turn."""
-        outdated = [q for q in stored if stored[q] != answers.get(q)]  # removed or changed
+        # Answers carried from turn to turn are the same objects: `is` settles most of
+        # them without the dataclass's field-by-field comparison.
+        outdated = [q for q, a in stored.items() if not _same(a, answers.get(q))]
         if outdated:
             mark = "%s" if self._pg else "?"
             self._cursor.execute(f"DELETE FROM answer WHERE feedback_id = {mark} AND "
                                  f"question_id IN ({', '.join([mark] * len(outdated))})",
                                  (feedback_id, *outdated))
-        fresh = [q for q, answer in answers.items() if stored.get(q) != answer]
+        fresh = [q for q, answer in answers.items() if not _same(stored.get(q), answer)]
         if fresh:
             self._cursor.executemany(self._sql["insert_answer"], [
                 (feedback_id, q, answers[q].option,
@@ -251,6 +253,10 @@ class TurnStore:
         with Db(bind=self.connection, join_transaction_mode="rollback_only") as db:
             yield db
             db.flush()
+
+
+def _same(stored: SessionAnswer | None, answer: SessionAnswer | None) -> bool:
+    return stored is answer or stored == answer
 
 
 @contextmanager
