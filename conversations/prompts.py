@@ -26,7 +26,7 @@ def applies(question: Question, answers: Mapping[str, Answer]) -> bool:
 def next_question(survey: Survey, answers: Mapping[str, Answer]) -> Question | None:
     """The first question that applies and is not answered yet."""
     for question in survey.questions:
-        if question.id not in answers and applies(question, answers):
+        if question.id not in answers and (not question.when or applies(question, answers)):
             return question
     return None
 
@@ -35,21 +35,26 @@ def prune(survey: Survey, answers: dict[str, Answer]) -> dict[str, Answer]:
     """Drop answers to questions that no longer apply (after 'back' changed an answer)."""
     kept: dict[str, Answer] = {}
     for question in survey.questions:
-        if question.id in answers and applies(question, kept):
+        if question.id in answers and (not question.when or applies(question, kept)):
             kept[question.id] = answers[question.id]
     return kept
 
 
 def _progress(survey: Survey, question: Question, answers: Mapping[str, Answer]) -> tuple[int, int]:
-    # A question whose condition is not yet decided counts: the total may shrink, never grow.
-    def maybe(q: Question) -> bool:
-        return not q.when or all(
-            other not in answers or answers[other].option in wanted
-            for other, wanted in q.when.items()
-        )
+    """(n, total): where `question` stands among the questions that may still be asked."""
+    n = total = 0
+    for q in survey.questions:  # most have no condition: counted without a call
+        if not q.when or _undecided_or_met(q, answers):
+            total += 1
+            if q.id == question.id:
+                n = total
+    return n, total
 
-    possible = [q.id for q in survey.questions if maybe(q)]
-    return possible.index(question.id) + 1, len(possible)
+
+def _undecided_or_met(question: Question, answers: Mapping[str, Answer]) -> bool:
+    # A question whose condition is not yet decided counts: the total may shrink, never grow.
+    return all(other not in answers or answers[other].option in wanted
+               for other, wanted in question.when.items())
 
 
 def choices(question: Question) -> tuple[Choice, ...]:

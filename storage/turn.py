@@ -141,8 +141,10 @@ class TurnStore:
         # A turn stores its one `now` in several statements: converted once.
         if value is not self._last_time:
             utc = value.astimezone(UTC)
+            # SQLite keeps naive UTC text, as SQLAlchemy writes it: the ISO form without
+            # its "+00:00" (datetime.replace, parsing keywords, cost twice as much).
             self._last_time, self._last_stored = value, (
-                utc if self._pg else utc.replace(tzinfo=None).isoformat(" ", "microseconds"))
+                utc if self._pg else utc.isoformat(" ", "microseconds")[:-6])
         return self._last_stored
 
     def _state(self, session: Session) -> Any:
