@@ -1,6 +1,6 @@
 """Load benchmark: signed Twilio webhooks against a real `prayas serve` (WhatsApp).
 
-Run:  .venv/bin/python bench/whatsapp_load.py [--citizens 400] [--parallel 32] [--rounds 3]
+Run:  .venv/bin/python bench/whatsapp_load.py [--citizens 400] [--parallel 32] [--rounds 5]
                                              [--pin]
 
 Each citizen sends a whole Hindi feedback (12 messages) as Twilio would: a form,
@@ -165,7 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=400, help="citizens a round")
     parser.add_argument("--parallel", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="rounds of Prayas then the floor, taken in turns")
     parser.add_argument("--pin", action="store_true",
                         help="run each server on CPU 1 and the load generator on CPU 0")

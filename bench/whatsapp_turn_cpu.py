@@ -1,6 +1,7 @@
 """The WhatsApp turn's own CPU: the `prayas serve` ASGI app driven in-process.
 
-Run:  .venv/bin/python bench/whatsapp_turn_cpu.py [ROOT] [--citizens 420]
+Run:  .venv/bin/python bench/whatsapp_turn_cpu.py [ROOT] [--citizens 420] [--parallel 32]
+      bench/turn_instructions.sh [ROOT]    # the same turns counted in instructions
 
 No sockets and no load generator: pre-signed Twilio forms go straight into the ASGI
 app (a real WhatsAppChannel, FeedbackService and SQLite), 32 citizens at once, and the
@@ -8,6 +9,10 @@ process's CPU (getrusage) is divided by the turns. `bench/whatsapp_load.py` meas
 the same server behind uvicorn, sharing the machine with its load generator; this one
 shows what a change to the turn itself is worth, with much less noise. ROOT (default:
 this checkout) may be another worktree, to compare two commits in the same hour.
+`--parallel 8` makes groups of about the size `prayas serve` stores under
+whatsapp_load.py's load (32 at once there, most of them in the load generator).
+`--presign` signs that many citizens' forms before anything is measured, so that two
+runs of different lengths differ by their turns alone (turn_instructions.sh).
 """
 
 from __future__ import annotations
@@ -46,15 +51,16 @@ def _environment(root: Path) -> Path:
     return work
 
 
-async def run(root: Path, citizens: int) -> None:
+async def run(root: Path, citizens: int, parallel: int, presign: int) -> None:
     work = _environment(root)
     try:
-        await _measure(root, work, citizens)
+        await _measure(root, work, citizens, parallel, max(presign, citizens))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-async def _measure(root: Path, work: Path, citizens: int) -> None:
+async def _measure(root: Path, work: Path, citizens: int, parallel: int,
+                   presign: int) -> None:
     from twilio.request_validator import RequestValidator
 
     from bot.app import build_app
@@ -113,8 +119,8 @@ async def _measure(root: Path, work: Path, citizens: int) -> None:
     life = asyncio.create_task(web({"type": "lifespan", "asgi": {"version": "3.0"}},
                                    life_receive, life_send))
     await lifespan.get()
-    forms = {n: [signed(n, text) for text in SCRIPT] for n in range(citizens)}
-    gate = asyncio.Semaphore(32)
+    forms = {n: [signed(n, text) for text in SCRIPT] for n in range(presign)}
+    gate = asyncio.Semaphore(parallel)
 
     async def citizen(number: int) -> None:
         async with gate:
@@ -137,12 +143,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default=str(Path(__file__).resolve().parent.parent))
     parser.add_argument("--citizens", type=int, default=420)
+    parser.add_argument("--parallel", type=int, default=32, help="citizens at once")
+    parser.add_argument("--presign", type=int, default=0,
+                        help="citizens whose forms are signed first (at least --citizens)")
     args = parser.parse_args()
     if args.citizens <= WARM_UP:
         parser.error(f"--citizens must be more than the {WARM_UP} who warm up")
     root = Path(args.root).resolve()
     sys.path.insert(0, str(root))  # that checkout's code, not the installed one
-    asyncio.run(run(root, args.citizens))
+    asyncio.run(run(root, args.citizens, args.parallel, args.presign))
 
 
 if __name__ == "__main__":
