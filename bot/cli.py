@@ -458,9 +458,13 @@ def officer_list(ctx: click.Context) -> None:
 
     engine = open_database(load_config(ctx.obj))
     with Db(engine) as db:
-        for o in db.execute(select(Officer).where(Officer.active)).scalars():
-            click.echo(f"{o.id}\t{o.role}\t{o.scope}\t{o.name}\t{o.language}\t"
-                       f"{o.enrolled_at:%Y-%m-%d %H:%M}")
+        officers = db.execute(select(Officer).where(Officer.active)).scalars().all()
+    for o in officers:
+        click.echo(f"{o.id}\t{o.role}\t{o.scope}\t{o.name}\t{o.language}\t"
+                   f"{o.enrolled_at:%Y-%m-%d %H:%M}")
+    if not officers:  # on stderr: a script reading the list still gets an empty one
+        click.echo("No officer is enrolled yet: an officer enrols by opening the link "
+                   "`prayas officer invite` gives them.", err=True)
 
 
 @officer.command("remove")

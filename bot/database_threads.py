@@ -56,10 +56,10 @@ class DatabaseThreads:
 
     async def turn(self, request: TurnRequest) -> Turn:
         """A citizen's turn, committed when this returns."""
-        if not self._grouped:
-            return await self.run(self.service.handle_one, request)
         if self._closed:
             raise RuntimeError("the service is stopping")
+        if not self._grouped:
+            return await self.run(self.service.handle_one, request)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Turn] = loop.create_future()
         with self._lock:

@@ -122,6 +122,8 @@ def create_web_app(app: App, telegram: Application | None = None,  # type: ignor
                     await telegram.post_stop(telegram)
                 await telegram.stop()
                 await telegram.shutdown()
+                if telegram.post_shutdown:
+                    await telegram.post_shutdown(telegram)
 
     return Front(Starlette(routes=routes, lifespan=lifespan), direct)
 

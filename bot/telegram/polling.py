@@ -40,6 +40,8 @@ async def poll(application: Application, allowed: list[str],  # type: ignore[typ
             if application.post_stop:
                 await application.post_stop(application)
             await application.stop()
+    if application.post_shutdown:  # run_polling's order: after shutdown
+        await application.post_shutdown(application)
 
 
 def _on_signals() -> asyncio.Event:

@@ -57,8 +57,12 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
         .request(AiohttpRequest(pool_size=16)).get_updates_request(AiohttpRequest(pool_size=1))
         .job_queue(None)  # our own scheduler runs the jobs (scheduler/jobs.py)
     )
+    async def close_database_work(_: Application) -> None:  # type: ignore[type-arg]
+        channel.database.close()  # its thread and SQLite's engine for the loop's writes
+
     if with_scheduler:
         builder = builder.post_init(start_jobs).post_stop(stop_jobs)
+    builder = builder.post_shutdown(close_database_work)
     if root := api_root(app):
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     application = builder.build()

@@ -200,7 +200,9 @@ def test_officer_invite_list_remove() -> None:
                     "--station CODE of a known station")
     _operator_error(run("officer", "invite", "--role", "in_charge", "--station", "BLB05",
                         "--channel", "whatsapp"), "whatsapp.number is empty")
-    assert run("officer", "list").stdout == ""  # nobody has opened a link yet
+    nobody = run("officer", "list")  # nobody has opened a link yet
+    assert nobody.returncode == 0 and nobody.stdout == ""
+    assert "No officer is enrolled yet" in nobody.stderr
     _operator_error(run("officer", "remove", "7"), "no officer with id 7")
 
 

@@ -34,6 +34,8 @@ class RunningBot:
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
         await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
 
     def start(self) -> RunningBot:
         self._thread.start()
