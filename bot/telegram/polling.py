@@ -29,19 +29,21 @@ async def poll(application: Application, allowed: list[str],  # type: ignore[typ
                stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set)."""
     stop = stop or _on_signals()
-    async with application:  # initialize ... shutdown
-        await application.bot.delete_webhook(drop_pending_updates=False)
-        await application.start()
-        if application.post_init:  # the scheduler
-            await application.post_init(application)
-        try:
-            await _loop(application, allowed, stop)
-        finally:
-            if application.post_stop:
-                await application.post_stop(application)
-            await application.stop()
-    if application.post_shutdown:  # run_polling's order: after shutdown
-        await application.post_shutdown(application)
+    try:
+        async with application:  # initialize ... shutdown
+            await application.bot.delete_webhook(drop_pending_updates=False)
+            await application.start()
+            if application.post_init:  # the scheduler
+                await application.post_init(application)
+            try:
+                await _loop(application, allowed, stop)
+            finally:
+                if application.post_stop:
+                    await application.post_stop(application)
+                await application.stop()
+    finally:
+        if application.post_shutdown:  # run_polling's order: after shutdown, always
+            await application.post_shutdown(application)
 
 
 def _on_signals() -> asyncio.Event:
