@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -82,8 +82,11 @@ class Session:
 
     def dumps(self) -> str:
         """`to_json()` as JSON text, the same characters; built by orjson in C, which asks
-        `_as_json` only for the session, its answers and `last_seen`. Every turn."""
-        return orjson.dumps(self, default=_as_json, option=_PASSED_THROUGH).decode()
+        `_as_json` only for the session, its answers and (unless UTC) `last_seen`."""
+        seen = self.last_seen
+        utc = seen is None or (type(seen) is datetime and seen.tzinfo is UTC)
+        return orjson.dumps(self, default=_as_json,
+                            option=_DATACLASSES if utc else _DATETIMES).decode()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
@@ -100,9 +103,10 @@ class Session:
 _NAMES = frozenset(f.name for f in fields(Session))
 
 
-# The datetime as isoformat() writes it, whatever its zone (orjson rounds an offset to
-# the minute); tuples orjson writes as lists, as to_json does.
-_PASSED_THROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+# orjson writes tuples as lists, and a UTC datetime, as to_json does. Any other datetime
+# goes through isoformat(): orjson would round an offset to the minute.
+_DATACLASSES = orjson.OPT_PASSTHROUGH_DATACLASS
+_DATETIMES = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def _as_json(value: object) -> Any:
