@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -24,12 +25,27 @@ DOMAIN = "prayas"
 
 
 def locale_dir() -> Path:
-    """$PRAYAS_LOCALE_DIR, else the checkout's locale/, else the installed copy."""
+    """$PRAYAS_LOCALE_DIR, else the checkout's locale/, else the copy the wheel installed."""
     chosen = os.environ.get("PRAYAS_LOCALE_DIR")
     if chosen:
         return Path(chosen)
     checkout = Path(__file__).resolve().parent.parent / "locale"
-    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "prayas" / "locale"
+    return checkout if checkout.is_dir() else _installed_locale()
+
+
+def _installed_locale() -> Path:
+    # The wheel puts the catalogs in <scheme data>/share/prayas/locale, which is
+    # sys.prefix in a virtual environment but ~/.local for `pip install --user`: the
+    # install's own record says where they went.
+    try:
+        dist = metadata.distribution("prayas")
+    except metadata.PackageNotFoundError:
+        return Path(sys.prefix) / "share" / "prayas" / "locale"
+    for file in dist.files or ():
+        parts = file.parts
+        if parts[-4:] == ("hi", "LC_MESSAGES", f"{DOMAIN}.po") and "locale" in parts:
+            return Path(str(dist.locate_file(file))).resolve().parent.parent.parent
+    return Path(sys.prefix) / "share" / "prayas" / "locale"
 
 
 def _compile(po_path: Path) -> gettext.GNUTranslations:
