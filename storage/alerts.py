@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.db import upsert
 from storage.models import Alert, AlertEvent, Officer, Outbox, Station
@@ -19,26 +20,31 @@ PRIORITY = {"red_alert": 0, "alert": 1, "escalation": 1, "follow_up": 2, "digest
 
 def officers_for(db: Db, roles: Iterable[str], station_code: str) -> list[Officer]:
     """The in-charges of the station and/or the SP office of its district."""
-    district = db.execute(select(Station.district_code).where(
-        Station.code == station_code)).scalar_one()
-    wanted = []
+    district = _district_of(db, station_code)
+    wanted: list[ColumnElement[bool]] = []
     if "in_charge" in roles:
-        wanted.append((Officer.role == "in_charge") & (Officer.scope == station_code))
+        wanted.append((col(Officer.role) == "in_charge") & (col(Officer.scope) == station_code))
     if "sp_office" in roles:
-        wanted.append((Officer.role == "sp_office") & (Officer.scope == district))
+        wanted.append((col(Officer.role) == "sp_office") & (col(Officer.scope) == district))
     if not wanted:
         return []
-    return list(db.execute(select(Officer).where(Officer.active, or_(*wanted))).scalars())
+    return list(db.execute(select(Officer).where(col(Officer.active), or_(*wanted))).scalars())
+
+
+def _district_of(db: Db, station_code: str) -> str:
+    return db.execute(select(col(Station.district_code)).where(
+        col(Station.code) == station_code)).scalar_one()
 
 
 def officers_of_district(db: Db, district: str) -> list[Officer]:
-    return list(db.execute(select(Officer).where(Officer.active, Officer.role == "sp_office",
-                                                 Officer.scope == district)).scalars())
+    return list(db.execute(select(Officer).where(
+        col(Officer.active), col(Officer.role) == "sp_office",
+        col(Officer.scope) == district)).scalars())
 
 
 def in_charges(db: Db) -> list[Officer]:
-    return list(db.execute(select(Officer).where(Officer.active, Officer.role == "in_charge"))
-                .scalars())
+    return list(db.execute(select(Officer).where(col(Officer.active),
+                                                 col(Officer.role) == "in_charge")).scalars())
 
 
 def queue(db: Db, kind: str, recipient: str, key: str, payload: dict[str, Any],
@@ -59,8 +65,8 @@ def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity
     acknowledged already is reopened: the citizen came back still unhappy, and the same
     officers hear of it again.
     """
-    existing = db.execute(select(Alert).where(Alert.feedback_id == feedback_id,
-                                              Alert.rule == rule)).scalar_one_or_none()
+    existing = db.execute(select(Alert).where(col(Alert.feedback_id) == feedback_id,
+                                              col(Alert.rule) == rule)).scalar_one_or_none()
     if existing is not None and existing.status != "acknowledged":
         return None
     if existing is None:
@@ -68,6 +74,7 @@ def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity
                       severity=severity, status="open", created_at=now)
         db.add(alert)
         db.flush()
+        assert alert.id is not None  # the flush gave it its id
         event = AlertEvent(alert_id=alert.id, event="raised", at=now)
     else:
         # Open again from now: its time to be acknowledged starts over.
@@ -88,15 +95,14 @@ def may_act_on(db: Db, officer: Officer, alert: Alert) -> bool:
     if officer.role == "in_charge":
         # A red alert may be about the station itself: it is the SP office's alone.
         return officer.scope == alert.station_code and alert.severity != "red"
-    district = db.execute(select(Station.district_code).where(
-        Station.code == alert.station_code)).scalar_one()
-    return officer.scope == district
+    return officer.scope == _district_of(db, alert.station_code)
 
 
 def is_red(db: Db, feedback_id: int) -> bool:
     """Whether the feedback has a red alert: then it is the SP office's alone."""
-    return db.execute(select(Alert.id).where(Alert.feedback_id == feedback_id,
-                                             Alert.severity == "red").limit(1)).first() is not None
+    return db.execute(select(col(Alert.id)).where(
+        col(Alert.feedback_id) == feedback_id,
+        col(Alert.severity) == "red").limit(1)).first() is not None
 
 
 def supersede(db: Db, feedback_id: int, now: datetime) -> None:
@@ -104,8 +110,8 @@ def supersede(db: Db, feedback_id: int, now: datetime) -> None:
     station neither lists them nor is blamed for them by escalation; the red alert
     tells the SP office everything."""
     for alert in db.execute(select(Alert).where(
-            Alert.feedback_id == feedback_id, Alert.severity != "red",
-            Alert.status.in_(["open", "escalated"]))).scalars():  # type: ignore[attr-defined]
+            col(Alert.feedback_id) == feedback_id, col(Alert.severity) != "red",
+            col(Alert.status).in_(["open", "escalated"]))).scalars():
         alert.status = "superseded"
         db.add(AlertEvent(alert_id=alert.id, event="superseded", at=now))
 
@@ -129,8 +135,8 @@ def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime,
 
 def escalate_overdue(db: Db, now: datetime, window: timedelta) -> int:
     """Open alerts nobody acknowledged within `window` go to the SP office."""
-    overdue = db.execute(select(Alert).where(Alert.status == "open",
-                                             Alert.created_at <= now - window)
+    overdue = db.execute(select(Alert).where(col(Alert.status) == "open",
+                                             col(Alert.created_at) <= now - window)
                          .with_for_update()).scalars().all()
     for alert in overdue:
         alert.status, alert.escalated_at = "escalated", now
@@ -145,8 +151,9 @@ def escalate_overdue(db: Db, now: datetime, window: timedelta) -> int:
 
 def due(db: Db, now: datetime, limit: int = 50) -> list[Outbox]:
     return list(db.execute(
-        select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
-        .order_by(Outbox.priority, Outbox.id).limit(limit)).scalars())
+        select(Outbox).where(col(Outbox.status) == "pending",
+                             col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.priority), col(Outbox.id)).limit(limit)).scalars())
 
 
 def settle(db: Db, message_id: int, status: str, now: datetime, error: str | None = None,
@@ -157,8 +164,8 @@ def settle(db: Db, message_id: int, status: str, now: datetime, error: str | Non
         values["sent_at"] = now
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    db.execute(update(Outbox).where(Outbox.id == message_id)
-               .values(attempts=Outbox.attempts + 1, **values))
+    db.execute(update(Outbox).where(col(Outbox.id) == message_id)
+               .values(attempts=col(Outbox.attempts) + 1, **values))
     if status not in ("pending", "held"):
         _forget_texts(db, [message_id])
 
@@ -167,7 +174,7 @@ def _forget_texts(db: Db, ids: list[int]) -> None:
     """A long message's text kept for its retry repeats what citizens wrote (a weekly
     digest quotes them): once the message is settled it goes, so no copy outlives the
     comments' retention."""
-    for message in db.execute(select(Outbox).where(Outbox.id.in_(ids))).scalars():  # type: ignore[attr-defined]
+    for message in db.execute(select(Outbox).where(col(Outbox.id).in_(ids))).scalars():
         if "text_parts" in message.payload:
             message.payload = {k: v for k, v in message.payload.items() if k != "text_parts"}
 
@@ -187,23 +194,24 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
         ProcessedMessage,
     )
 
-    old = select(Feedback.id).where(Feedback.started_at < before)
-    words = db.execute(update(Answer).where(
-        Answer.feedback_id.in_(old),  # type: ignore[attr-defined]
-        or_(Answer.text.is_not(None), Answer.voice_ref.is_not(None)))  # type: ignore[union-attr]
+    old = select(col(Feedback.id)).where(col(Feedback.started_at) < before)
+    # exec, not execute: SQLModel types its result as the CursorResult that has a rowcount
+    words = db.exec(update(Answer).where(
+        col(Answer.feedback_id).in_(old),
+        or_(col(Answer.text).is_not(None), col(Answer.voice_ref).is_not(None)))
         .values(text=None, voice_ref=None)).rowcount
-    contacts = db.execute(delete(Contact).where(Contact.created_at < before)).rowcount
+    contacts = db.exec(delete(Contact).where(col(Contact.created_at) < before)).rowcount
     # A conversation's saved state repeats the answers, comment included.
-    talks = db.execute(delete(Conversation).where(Conversation.updated_at < before)).rowcount
-    db.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < before))
+    talks = db.exec(delete(Conversation).where(col(Conversation.updated_at) < before)).rowcount
+    db.execute(delete(ProcessedMessage).where(col(ProcessedMessage.received_at) < before))
     # When a (hashed) sender last wrote, and Twilio's reports on what we sent them.
-    db.execute(delete(ContactWindow).where(ContactWindow.last_inbound_at < before))
-    db.execute(delete(Delivery).where(Delivery.updated_at < before))
+    db.execute(delete(ContactWindow).where(col(ContactWindow.last_inbound_at) < before))
+    db.execute(delete(Delivery).where(col(Delivery.updated_at) < before))
     # Settled messages: their recipients include citizens asked a follow-up.
-    db.execute(delete(Delivery).where(Delivery.outbox_id.in_(  # type: ignore[union-attr]
-        select(Outbox.id).where(Outbox.created_at < before))))
-    db.execute(delete(Outbox).where(Outbox.created_at < before,
-                                    Outbox.status.not_in(["pending", "held"])))  # type: ignore[attr-defined]
-    left = db.execute(select(Outbox.id).where(Outbox.created_at < before)).scalars()
+    db.execute(delete(Delivery).where(col(Delivery.outbox_id).in_(
+        select(col(Outbox.id)).where(col(Outbox.created_at) < before))))
+    db.execute(delete(Outbox).where(col(Outbox.created_at) < before,
+                                    col(Outbox.status).not_in(["pending", "held"])))
+    left = db.execute(select(col(Outbox.id)).where(col(Outbox.created_at) < before)).scalars()
     _forget_texts(db, list(left))  # held for an officer who has not written since
     return {"comments": words, "contacts": contacts, "conversations": talks}

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -71,7 +71,7 @@ class DatabaseError(Exception):
 
 def _sqlite_pragmas(engine: Engine, busy_ms: int = 10000, checkpoints: bool = True) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -84,7 +84,7 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int = 10000, checkpoints: bool = Tr
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         # A writer takes the write lock up front: a turn reads then writes, and two turns
         # for one citizen must not interleave (on SQLite the per-sender lock is the file
         # lock). Readers (exports, digests) begin deferred and never block a citizen.
@@ -92,7 +92,9 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int = 10000, checkpoints: bool = Tr
         # rest of a citizen's turn's bookkeeping (py-spy, bench/whatsapp_load.py).
         begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITER_OPTION) \
             else "BEGIN"
-        connection.connection.dbapi_connection.execute(begin)
+        raw = connection.connection.dbapi_connection
+        assert raw is not None  # None only once invalidated, and then nothing begins
+        raw.execute(begin)
 
 
 def open_engine(url: str) -> Engine:

@@ -10,13 +10,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.models import Alert, Answer, Feedback, Station
 
 # A negative feedback: a score of 2 or less, or an improper demand.
 NEGATIVE_ANSWER = or_(
-    and_(Answer.question_id.in_(["behaviour", "satisfaction"]), Answer.value <= 2),  # type: ignore[attr-defined, operator]
-    and_(Answer.question_id == "demand", Answer.option_id == "yes"))
+    and_(col(Answer.question_id).in_(["behaviour", "satisfaction"]), col(Answer.value) <= 2),
+    and_(col(Answer.question_id) == "demand", col(Answer.option_id) == "yes"))
 
 
 class StationNumbers(NamedTuple):
@@ -91,12 +92,14 @@ def from_sums(code: str, complete: int, incomplete: int, behaviour_sum: int,
 def scores() -> tuple[Any, Any, Any]:
     """The answers a digest counts, each joined to its feedback at most once: behaviour,
     satisfaction and demand, as three aliases of the answer table."""
-    return tuple(aliased(Answer, name=q) for q in ("behaviour", "satisfaction", "demand"))
+    behaviour, satisfaction, demand = (aliased(Answer, name=q)
+                                       for q in ("behaviour", "satisfaction", "demand"))
+    return behaviour, satisfaction, demand
 
 
 def joined(alias: Any, question: str) -> Any:
     """The ON clause joining one of `scores()` to its feedback."""
-    return and_(alias.feedback_id == Feedback.id, alias.question_id == question)
+    return and_(alias.feedback_id == col(Feedback.id), alias.question_id == question)
 
 
 def sums(db: Db, start: datetime, end: datetime) -> dict[str, Sums]:
@@ -106,15 +109,15 @@ def sums(db: Db, start: datetime, end: datetime) -> dict[str, Sums]:
     b, s, d = scores()
     negative = case((or_(b.value <= 2, s.value <= 2, d.option_id == "yes"), 1), else_=0)
     rows = db.connection().execute(
-        select(Feedback.station_code, Feedback.status, func.count(), func.sum(b.value),
+        select(col(Feedback.station_code), col(Feedback.status), func.count(), func.sum(b.value),
                func.count(b.value), func.sum(s.value), func.count(s.value), func.sum(negative))
         .outerjoin(b, joined(b, "behaviour")).outerjoin(s, joined(s, "satisfaction"))
         .outerjoin(d, joined(d, "demand"))
-        .where(Feedback.started_at >= start, Feedback.started_at < end,
-               Feedback.status != "merged")
+        .where(col(Feedback.started_at) >= start, col(Feedback.started_at) < end,
+               col(Feedback.status) != "merged")
         # Status first: grouped by station first, SQLite (with statistics) would skip
         # through the station index for its order, ten times slower than the day's range.
-        .group_by(Feedback.status, Feedback.station_code))
+        .group_by(col(Feedback.status), col(Feedback.station_code)))
     found: dict[str, Sums] = {}
     for code, status, n, b_sum, b_n, s_sum, s_n, negatives in rows:
         station = found.setdefault(code, Sums())
@@ -143,8 +146,9 @@ class StationRow(NamedTuple):
 def stations(db: Db, district: str) -> list[StationRow]:
     """A district's active stations; plain rows, as a state has thousands."""
     rows = db.connection().execute(
-        select(Station.code, Station.kind, Station.name_hi, Station.name_en)
-        .where(Station.district_code == district, Station.active).order_by(Station.code))
+        select(col(Station.code), col(Station.kind), col(Station.name_hi), col(Station.name_en))
+        .where(col(Station.district_code) == district, col(Station.active))
+        .order_by(col(Station.code)))
     return list(map(StationRow._make, rows.all()))  # fetched at once: 17,000 in a state
 
 
@@ -164,19 +168,21 @@ def open_alerts(db: Db, station: str | None = None, district: str | None = None,
     first: red, then escalated, then the rest, the oldest first in each. `red=False` for
     an in-charge, who never sees the SP office's red alerts. Plain rows, on the session's
     connection without ORM loading: a state's digest can have thousands."""
-    urgency = case((Alert.severity == "red", 0), (Alert.status == "escalated", 1), else_=2)
-    query = (select(Alert.id, Feedback.reference, Alert.station_code, Alert.severity,
-                    Alert.status, Alert.rule, Alert.created_at)
-             .join(Feedback, Feedback.id == Alert.feedback_id)
-             .where(Alert.status.in_(["open", "escalated"]))  # type: ignore[attr-defined]
-             .order_by(urgency, Alert.created_at, Alert.id))
+    urgency = case((col(Alert.severity) == "red", 0), (col(Alert.status) == "escalated", 1),
+                   else_=2)
+    query = (select(col(Alert.id), col(Feedback.reference), col(Alert.station_code),
+                    col(Alert.severity), col(Alert.status), col(Alert.rule),
+                    col(Alert.created_at))
+             .join(Feedback, col(Feedback.id) == col(Alert.feedback_id))
+             .where(col(Alert.status).in_(["open", "escalated"]))
+             .order_by(urgency, col(Alert.created_at), col(Alert.id)))
     if station is not None:
-        query = query.where(Alert.station_code == station)
+        query = query.where(col(Alert.station_code) == station)
     if district is not None:
-        query = query.join(Station, Station.code == Alert.station_code).where(
-            Station.district_code == district)
+        query = query.join(Station, col(Station.code) == col(Alert.station_code)).where(
+            col(Station.district_code) == district)
     if not red:
-        query = query.where(Alert.severity != "red")
+        query = query.where(col(Alert.severity) != "red")
     return list(map(OpenAlert._make, db.connection().execute(query).all()))
 
 
@@ -191,19 +197,18 @@ def station_comments(db: Db, stations: Sequence[str], start: datetime, end: date
                      limit: int, red: bool = False) -> list[tuple[str, str]]:
     """(station, comment) of complete feedback begun in [start, end): negative first,
     newest first. A red feedback's comment only with `red` (for the SP office)."""
-    negative = select(Answer.feedback_id).where(NEGATIVE_ANSWER)
+    negative = select(col(Answer.feedback_id)).where(NEGATIVE_ANSWER)
     query = (
-        select(Feedback.station_code, Answer.text, Feedback.id.in_(negative),  # type: ignore[union-attr]
-               Feedback.started_at)
-        .join(Feedback, Feedback.id == Answer.feedback_id)
-        .where(Feedback.station_code.in_(stations),  # type: ignore[attr-defined]
-               Feedback.started_at >= start, Feedback.started_at < end,
-               Feedback.status == "complete",
-               Answer.question_id == "comment", Answer.text.is_not(None))  # type: ignore[union-attr]
+        select(col(Feedback.station_code), col(Answer.text), col(Feedback.id).in_(negative),
+               col(Feedback.started_at))
+        .join(Feedback, col(Feedback.id) == col(Answer.feedback_id))
+        .where(col(Feedback.station_code).in_(stations),
+               col(Feedback.started_at) >= start, col(Feedback.started_at) < end,
+               col(Feedback.status) == "complete",
+               col(Answer.question_id) == "comment", col(Answer.text).is_not(None))
     )
     if not red:
-        query = query.where(Feedback.id.not_in(  # type: ignore[union-attr]
-            select(Alert.feedback_id).where(Alert.severity == "red")))
-    rows = db.execute(query).all()
-    rows.sort(key=lambda r: (not r[2], -r[3].timestamp()))
+        query = query.where(col(Feedback.id).not_in(
+            select(col(Alert.feedback_id)).where(col(Alert.severity) == "red")))
+    rows = sorted(db.execute(query).all(), key=lambda r: (not r[2], -r[3].timestamp()))
     return [(r[0], r[1]) for r in rows[:limit]]

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.models import Answer, Feedback, Station
 
@@ -30,18 +31,19 @@ class ExportRow:
     answers: dict[str, Answer] = field(default_factory=dict)
 
 
-def _query(since: datetime | None, until: datetime | None, station: str | None):  # type: ignore[no-untyped-def]
+def _query(since: datetime | None, until: datetime | None,
+           station: str | None) -> Select[Feedback, Station]:
     query = (
         select(Feedback, Station)
-        .join(Station, Station.code == Feedback.station_code)
-        .where(Feedback.status != "merged")
+        .join(Station, col(Station.code) == col(Feedback.station_code))
+        .where(col(Feedback.status) != "merged")
     )
     if since is not None:
-        query = query.where(Feedback.started_at >= since)
+        query = query.where(col(Feedback.started_at) >= since)
     if until is not None:
-        query = query.where(Feedback.started_at < until)
+        query = query.where(col(Feedback.started_at) < until)
     if station is not None:
-        query = query.where(func.upper(Feedback.station_code) == station.upper())
+        query = query.where(func.upper(col(Feedback.station_code)) == station.upper())
     return query
 
 
@@ -59,14 +61,15 @@ def export_rows(engine: Engine, since: datetime | None = None, until: datetime |
     with Db(engine) as db:
         while True:
             batch = db.execute(
-                _query(since, until, station).where(Feedback.id > last_id)  # type: ignore[operator]
-                .order_by(Feedback.id).limit(BATCH)
+                _query(since, until, station).where(col(Feedback.id) > last_id)
+                .order_by(col(Feedback.id)).limit(BATCH)
             ).all()
             if not batch:
                 return
             ids = [f.id for f, _ in batch]
             answers: dict[int, dict[str, Answer]] = {}
-            for answer in db.execute(select(Answer).where(Answer.feedback_id.in_(ids))).scalars():  # type: ignore[attr-defined]
+            for answer in db.execute(select(Answer)
+                                     .where(col(Answer.feedback_id).in_(ids))).scalars():
                 answers.setdefault(answer.feedback_id, {})[answer.question_id] = answer
             for fb, st in batch:
                 assert fb.id is not None
@@ -77,4 +80,4 @@ def export_rows(engine: Engine, since: datetime | None = None, until: datetime |
                     completed_at=fb.completed_at, updated_at=fb.updated_at,
                     answers=answers.get(fb.id, {}),
                 )
-            last_id = ids[-1]  # type: ignore[assignment]
+            last_id = ids[-1]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.db import upsert
 from storage.models import (
@@ -42,7 +43,7 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
 
 
 def mark_blocked(db: Db, sender: str, now: datetime) -> None:
-    db.execute(update(Conversation).where(Conversation.sender == sender)
+    db.execute(update(Conversation).where(col(Conversation.sender) == sender)
                .values(blocked_at=now))
 
 
@@ -50,8 +51,8 @@ LIVE_STAGES = ("pick_station", "confirm_switch", "asking")
 
 
 def idle_conversations(db: Db, silent_since: datetime) -> list[Conversation]:
-    query = select(Conversation).where(Conversation.stage.in_(LIVE_STAGES),  # type: ignore[attr-defined]
-                                       Conversation.updated_at < silent_since)
+    query = select(Conversation).where(col(Conversation.stage).in_(LIVE_STAGES),
+                                       col(Conversation.updated_at) < silent_since)
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # a citizen's turn in flight wins
     return list(db.execute(query).scalars())
@@ -64,10 +65,11 @@ def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tu
     """
     same_visit = list(db.execute(
         select(Feedback)
-        .where(Feedback.sender == feedback.sender, Feedback.station_code == feedback.station_code,
-               Feedback.id != feedback.id, Feedback.status != "merged",
-               Feedback.started_at >= now - window)
-        .order_by(Feedback.started_at.desc())  # type: ignore[union-attr]
+        .where(col(Feedback.sender) == feedback.sender,
+               col(Feedback.station_code) == feedback.station_code,
+               col(Feedback.id) != feedback.id, col(Feedback.status) != "merged",
+               col(Feedback.started_at) >= now - window)
+        .order_by(col(Feedback.started_at).desc())
     ).scalars())
     if not same_visit:
         feedback.status, feedback.completed_at, feedback.updated_at = "complete", now, now
@@ -77,15 +79,15 @@ def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tu
     earlier = next((f for f in same_visit if f.status == "complete"), same_visit[0])
     for left in same_visit:
         if left is not earlier and left.status != "complete":
-            db.execute(delete(Answer).where(Answer.feedback_id == left.id))
-            db.execute(delete(Contact).where(Contact.feedback_id == left.id))
+            db.execute(delete(Answer).where(col(Answer.feedback_id) == left.id))
+            db.execute(delete(Contact).where(col(Contact.feedback_id) == left.id))
             left.status, left.merged_into, left.updated_at = "merged", earlier.id, now
     was_complete = earlier.status == "complete"
-    db.execute(delete(Answer).where(Answer.feedback_id == earlier.id))
-    db.execute(update(Answer).where(Answer.feedback_id == feedback.id)
+    db.execute(delete(Answer).where(col(Answer.feedback_id) == earlier.id))
+    db.execute(update(Answer).where(col(Answer.feedback_id) == feedback.id)
                .values(feedback_id=earlier.id))
-    db.execute(delete(Contact).where(Contact.feedback_id == earlier.id))
-    db.execute(update(Contact).where(Contact.feedback_id == feedback.id)
+    db.execute(delete(Contact).where(col(Contact.feedback_id) == earlier.id))
+    db.execute(update(Contact).where(col(Contact.feedback_id) == feedback.id)
                .values(feedback_id=earlier.id))
     earlier.status, earlier.updated_at = "complete", now
     earlier.completed_at = earlier.completed_at or now
@@ -98,7 +100,7 @@ def keep_contact(db: Db, feedback: Feedback, urn: str, may_contact: bool, may_fo
                  now: datetime) -> None:
     """Store the citizen's address only when they agreed to be contacted or followed up."""
     assert feedback.id is not None
-    db.execute(delete(Contact).where(Contact.feedback_id == feedback.id))
+    db.execute(delete(Contact).where(col(Contact.feedback_id) == feedback.id))
     if may_contact or may_follow_up:
         db.add(Contact(feedback_id=feedback.id, urn=urn, may_contact=may_contact,
                        may_follow_up=may_follow_up, created_at=now))
@@ -108,17 +110,17 @@ def contact_of(db: Db, reference: str) -> tuple[Feedback, Contact | None] | None
     """The feedback with this reference (the one kept, when it was merged into an update)
     and the address its citizen agreed to give; None when no feedback has the reference."""
     feedback = db.execute(select(Feedback).where(
-        Feedback.reference == reference.strip().upper())).scalar_one_or_none()
+        col(Feedback.reference) == reference.strip().upper())).scalar_one_or_none()
     while feedback is not None and feedback.merged_into is not None:
         feedback = db.get(Feedback, feedback.merged_into)
     if feedback is None:
         return None
     return feedback, db.execute(select(Contact).where(
-        Contact.feedback_id == feedback.id)).scalar_one_or_none()
+        col(Contact.feedback_id) == feedback.id)).scalar_one_or_none()
 
 
 def count_feedback(db: Db, status: str | None = None) -> int:
     query = select(func.count()).select_from(Feedback)
     if status:
-        query = query.where(Feedback.status == status)
+        query = query.where(col(Feedback.status) == status)
     return int(db.execute(query).scalar_one())

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.db import upsert
 from storage.models import Answer, Contact, Conversation, Feedback, FollowUp, Station
@@ -27,16 +28,16 @@ def due(db: Db, now: datetime, after: timedelta, late: timedelta, limit: int = 2
     giving another feedback every time) is not asked at all: the visit is too far back.
     """
     query = (
-        select(Feedback.id, Feedback.sender, Contact.urn)
-        .join(Contact, Contact.feedback_id == Feedback.id)
-        .outerjoin(FollowUp, FollowUp.feedback_id == Feedback.id)
-        .outerjoin(Conversation, Conversation.sender == Feedback.sender)
-        .where(Contact.may_follow_up, Feedback.status == "complete",
-               Feedback.completed_at <= now - after,  # type: ignore[operator]
-               Feedback.completed_at > now - after - late,  # type: ignore[operator]
-               FollowUp.feedback_id.is_(None),  # type: ignore[attr-defined]
-               Conversation.blocked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Feedback.completed_at).limit(limit)
+        select(col(Feedback.id), col(Feedback.sender), col(Contact.urn))
+        .join(Contact, col(Contact.feedback_id) == col(Feedback.id))
+        .outerjoin(FollowUp, col(FollowUp.feedback_id) == col(Feedback.id))
+        .outerjoin(Conversation, col(Conversation.sender) == col(Feedback.sender))
+        .where(col(Contact.may_follow_up), col(Feedback.status) == "complete",
+               col(Feedback.completed_at) <= now - after,
+               col(Feedback.completed_at) > now - after - late,
+               col(FollowUp.feedback_id).is_(None),
+               col(Conversation.blocked_at).is_(None))
+        .order_by(col(Feedback.completed_at)).limit(limit)
     )
     return [Due(*row) for row in db.execute(query)]
 
@@ -45,12 +46,12 @@ def mark_asked(db: Db, feedback_id: int, now: datetime) -> bool:
     """False when it was asked already (by another process a moment ago)."""
     inserted = db.execute(upsert(db, FollowUp).values(feedback_id=feedback_id, asked_at=now)
                           .on_conflict_do_nothing(index_elements=["feedback_id"])
-                          .returning(FollowUp.feedback_id)).first()
+                          .returning(col(FollowUp.feedback_id))).first()
     return inserted is not None
 
 
 def answered(db: Db, feedback_id: int, now: datetime) -> None:
-    db.execute(update(FollowUp).where(FollowUp.feedback_id == feedback_id)
+    db.execute(update(FollowUp).where(col(FollowUp.feedback_id) == feedback_id)
                .values(answered_at=now))
 
 
@@ -64,17 +65,18 @@ class Summary:
 
 def summary(db: Db, district: str, start: datetime, end: datetime) -> Summary:
     """Follow-ups asked and answered in [start, end) about a district's feedback."""
-    ours = (select(FollowUp.feedback_id).join(Feedback, Feedback.id == FollowUp.feedback_id)
-            .join(Station, Station.code == Feedback.station_code)
-            .where(Station.district_code == district))
+    ours = (select(col(FollowUp.feedback_id))
+            .join(Feedback, col(Feedback.id) == col(FollowUp.feedback_id))
+            .join(Station, col(Station.code) == col(Feedback.station_code))
+            .where(col(Station.district_code) == district))
     asked = db.execute(select(func.count()).select_from(ours.where(
-        FollowUp.asked_at >= start, FollowUp.asked_at < end).subquery())).scalar_one()
-    answered = ours.where(FollowUp.answered_at >= start,  # type: ignore[operator]
-                          FollowUp.answered_at < end).subquery()  # type: ignore[operator]
+        col(FollowUp.asked_at) >= start, col(FollowUp.asked_at) < end).subquery())).scalar_one()
+    answered = ours.where(col(FollowUp.answered_at) >= start,
+                          col(FollowUp.answered_at) < end).subquery()
     count = db.execute(select(func.count()).select_from(answered)).scalar_one()
-    rows = db.execute(select(Answer.question_id, Answer.option_id)
-                      .join(answered, answered.c.feedback_id == Answer.feedback_id)
-                      .where(Answer.question_id.in_(["fu_action", "fu_informed"]))).all()  # type: ignore[attr-defined]
+    rows = db.execute(select(col(Answer.question_id), col(Answer.option_id))
+                      .join(answered, answered.c.feedback_id == col(Answer.feedback_id))
+                      .where(col(Answer.question_id).in_(["fu_action", "fu_informed"]))).all()
     return Summary(asked, count,
                    sum(1 for q, o in rows if q == "fu_action" and o == "done"),
                    sum(1 for q, o in rows if q == "fu_informed" and o == "yes"))

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.digest import joined, scores
 from storage.models import Answer, Feedback, Station
@@ -29,18 +30,18 @@ def day_flags(db: Db, start: datetime, end: datetime,
                or_(b.value == 5, b.feedback_id.is_(None)),
                or_(s.value == 5, s.feedback_id.is_(None)))
     rows = db.connection().execute(
-        select(Feedback.id, Feedback.station_code, Feedback.started_at,
+        select(col(Feedback.id), col(Feedback.station_code), col(Feedback.started_at),
                case((top, True), else_=False))
         .outerjoin(b, joined(b, "behaviour")).outerjoin(s, joined(s, "satisfaction"))
-        .where(Feedback.started_at >= start, Feedback.started_at < end,
-               Feedback.status == "complete")
-        .order_by(Feedback.started_at, Feedback.id)).all()
+        .where(col(Feedback.started_at) >= start, col(Feedback.started_at) < end,
+               col(Feedback.status) == "complete")
+        .order_by(col(Feedback.started_at), col(Feedback.id))).all()
     tops = [fid for fid, _, _, is_top in rows if is_top]
     answers: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
     for chunk in range(0, len(tops), 500):  # within every database's parameter limit
         for fid, question, option in db.execute(
-                select(Answer.feedback_id, Answer.question_id, Answer.option_id)
-                .where(Answer.feedback_id.in_(tops[chunk:chunk + 500]))):  # type: ignore[attr-defined]
+                select(col(Answer.feedback_id), col(Answer.question_id), col(Answer.option_id))
+                .where(col(Answer.feedback_id).in_(tops[chunk:chunk + 500]))):
             answers[fid].append((question, option))
     by_station: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
     for fid, station, started, _ in rows:
@@ -77,13 +78,13 @@ def roaming_senders(db: Db, district: str, day: tuple[datetime, datetime],
     burst. Every feedback begun counts, complete or not (starting at station after
     station is as unusual as finishing), so the index alone answers."""
     start, end = day
-    ours = and_(Station.code == Feedback.station_code, Station.district_code == district)
-    of_the_day = (select(Feedback.sender).join(Station, ours)
-                  .where(Feedback.started_at >= start, Feedback.started_at < end))
+    sender, started = col(Feedback.sender), col(Feedback.started_at)
+    ours = and_(col(Station.code) == col(Feedback.station_code),
+                col(Station.district_code) == district)
+    of_the_day = select(sender).join(Station, ours).where(started >= start, started < end)
     return int(db.execute(select(func.count()).select_from(
-        select(Feedback.sender).join(Station, ours)
-        .where(Feedback.started_at >= week_start, Feedback.started_at < end,
-               Feedback.sender.in_(of_the_day))  # type: ignore[attr-defined]
-        .group_by(Feedback.sender)
-        .having(func.count(distinct(Feedback.station_code)) >= many_stations)
+        select(sender).join(Station, ours)
+        .where(started >= week_start, started < end, sender.in_(of_the_day))
+        .group_by(sender)
+        .having(func.count(distinct(col(Feedback.station_code))) >= many_stations)
         .subquery())).scalar_one())

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.models import Media
 
@@ -33,4 +34,5 @@ def find(db: Db, token: str, now: datetime) -> Media | None:
 
 def sweep(db: Db, now: datetime) -> int:
     """Delete expired files; returns how many."""
-    return db.execute(delete(Media).where(Media.expires_at <= now)).rowcount  # type: ignore[arg-type]
+    # exec, not execute: SQLModel types its result as the CursorResult that has a rowcount
+    return db.exec(delete(Media).where(col(Media.expires_at) <= now)).rowcount

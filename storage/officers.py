@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.models import Enrolment, Officer, Station
 
@@ -51,8 +52,8 @@ def redeem(db: Db, token: str, urn: str, language: str, now: datetime) -> Redeem
     if enrolment.expires_at <= now:
         return Redeemed("expired")
     officer = db.execute(select(Officer).where(
-        Officer.urn == urn, Officer.role == enrolment.role, Officer.scope == enrolment.scope)
-    ).scalar_one_or_none()
+        col(Officer.urn) == urn, col(Officer.role) == enrolment.role,
+        col(Officer.scope) == enrolment.scope)).scalar_one_or_none()
     if officer is None:
         officer = Officer(urn=urn, name=enrolment.name, role=enrolment.role,
                           scope=enrolment.scope, language=language, enrolled_at=now)
@@ -65,7 +66,8 @@ def redeem(db: Db, token: str, urn: str, language: str, now: datetime) -> Redeem
 
 def officer_of(db: Db, urn: str) -> Officer | None:
     """The enrolled officer behind a chat, SP office role first when both exist."""
-    rows = db.execute(select(Officer).where(Officer.urn == urn, Officer.active)).scalars().all()
+    rows = db.execute(select(Officer).where(col(Officer.urn) == urn,
+                                            col(Officer.active))).scalars().all()
     return min(rows, key=lambda o: (o.role != "sp_office", o.id), default=None)
 
 
@@ -73,11 +75,11 @@ def station_codes(db: Db, officer: Officer) -> list[str]:
     """The stations an officer may see: their own, or their district's for the SP office."""
     if officer.role == "in_charge":
         return [officer.scope]
-    return list(db.execute(select(Station.code).where(Station.district_code == officer.scope))
-                .scalars())
+    return list(db.execute(select(col(Station.code))
+                           .where(col(Station.district_code) == officer.scope)).scalars())
 
 
 def enrolled_urns(db: Db, channel: str) -> set[str]:
     """Every active officer's address on one channel ("whatsapp")."""
-    return set(db.execute(select(Officer.urn).where(
-        Officer.active, Officer.urn.startswith(f"{channel}:"))).scalars())  # type: ignore[attr-defined]
+    return set(db.execute(select(col(Officer.urn)).where(
+        col(Officer.active), col(Officer.urn).startswith(f"{channel}:"))).scalars())
