@@ -181,7 +181,7 @@ class WhatsAppChannel:
 
     async def delivery_report(self, form: Mapping[str, str]) -> None:
         code = form.get("ErrorCode", "")
-        await self._db(self.deliveries.report, form.get("MessageSid", "")[:64],
+        await self._db(self.deliveries.report, form.get("MessageSid", ""),
                        form.get("MessageStatus") or form.get("SmsStatus", ""),
                        int(code) if code.isdecimal() and len(code) <= 9 else None,
                        form.get("To", ""), self.clock())

@@ -19,6 +19,9 @@ from storage.officers import looks_like_token
 _SCAN_WORDS = {"feedback", "फीडबैक", "फीडबेक", "फ़ीडबैक", "प्रतिक्रिया"}
 _FILLER = {"thana", "थाना", "station", "code", "कोड", "please", "कृपया", "ps", "chowki", "चौकी",
            "police", "पुलिस", "for", "का", "की", "के", "hi", "hello", "नमस्ते"}
+# WhatsApp's longest message. A longer Body is no message of Twilio's; it is cut, not
+# refused, so the engine still keeps a comment's first part and tells the citizen.
+MAX_TEXT = 4096
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _EDGE_PUNCT = ".,;:!?\"'`()[]{}<>|\\/*~#@&+=।॥…“”‘’-"
 _MEDIA_KINDS: tuple[tuple[str, MediaKind], ...] = (
@@ -78,7 +81,7 @@ def read(form: Mapping[str, str], words: ScanWords) -> Inbound:
         return Inbound(urn, sid, Media(kind, ref))
     if form.get("Latitude") and form.get("Longitude"):
         return Inbound(urn, sid, Media("location"))  # where they are is never kept
-    body = form.get("Body", "")
+    body = form.get("Body", "")[:MAX_TEXT]
     if looks_like_token(body.strip()):
         return Inbound(urn, sid, Text(body), token=body.strip())
     return Inbound(urn, sid, words.scan(body) or Text(body))

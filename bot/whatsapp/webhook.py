@@ -1,21 +1,35 @@
 """Twilio's webhooks on `prayas serve`: a citizen's message, and delivery reports.
 
 Every request must carry a valid X-Twilio-Signature over the URL Twilio called and
-the form it sent; anything else is answered 403 and nothing is stored. Behind a
-TLS-terminating proxy the URL we see is not the one Twilio signed, so the signed
-URL is built from `whatsapp.public_url` (or, only when configured as trusted, from
-the proxy's X-Forwarded-* headers).
+the form it sent. Behind a TLS-terminating proxy the URL we see is not the one Twilio
+signed, so the signed URL is built from `whatsapp.public_url` (or, only when configured
+as trusted, from the proxy's X-Forwarded-* headers).
+
+A valid signature is not enough: Twilio signs the sorted keys and values run together
+without separators, so a value can swallow the next key ("From" = "whatsapp:+91…
+MessageSidSM…") and keep the signature while the message loses its sid. So the fields
+that say who wrote to whom must also have exactly the form Twilio gives them, and name
+our account and our number. What fails is refused with one warning that names the
+rule, never a value:
+
+- 413: a body over 64 KB;
+- 400: a body that is not UTF-8, or a field longer than Twilio ever sends (`LIMITS`);
+- 403: a repeated key, a missing or wrong signature, an AccountSid not ours, our
+  number not where it belongs (`To` of a message, `From` of a delivery report), the
+  other side not `whatsapp:+` and 8-15 digits, a MessageSid not SM/MM and 32 hex digits.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -29,59 +43,67 @@ from twilio.request_validator import (
 
 from bot.config import WhatsApp
 from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.inbound import MAX_TEXT
 from bot.whatsapp.render import Outgoing
 
 log = logging.getLogger(__name__)
 SIGNATURE = "X-Twilio-Signature"
-ALGORITHMS = (None, HMAC_SHA1, HMAC_SHA256)
+ALGORITHMS = (HMAC_SHA1, HMAC_SHA256)
 MAX_FORM = 64 * 1024  # a WhatsApp webhook is a few hundred bytes
+# No field Twilio sends is longer than a WhatsApp message; the ones we keep are shorter.
+# The Body is cut instead (bot/whatsapp/inbound.py).
+MAX_FIELD = MAX_TEXT
+LIMITS = {"MediaUrl0": 1024, "ButtonPayload": 256}  # a voice note's URL is stored
+MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
+WHATSAPP_NUMBER = re.compile(r"whatsapp:\+[1-9][0-9]{7,14}")  # E.164: 8-15 digits
+
+Form = dict[str, str]
+Handled = tuple[int, str, bytes]  # status, content type, body
+Handle = Callable[[Form], Coroutine[Any, Any, Handled]]
+Check = Callable[[Scope, Form], str | None]  # why the request is refused (403), or None
 
 
-class Form(dict[str, str]):
-    """The form as RequestValidator wants it: every value of a repeated key signed."""
+@dataclass(frozen=True)
+class Ours:
+    """Who a genuine request is between: our account, our number on one side (`ours`:
+    To of a message, From of a delivery report) and a WhatsApp user on the other."""
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        super().__init__(pairs)
-        if len(self) == len(pairs):  # no key repeated, as in every form Twilio sends
-            self._lists = {key: [value] for key, value in pairs}
-            return
-        self._lists = {}
-        for key, value in pairs:
-            self._lists.setdefault(key, []).append(value)
+    account_sid: str
+    number: str  # whatsapp:+91...
+    ours: str
+    theirs: str
 
-    def getlist(self, key: str) -> list[str]:
-        return self._lists.get(key, [])
-
-    # RequestValidator tries getall() first and catches the AttributeError, for each of
-    # the form's twenty-odd fields on every message: answered directly instead.
-    getall = getlist
-
-
-def form_pairs(text: str) -> list[tuple[str, str]]:
-    """What urllib's parse_qsl(text, keep_blank_values=True) gives, a test checks; in about
-    half its time, since most of Twilio's fields need no unquoting."""
-    pairs = []
-    for field in text.split("&"):
-        if not field:
-            continue
-        name, _, value = field.partition("=")
-        pairs.append((_unquote(name), _unquote(value)))
-    return pairs
+    def refusal(self, form: Form) -> str | None:
+        if form.get("AccountSid") != self.account_sid:
+            return "its AccountSid is not ours"
+        if form.get(self.ours) != self.number:
+            return f"its {self.ours} is not our number"
+        if not WHATSAPP_NUMBER.fullmatch(form.get(self.theirs, "")):
+            return f"its {self.theirs} is not a WhatsApp number"
+        if not MESSAGE_SID.fullmatch(form.get("MessageSid", "")):
+            return "its MessageSid is not a message sid"
+        return None
 
 
-def _unquote(text: str) -> str:
-    if "+" in text:
-        text = text.replace("+", " ")
-    return _ESCAPES.sub(_decoded, text) if "%" in text else text
+class Signatures:
+    """X-Twilio-Signature checked by twilio's RequestValidator: with the Auth Token, or
+    with the Shared Key when the request says (X-Twilio-Webhooks-Signature-Settings)."""
 
+    def __init__(self, config: WhatsApp, auth_token: str, shared_key: str = "") -> None:
+        self.config = config
+        self.by_token = RequestValidator(auth_token)
+        self.by_key = RequestValidator(shared_key or auth_token)
 
-_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
-
-
-def _decoded(run: re.Match[str]) -> str:
-    # A run of escapes is one piece of UTF-8, decoded as unquote decodes it (bad bytes
-    # as U+FFFD): a Hindi word in one call, where unquote loops over each of its bytes.
-    return bytes.fromhex(run.group().replace("%", "")).decode("utf-8", "replace")
+    def valid(self, scope: Scope, path: str, form: Form) -> bool:
+        headers = Headers(scope=scope)
+        signature, settings = headers.get(SIGNATURE, ""), headers.get(SIGNATURE_SETTINGS_HEADER)
+        algorithm = get_signature_algorithm(settings).upper()
+        # An algorithm twilio does not know: validate() would log a second warning.
+        if not signature or algorithm not in ALGORITHMS:
+            return False
+        validator = self.by_key if settings else self.by_token
+        return bool(validator.validate(signed_url(scope, self.config, path), form, signature,
+                                       algorithm))
 
 
 def signed_url(scope: Scope, config: WhatsApp, path: str) -> str:
@@ -111,28 +133,13 @@ def twiml(messages: list[Outgoing]) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{parts}</Response>'
 
 
-def header(scope: Scope, name: str) -> str | None:
-    """A request header's first value. Read from the ASGI scope (names in lower case)
-    rather than through Starlette's Request and Headers, built for two lookups a message."""
-    wanted = name.lower().encode("latin-1")
-    for key, value in scope["headers"]:
-        if key == wanted:
-            return value.decode("latin-1")
-    return None
-
-
-Handled = tuple[int, str, bytes]  # status, content type, body
-Handle = Callable[[Form], Coroutine[Any, Any, Handled]]
-
-
 class Webhook:
-    """A Twilio webhook as a plain ASGI endpoint: the body read, the signature checked,
+    """A Twilio webhook as a plain ASGI endpoint: the body read, the request checked,
     then `handle`. Without Starlette's Request and Response objects around each call,
     which cost a fifth of the webhook's time under load (bench/README.md)."""
 
-    def __init__(self, path: str, valid: Callable[[Scope, str, Form], bool],
-                 handle: Handle) -> None:
-        self.path, self.valid, self.handle = path, valid, handle
+    def __init__(self, check: Check, handle: Handle) -> None:
+        self.check, self.handle = check, handle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read(receive)
@@ -148,15 +155,32 @@ class Webhook:
 
     async def _answer(self, scope: Scope, body: bytes | None) -> Handled:
         if body is None:
-            return 413, "", b""
+            return _refused(413, "its body is longer than 64 KB")
         try:
-            form = Form(form_pairs(body.decode()))
+            pairs = parse_qsl(body.decode(), keep_blank_values=True)
         except UnicodeDecodeError:
-            return 400, "", b""
-        if not self.valid(scope, self.path, form):
-            log.warning("a WhatsApp webhook with a missing or wrong signature was refused")
-            return 403, "", b""
+            return _refused(400, "its body is not UTF-8")
+        form = dict(pairs)
+        # Twilio's signature covers each distinct value of a key once, sorted: a repeated
+        # key could carry a second value signed or not, and Twilio never repeats one.
+        if len(form) != len(pairs):
+            return _refused(403, "a key is repeated")
+        if reason := self.check(scope, form):
+            return _refused(403, reason)
+        if _too_long(form):
+            return _refused(400, "a field is longer than Twilio sends")
         return await self.handle(form)
+
+
+def _refused(status: int, reason: str) -> Handled:
+    # The reason is one of ours, never the request's text: no number, no message in the log.
+    log.warning("a WhatsApp webhook was refused (%d): %s", status, reason)
+    return status, "", b""
+
+
+def _too_long(form: Form) -> bool:
+    return any(len(value) > LIMITS.get(key, MAX_FIELD)
+               for key, value in form.items() if key != "Body")
 
 
 _GONE = b"<disconnected>"  # a marker, compared by identity
@@ -182,21 +206,16 @@ async def _read(receive: Receive) -> bytes | None:
 
 def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str,
                     shared_key: str = "") -> list[Route]:
-    by_token, by_key = RequestValidator(auth_token), RequestValidator(shared_key or auth_token)
+    signatures = Signatures(config, auth_token, shared_key)
+    account = channel.creds.account_sid
 
-    def valid(scope: Scope, path: str, form: Form) -> bool:
-        signature = header(scope, SIGNATURE) or ""
-        settings = header(scope, SIGNATURE_SETTINGS_HEADER)
-        validator = by_key if settings else by_token
-        if not signature:
-            return False
-        url, algorithm = signed_url(scope, config, path), get_signature_algorithm(settings)
-        # The URL as configured is what Twilio signs: one HMAC. `validate` computes two
-        # (the URL with and without its port) and is kept for the odd one.
-        if "bodySHA256" not in url and algorithm in ALGORITHMS and hmac.compare_digest(
-                validator.compute_signature(url, form, algorithm), signature):
-            return True
-        return validator.validate(url, form, signature, algorithm)  # SHA1 unless told
+    def check(path: str, ours: Ours) -> Check:
+        def refusal(scope: Scope, form: Form) -> str | None:
+            if not signatures.valid(scope, path, form):
+                return "its signature is missing or wrong"
+            return ours.refusal(form)
+
+        return refusal
 
     async def message(form: Form) -> Handled:
         replies = await channel.receive(form)
@@ -206,9 +225,11 @@ def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str,
         await channel.delivery_report(form)
         return 204, "", b""
 
-    return [Route(path, Webhook(path, valid, handle), methods=["POST"])
-            for path, handle in ((config.webhook_path, message), (config.status_path, status))
-            ] + [channel.shelf.route()]
+    # A message comes to our number; a delivery report is about one we sent from it.
+    endpoints = ((config.webhook_path, Ours(account, config.sender, "To", "From"), message),
+                 (config.status_path, Ours(account, config.sender, "From", "To"), status))
+    return [Route(path, Webhook(check(path, ours), handle), methods=["POST"])
+            for path, ours, handle in endpoints] + [channel.shelf.route()]
 
 
 def direct_endpoints(routes: list[Route]) -> dict[str, Webhook]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import yaml
+from starlette.datastructures import ImmutableMultiDict
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
@@ -21,6 +23,7 @@ from tests.conftest import SAMPLE_CONFIG, T0
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 NUMBER = "+91 77000 12345"
+OURS = "whatsapp:+917700012345"  # NUMBER as Twilio writes it
 PUBLIC = "https://prayas.example.in"
 TEMPLATES = {kind: {"hi": f"HX{n:032x}", "en": f"HX{n + 100:032x}"}
              for n, kind in enumerate(["alert", "red_alert", "escalation", "digest",
@@ -70,7 +73,7 @@ def message_sid() -> str:
     return f"SM{next(_sids):032x}"
 
 
-def sign(path: str, form: dict[str, str], url: str = PUBLIC) -> str:
+def sign(path: str, form: Mapping[str, str], url: str = PUBLIC) -> str:
     return RequestValidator(AUTH_TOKEN).compute_signature(url + path, form)
 
 
@@ -87,17 +90,33 @@ class Phone:
         self.client, self.urn = client, f"whatsapp:{number}"
 
     def form(self, body: str = "", **extra: str) -> dict[str, str]:
-        return {"SmsMessageSid": (sid := message_sid()), "MessageSid": sid,
-                "AccountSid": ACCOUNT_SID, "From": self.urn, "To": "whatsapp:+917700012345",
-                "Body": body, "NumMedia": "0", "ProfileName": "Citizen",
-                "WaId": self.urn.removeprefix("whatsapp:+"), "ApiVersion": "2010-04-01",
-                **extra}
+        """A message as Twilio posts it: every field of a real inbound WhatsApp webhook."""
+        sid = message_sid()
+        return {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Citizen",
+                "MessageType": "text", "SmsSid": sid,
+                "WaId": self.urn.removeprefix("whatsapp:+"), "SmsStatus": "received",
+                "Body": body, "To": OURS, "NumSegments": "1", "ReferralNumMedia": "0",
+                "MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": self.urn,
+                "ApiVersion": "2010-04-01", **extra}
 
-    def post(self, form: dict[str, str], path: str = "/whatsapp/webhook",
-             signature: str | None = None, headers: dict[str, str] | None = None,
-             **kwargs: Any) -> Any:
-        headers = {"X-Twilio-Signature": sign(path, form) if signature is None else signature,
+    def report(self, sid: str, status: str = "delivered", **extra: str) -> dict[str, str]:
+        """Twilio's delivery report of a message we sent to this user."""
+        return {"ChannelPrefix": "whatsapp", "ApiVersion": "2010-04-01",
+                "MessageStatus": status, "SmsSid": sid, "SmsStatus": status,
+                "ChannelInstallSid": "XE" + "0" * 32, "To": self.urn, "From": OURS,
+                "MessageSid": sid, "StructuredMessage": "false", "AccountSid": ACCOUNT_SID,
+                "ChannelToAddress": self.urn.removeprefix("whatsapp:"), **extra}
+
+    def post(self, form: dict[str, str] | list[tuple[str, str]],
+             path: str = "/whatsapp/webhook", signature: str | None = None,
+             headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        """Signed as Twilio signs; a list of pairs may repeat a key, each value signed."""
+        signed = ImmutableMultiDict(form) if isinstance(form, list) else form
+        headers = {"X-Twilio-Signature": sign(path, signed) if signature is None else signature,
                    **(headers or {})}
+        if isinstance(form, list):
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            return self.client.post(path, content=urlencode(form), headers=headers, **kwargs)
         return self.client.post(path, data=form, headers=headers, **kwargs)
 
     def say(self, body: str = "", **extra: str) -> list[str]:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.whatsapp.inbound import ScanWords
 from bot.whatsapp.render import Outgoing
-from bot.whatsapp.webhook import form_pairs, twiml
+from bot.whatsapp.webhook import twiml
 from conversations.effects import Start
 
 WORDS = ScanWords(["फीडबैक {code}", "Feedback {code}"])
@@ -39,24 +35,3 @@ def test_our_twiml_is_twilios() -> None:
         expected.message(message.body)
     assert twiml(messages) == expected.to_xml(xml_declaration=True)
     assert "action=" not in twiml(messages)  # it would skip every later message
-
-
-@given(st.lists(st.tuples(st.text(), st.text())))
-def test_a_form_reads_as_urllib_reads_it(fields: list[tuple[str, str]]) -> None:
-    body = urlencode(fields)
-    assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)
-
-
-@given(st.text(alphabet="ab=&%+2Fझ ", max_size=30))
-def test_a_malformed_form_reads_as_urllib_reads_it(body: str) -> None:
-    assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)
-
-
-# Pieces of UTF-8 escapes, whole and broken, among the form's own characters.
-_PIECES = ["%E0", "%A4", "%85", "%e0", "%a4", "%F0", "%9F", "%98", "%80", "%2F", "%3D",
-           "%26", "%", "%8", "%zz", "a", "झ", "=", "&", "+", " "]
-
-
-@given(st.lists(st.sampled_from(_PIECES), max_size=20).map("".join))
-def test_escaped_utf8_reads_as_urllib_reads_it(body: str) -> None:
-    assert form_pairs(body) == parse_qsl(body, keep_blank_values=True)

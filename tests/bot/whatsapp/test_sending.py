@@ -127,10 +127,9 @@ def test_63016_in_a_delivery_report_sends_the_template(wa_app, whatsapp_web,  # 
     free_text = fake_twilio.to(f"whatsapp:{OFFICER}")[0]
     assert free_text.status_callback == "https://prayas.example.in/whatsapp/status"
     with whatsapp_web(clock) as client:
-        report = {"MessageSid": free_text.sid, "MessageStatus": "undelivered",
-                  "ErrorCode": "63016", "To": f"whatsapp:{OFFICER}",
-                  "From": "whatsapp:+917700012345", "AccountSid": "AC0"}
-        answer = Phone(client, OFFICER).post(report, path="/whatsapp/status")
+        officer = Phone(client, OFFICER)
+        report = officer.report(free_text.sid, "undelivered", ErrorCode="63016")
+        answer = officer.post(report, path="/whatsapp/status")
         assert answer.status_code == 204
     assert _outbox(wa_app)[0][:2] == ("alert", "pending")
     _dispatch(wa_app, T0 + timedelta(minutes=7))
