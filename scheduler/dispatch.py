@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session as Db
+from sqlmodel import col
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.alerting import alert_reply
@@ -135,6 +136,7 @@ class Dispatcher:
             for m in alerts.due(db, now, self.batch):
                 if keys is not None and m.idempotency_key not in keys:
                     continue
+                assert m.id is not None  # a stored row (None is for one not yet added)
                 withheld = None
                 try:
                     reply = self._reply(db, m, digest)
@@ -145,7 +147,7 @@ class Dispatcher:
                     reply = None
                 # A held message's age counts from its release: the officer asked for it.
                 age = now - (m.released_at or m.created_at)
-                jobs.append(Job(m.id, m.kind, m.recipient, reply,  # type: ignore[arg-type]
+                jobs.append(Job(m.id, m.kind, m.recipient, reply,
                                 age > self.too_old, m.attempts,
                                 # released: the officer just wrote, the window is open
                                 bool(m.payload.get("template")) and m.released_at is None,
@@ -168,12 +170,12 @@ class Dispatcher:
         feedback = db.get(Feedback, alert.feedback_id)
         station = db.get(Station, alert.station_code)
         assert feedback is not None and station is not None
-        if officer.role == "in_charge" and alerts.is_red(db, feedback.id):
+        if officer.role == "in_charge" and alerts.is_red(db, alert.feedback_id):
             # Updated since this was queued, the feedback now reports a demand: the
             # station may be the subject, and the message would show it the answers.
             raise Withheld("its feedback now reports a demand: the SP office's alone")
-        answers = list(db.execute(select(Answer).where(Answer.feedback_id == feedback.id))
-                       .scalars())
+        answers = list(db.execute(select(Answer).where(
+            col(Answer.feedback_id) == alert.feedback_id)).scalars())
         return alert_reply(alert, feedback, station, answers, self.app.survey,
                            officer.language, self.app.config.zone,
                            escalated=message.kind == "escalation",

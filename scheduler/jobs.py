@@ -8,6 +8,7 @@ SQLite the single process) does the work; the others check again at each tick.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -92,7 +93,9 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
             senders: dict[str, Send] = {}
             if os.environ.get("TELEGRAM_BOT_TOKEN"):
                 root = api_root(app)
-                bot = Bot(bot_token(), **({"base_url": f"{root}/bot"} if root else {}),
+                # Bot's own default address unless a proxy or a test's fake stands in
+                where: dict[str, Any] = {"base_url": f"{root}/bot"} if root else {}
+                bot = Bot(bot_token(), **where,
                           request=AiohttpRequest(), get_updates_request=AiohttpRequest(1))
                 await stack.enter_async_context(bot)
                 channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
