@@ -37,7 +37,7 @@ from conversations.prompts import (
 )
 from conversations.session import Answer, Session
 from conversations.stations import code_in_text, example_name, search
-from conversations.survey import Question, Survey
+from conversations.survey import Question, StationRef, Survey
 from conversations.text import clean, hide_numbers, normalize, whole_number
 
 Result = tuple[Session, list[Effect]]
@@ -212,7 +212,7 @@ def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
     return new, [reply]
 
 
-def _listed(session: Session, survey: Survey) -> tuple | None:
+def _listed(session: Session, survey: Survey) -> tuple[StationRef, ...] | None:
     if not session.candidates:
         return None
     return tuple(s for code in session.candidates if (s := survey.station(code)))
@@ -387,7 +387,9 @@ def _go_on(session: Session, answers: dict[str, Answer], history: tuple[str, ...
                       question=following.id if following else None)
     if following is None:
         done = session.evolve(stage="ended", outcome="complete")
-        return done, ([_say(done, *notes)] if notes else []) + [Completed()]
+        effects: list[Effect] = [_say(done, *notes)] if notes else []
+        effects.append(Completed())
+        return done, effects
     return session, [ask(session, survey, *notes)]
 
 

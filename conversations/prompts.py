@@ -91,7 +91,7 @@ def picker(session: Session, survey: Survey, listed: tuple[StationRef, ...] | No
     """Ask which station; list `listed`, or every station when there are few."""
     if listed is None:
         listed = survey.stations if len(survey.stations) <= PICKER_LIST_MAX else ()
-    prompt = M.PICK_STATION if listed else M.PICK_STATION_TYPE
+    prompt: str | None = M.PICK_STATION if listed else M.PICK_STATION_TYPE
     if listed and before and before[-1].id == M.MANY_STATIONS:
         prompt = None
     station_choices = tuple(

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import orjson
 
 Stage = Literal["new", "pick_station", "confirm_switch", "asking", "ended"]
-Outcome = Literal["complete", "stopped", ""]
+Outcome = Literal["complete", "stopped", "expired", ""]
 
 
 @dataclass(frozen=True)
