@@ -110,6 +110,10 @@ class Sessions(Strict):
     idle_timeout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     update_window_hours: Annotated[int, Field(ge=0, le=24 * 7)] = 24
     max_comment_chars: Annotated[int, Field(ge=50, le=4000)] = 1000
+    # One citizen's pace (officers are not limited): past it, one "please slow down" and
+    # nothing more answered or stored that minute; and feedback opened per hour.
+    max_messages_per_minute: Annotated[int, Field(ge=5, le=600)] = 20
+    max_new_feedback_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
 
 
 class WeeklyAt(Strict):
@@ -227,6 +231,16 @@ class WhatsApp(Strict):
         return value.rstrip("/")
 
 
+class Web(Strict):
+    """What `prayas serve` takes from one connection before the app sees it: a proxy in
+    front should be stricter still (README, "Behind a reverse proxy")."""
+
+    max_connections: Annotated[int, Field(ge=10, le=100_000)] = 500
+    max_header_bytes: Annotated[int, Field(ge=4096, le=1 << 20)] = 16 * 1024
+    max_headers: Annotated[int, Field(ge=16, le=1000)] = 100
+    read_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 15
+
+
 class Database(Strict):
     url: str = ""
 
@@ -246,6 +260,7 @@ class Config(Strict):
     retention: Retention = Retention()
     telegram: Telegram = Telegram()
     whatsapp: WhatsApp = WhatsApp()
+    web: Web = Web()
     districts: Annotated[list[District], Field(min_length=1)]
 
     @field_validator("timezone")

@@ -36,6 +36,7 @@ from bot.telegram.runner import (
     settle_memory,
     telegram_channel,
 )
+from bot.web_limits import limited_protocol
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.webhook import Webhook, direct_endpoints, whatsapp_routes
 from scheduler import jobs
@@ -190,5 +191,7 @@ def serve(app: App, host: str, port: int, telegram: bool, whatsapp: bool) -> Non
     # proxy_headers off: whether X-Forwarded-* is believed is `trust_forwarded_headers`'
     # alone (bot/whatsapp/webhook.py). uvicorn's default believes any proxy on
     # 127.0.0.1, which would change the URL a signature is checked against.
+    limits = app.config.web
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False,
-                proxy_headers=False)
+                proxy_headers=False, http=limited_protocol(limits),
+                limit_concurrency=limits.max_connections, timeout_keep_alive=5)
