@@ -9,26 +9,26 @@ is shown the question they are on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
-from bot.alerting import ALERT_QUESTION
 from bot.app import App
 from bot.database_threads import DatabaseThreads
 from bot.officers import COMMANDS as OFFICER_COMMANDS
-from bot.officers import OFFICER_QUESTION, OfficerDesk
+from bot.officers import OfficerDesk
 from bot.outgoing import Piece, Proactive, send_pieces, split, text_pieces
 from bot.service import TurnRequest
-from bot.telegram.keyboard import CallbackCodec, render
+from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, OfficerTap, render
 from bot.telegram.sending import deliver
 from conversations import messages as M
-from conversations.effects import Event, Media, Reply, Start, Tap, Text
+from conversations.effects import Event, Media, MediaKind, Reply, Start, Text
 from storage.officers import looks_like_token
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ T = TypeVar("T")
 # Set when handling an update failed; the webhook reads it to answer 500, not 200.
 TURN_FAILED: ContextVar[bool] = ContextVar("prayas_turn_failed", default=False)
 MAX_TEXT = 4096  # Telegram's limit for one message
+# Kinds of message the bot cannot read, each answered with the same polite note.
+_UNREAD: tuple[MediaKind, ...] = ("photo", "sticker", "video", "document", "location")
 
 
 def _now() -> datetime:
@@ -44,11 +46,11 @@ def _now() -> datetime:
 
 
 def _media(message: Message) -> Media:
-    if message.voice or message.audio:
-        return Media("voice", (message.voice or message.audio).file_id)  # type: ignore[union-attr]
-    for kind in ("photo", "sticker", "video", "document", "location"):
+    if voice := message.voice or message.audio:
+        return Media("voice", voice.file_id)
+    for kind in _UNREAD:
         if getattr(message, kind):
-            return Media(kind)  # type: ignore[arg-type]
+            return Media(kind)
     if message.video_note or message.animation:
         return Media("video")
     if message.contact:
@@ -94,10 +96,7 @@ class TelegramChannel:
             return  # the bot serves one citizen at a time, never groups
         urn = f"telegram:{chat.id}"
         if update.callback_query is not None:
-            query = update.callback_query
-            replies, chosen = await self._on_tap(query, urn, update.update_id)
-            await self._send(bot, chat.id, urn, replies)
-            await self._mark_chosen(query, chosen)  # after the reply: it is only cosmetic
+            await self._on_query(bot, update.callback_query, chat.id, urn, update.update_id)
             return
         message = update.message or update.edited_message
         if message is None:
@@ -130,22 +129,31 @@ class TelegramChannel:
                                            self.clock())
         return await self._turn(urn, Text(text), update_id)
 
-    async def _on_tap(self, query: CallbackQuery, urn: str,
+    async def _on_query(self, bot: Bot, query: CallbackQuery, chat_id: int, urn: str,
+                        update_id: int) -> None:
+        await self._quietly(query.answer())  # always, or the button spins on the phone
+        button = self.codec.decode(query.data)
+        if button is None:
+            # Not a button of ours (an app can send any data): a polite no-op, once.
+            log.warning("ignored a tap on no button of ours")
+            return
+        replies, chosen = await self._on_tap(button, urn, update_id)
+        await self._send(bot, chat_id, urn, replies)
+        await self._mark_chosen(query, button, chosen)  # after the reply: only cosmetic
+
+    async def _on_tap(self, button: Button, urn: str,
                       update_id: int) -> tuple[list[Reply], bool]:
         """The replies to a button press, and whether the press was taken as an answer."""
-        await self._quietly(query.answer())  # always, or the button spins on the phone
-        decoded = self.codec.decode(query.data or "")
-        if decoded and decoded[0] == OFFICER_QUESTION:
-            return await self._db(self.desk.command, urn, decoded[1], self.clock()), True
-        if decoded and decoded[0] == ALERT_QUESTION and decoded[1].startswith("ack:"):
-            alert_id = int(decoded[1][4:]) if decoded[1][4:].isdigit() else 0
-            return await self._db(self.desk.acknowledge, urn, alert_id, self.clock()), True
-        question, option = decoded or ("?", "?")
-        replies = await self._turn(urn, Tap(question, option), update_id)
+        if isinstance(button, OfficerTap):
+            return await self._db(self.desk.command, urn, button.command, self.clock()), True
+        if isinstance(button, AlertTap):
+            return await self._db(self.desk.acknowledge, urn, button.alert_id,
+                                  self.clock()), True
+        replies = await self._turn(urn, button, update_id)
         stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
         return replies, not stale
 
-    async def _mark_chosen(self, query: CallbackQuery, chosen: bool) -> None:
+    async def _mark_chosen(self, query: CallbackQuery, button: Button, chosen: bool) -> None:
         """Show the answer in the question's message and drop its buttons: no double taps.
         In an officer's list of alerts, only the one acknowledged goes: the rest stay."""
         message = query.message
@@ -155,10 +163,9 @@ class TelegramChannel:
         label = next((b.text for row in rows for b in row if b.callback_data == query.data),
                      None)
         text = f"{message.text}\n\n✅ {label}" if chosen and label else message.text
-        decoded = self.codec.decode(query.data or "")
         rest = [kept for row in rows
                 if (kept := [b for b in row if b.callback_data != query.data])]
-        keep = decoded is not None and decoded[0] == ALERT_QUESTION and chosen and rest
+        keep = isinstance(button, AlertTap) and chosen and rest
         await self._quietly(message.edit_text(
             text[:MAX_TEXT], reply_markup=InlineKeyboardMarkup(rest) if keep else None))
 
@@ -171,8 +178,8 @@ class TelegramChannel:
             for n, part in enumerate(parts, start=1):
                 buttons = markup if n == len(parts) else None
                 try:
-                    await deliver(lambda t=part, m=buttons: bot.send_message(
-                        chat_id, t, reply_markup=m), first_backoff=self.retry_backoff)
+                    await deliver(partial(bot.send_message, chat_id, part, reply_markup=buttons),
+                                  first_backoff=self.retry_backoff)
                 except Forbidden:
                     log.info("a citizen blocked the bot; not sending to them again")
                     await self._db(self.app.service.mark_blocked, urn, self.clock())
@@ -181,7 +188,7 @@ class TelegramChannel:
                     # Never the citizen's words or chat id in the log: Telegram's reason.
                     log.warning("Telegram refused a reply (%s); sending it without buttons",
                                 exc)
-                    await deliver(lambda t=part: bot.send_message(chat_id, t),
+                    await deliver(partial(bot.send_message, chat_id, part),
                                   first_backoff=self.retry_backoff)
 
     async def send_to(self, bot: Bot, message: Proactive) -> None:
@@ -195,18 +202,19 @@ class TelegramChannel:
         # Every piece in order: the text's parts, the chart, the tables. Each one
         # delivered is recorded, so a retry after a failure sends only the others.
         last = len(parts)
-        pieces: list[Piece] = [(name, lambda p=part, n=n: bot.send_message(
-            chat, p, reply_markup=markup if n == last else None))
+        pieces: list[Piece] = [
+            (name, partial(bot.send_message, chat, part,
+                           reply_markup=markup if n == last else None))
             for n, (name, part) in enumerate(zip(text_pieces(last), parts, strict=True),
                                              start=1)]
-        if message.reply.image:
-            pieces.append(("chart.png", lambda: bot.send_photo(chat, message.reply.image)))
-        pieces += [(name, lambda name=name, contents=contents: bot.send_document(
-            chat, contents, filename=name)) for name, contents in message.reply.documents]
+        if image := message.reply.image:
+            pieces.append(("chart.png", partial(bot.send_photo, chat, image)))
+        pieces += [(name, partial(bot.send_document, chat, contents, filename=name))
+                   for name, contents in message.reply.documents]
         await send_pieces(message, pieces, parts)
 
     @staticmethod
-    async def _quietly(awaitable) -> None:  # type: ignore[no-untyped-def]
+    async def _quietly(awaitable: Awaitable[object]) -> None:
         """For cosmetic calls (answering a tap, editing old buttons): never fail the turn."""
         try:
             await awaitable

@@ -2,20 +2,51 @@
 
 Callback data must fit in 64 bytes: `question:option` when it fits, otherwise a short
 hash looked up in a table built from the survey (no state to store or lose).
+
+A tap's data comes back from the citizen's app, and an app can send any data at all:
+it is read strictly, and what no button of ours could carry is not read as anything.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.alerting import ALERT_QUESTION
 from bot.i18n import Catalogs
-from conversations.effects import Reply
+from bot.officers import COMMANDS, OFFICER_QUESTION
+from conversations.effects import Reply, Tap
 from conversations.prompts import SKIP_CHOICE, STATION_QUESTION, SWITCH_QUESTION
 from conversations.survey import Survey
 
 MAX_DATA = 64
+# The alert table's id is PostgreSQL's INTEGER: a larger number is no alert, and asking
+# the database for one fails the query.
+MAX_ALERT_ID = 2**31 - 1
+# Question and option ids as the survey, the station list and the prompts allow them
+# (conversations/survey.py, bot/config.py). ASCII digits spelled out: str.isdigit() and
+# \d also take '²' and '٣', which int() then refuses or reads.
+_PLAIN = re.compile(r"(_?[a-z0-9][a-z0-9_]{0,39}):([A-Za-z0-9_-]{1,64})")
+_HASHED = re.compile(r"#[0-9a-f]{24}")
+_ACK = re.compile(rf"{re.escape(ALERT_QUESTION)}:ack:([1-9][0-9]{{0,9}})")
+# A hashed button whose pair the survey no longer has: the engine says it is old.
+OLD_BUTTON = Tap("?", "?")
+
+
+@dataclass(frozen=True)
+class OfficerTap:
+    command: str  # one of bot.officers.COMMANDS
+
+
+@dataclass(frozen=True)
+class AlertTap:
+    alert_id: int
+
+
+Button = Tap | OfficerTap | AlertTap
 
 
 def _hashed(data: str) -> str:
@@ -36,11 +67,22 @@ class CallbackCodec:
         pairs += [(SWITCH_QUESTION, "new"), (SWITCH_QUESTION, "continue")]
         self._long = {_hashed(f"{q}:{o}"): (q, o) for q, o in pairs}
 
-    def decode(self, data: str) -> tuple[str, str] | None:
-        if data.startswith("#"):
-            return self._long.get(data)
-        question, sep, option = data.partition(":")
-        return (question, option) if sep and question and option else None
+    def decode(self, data: object) -> Button | None:
+        """The button a tap's data names; None when no button of ours carries such data."""
+        if not isinstance(data, str) or len(data.encode()) > MAX_DATA:
+            return None
+        if _HASHED.fullmatch(data):
+            question, option = self._long.get(data, (OLD_BUTTON.question, OLD_BUTTON.option))
+            return Tap(question, option)
+        if ack := _ACK.fullmatch(data):
+            alert_id = int(ack[1])
+            return AlertTap(alert_id) if alert_id <= MAX_ALERT_ID else None
+        plain = _PLAIN.fullmatch(data)
+        if plain is None or plain[1] == ALERT_QUESTION:
+            return None
+        if plain[1] == OFFICER_QUESTION:
+            return OfficerTap(plain[2]) if plain[2] in COMMANDS else None
+        return Tap(plain[1], plain[2])
 
 
 def render(reply: Reply, catalogs: Catalogs) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -9,6 +9,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+# python-telegram-bot takes its own slot (a semaphore) before handing an update on, so
+# its limit counts the updates waiting for their chat too. Telegram has at most 100 in
+# flight (a poll's batch, or the webhook's connections): this many only bounds memory.
+ADMITTED_PER_SLOT = 16
+
 
 class PerChatOrder(BaseUpdateProcessor):
     """Updates of different chats run concurrently; one chat's run one after another.
@@ -18,11 +23,12 @@ class PerChatOrder(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(max_concurrent_updates * ADMITTED_PER_SLOT)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._waiting: dict[int | None, int] = {}
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # The chat's lock first, then a slot: a citizen's queued messages wait without
         # holding slots that other citizens need.
         chat = update.effective_chat if isinstance(update, Update) else None
@@ -30,15 +36,12 @@ class PerChatOrder(BaseUpdateProcessor):
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
-                await super().process_update(update, coroutine)
+            async with lock, self._slots:
+                await coroutine
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget idle chats: 10,000 citizens, little memory
                 del self._waiting[key], self._locks[key]
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
 
     async def initialize(self) -> None:
         pass

@@ -16,7 +16,7 @@ from bot.officers import OfficerDesk
 from bot.outgoing import ByChannel
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest, UpdatesRequest
 from scheduler import jobs
 from scheduler.dispatch import Dispatcher
 
@@ -54,7 +54,7 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
 
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder().token(token).concurrent_updates(PerChatOrder())
-        .request(AiohttpRequest(pool_size=16)).get_updates_request(AiohttpRequest(pool_size=1))
+        .request(AiohttpRequest(pool_size=16)).get_updates_request(UpdatesRequest(pool_size=1))
         .job_queue(None)  # our own scheduler runs the jobs (scheduler/jobs.py)
     )
     async def close_database_work(_: Application) -> None:  # type: ignore[type-arg]
