@@ -10,19 +10,21 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
 from bot.config_file import ConfigError, config_path
 
 if TYPE_CHECKING:
+    from bot.app import App
     from bot.config import Config
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def load_config(path: Path) -> Config:
@@ -41,11 +43,11 @@ def _an_operators_error(exc: Exception) -> bool:
     return isinstance(exc, ConfigError | SurveyError | DatabaseError | PosterError)
 
 
-def operator_errors(func: F) -> F:
+def operator_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors an operator can fix into one line and exit code 2."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except Exception as exc:
@@ -54,7 +56,7 @@ def operator_errors(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +73,7 @@ def main(ctx: click.Context, config_file: str | None, verbose: bool) -> None:
     ctx.obj = config_path(config_file)
 
 
-def _app(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _app(ctx: click.Context) -> App:
     from bot.app import build_app
 
     return build_app(ctx.obj)
@@ -113,7 +115,7 @@ def chat(ctx: click.Context, station: str, lang: str | None, sender: str | None)
     sys.exit(0 if done else 1)
 
 
-def _terminal_lines():  # type: ignore[no-untyped-def]
+def _terminal_lines() -> Iterator[str]:
     click.echo("> ", nl=False)
     while True:
         try:
@@ -362,7 +364,7 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _can_send(config, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _can_send(config: Config, path: Path) -> None:
     """Fail before any work when no channel can send: one line saying what to set."""
     import os
 
@@ -426,7 +428,7 @@ def officer_invite(ctx: click.Context, role: str, station: str | None, district:
                f"role {role}, scope {scope}", err=True)
 
 
-def _officer_scope(config, role: str, station: str | None, district: str | None,  # type: ignore[no-untyped-def]
+def _officer_scope(config: Config, role: str, station: str | None, district: str | None,
                    path: Path) -> str:
     if role == "in_charge":
         found = config.station(station or "")
@@ -452,13 +454,14 @@ def officer_list(ctx: click.Context) -> None:
     """Enrolled officers: id, role, scope, name, language, enrolled (UTC)."""
     from sqlalchemy import select
     from sqlmodel import Session as Db
+    from sqlmodel import col
 
     from bot.app import open_database
     from storage.models import Officer
 
     engine = open_database(load_config(ctx.obj))
     with Db(engine) as db:
-        officers = db.execute(select(Officer).where(Officer.active)).scalars().all()
+        officers = db.execute(select(Officer).where(col(Officer.active))).scalars().all()
     for o in officers:
         click.echo(f"{o.id}\t{o.role}\t{o.scope}\t{o.name}\t{o.language}\t"
                    f"{o.enrolled_at:%Y-%m-%d %H:%M}")
@@ -568,6 +571,7 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     now = datetime.now(UTC)
     when = _day(day, "--date") or (now.astimezone(app.config.zone).date() - timedelta(days=1))
     digests = Digest(app.engine, app.config, app.catalogs)
+    known = None
     if station:
         known = app.config.station(station)
         if known is None:
@@ -581,6 +585,5 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     if to_send:
         from scheduler.jobs import send_digests_now
 
-        sent = send_digests_now(app, found.code, station and app.config.station(station).code,
-                                when, now)
+        sent = send_digests_now(app, found.code, known.code if known else None, when, now)
         click.echo(f"sent to {sent} officer(s)", err=True)

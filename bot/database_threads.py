@@ -23,7 +23,7 @@ import asyncio
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -167,7 +167,7 @@ class DatabaseThreads:
             self._on_loop.dispose()
 
 
-def _settle(group: Waiting, results: list[Turn | Exception] | list[Turn]) -> None:
+def _settle(group: Waiting, results: Sequence[Turn | Exception]) -> None:
     for (_, future), result in zip(group, results, strict=True):
         if future.cancelled():
             continue  # the request went away; its turn is stored all the same

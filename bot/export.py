@@ -7,15 +7,19 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 
 from bot.i18n import Catalogs
 from conversations.survey import Survey
 from storage.export import ExportRow
 from storage.models import Answer
+
+if TYPE_CHECKING:  # a private module of openpyxl: for the annotation alone
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FIXED = ["reference", "station_code", "station_hi", "station_en", "district", "channel",
          "language", "status", "started_at", "completed_at", "updated_at"]
@@ -86,7 +90,7 @@ def _safe(cell: str) -> str:
 _SMALL_NUMBER = re.compile(r"[1-9][0-9]{0,2}")
 
 
-def _xlsx_cell(sheet, value: str) -> WriteOnlyCell | int:  # type: ignore[no-untyped-def]
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: str) -> Cell | int:
     # A score (1-5) as a number, so the SP office's spreadsheet can average it.
     if _SMALL_NUMBER.fullmatch(value):
         return int(value)

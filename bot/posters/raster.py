@@ -59,8 +59,8 @@ def _code(image: Image.Image, code: Code) -> None:
 
 def _picture(image: Image.Image, picture: Picture) -> None:
     try:
-        with Image.open(picture.path) as logo:
-            logo = logo.convert("RGBA")
+        with Image.open(picture.path) as opened:
+            logo = opened.convert("RGBA")
             logo.thumbnail((round(picture.w * PX), round(picture.h * PX)))
     except OSError as exc:
         raise PosterError(f"campaign.logo {picture.path}: cannot read the image ({exc}); "
@@ -74,7 +74,7 @@ def _palette(ops: list[Op]) -> Image.Image:
     """Every blend between two of the poster's colours: anti-aliased edges survive the
     move to 8-bit colour, and the PNG is a third of the size and quicker to write."""
     colours = sorted({ImageColor.getrgb("white"), (0, 0, 0)} | {
-        ImageColor.getrgb(op.fill if isinstance(op, Box) else op.color)  # type: ignore[union-attr]
+        ImageColor.getrgb(op.fill if isinstance(op, Box) else op.color)
         for op in ops if isinstance(op, Box | Line)})
     entries: list[tuple[int, ...]] = []
     pairs = list(itertools.combinations(colours, 2))
