@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from bot.config_file import ConfigError, config_path  # noqa: F401  (re-exported)
 
@@ -333,7 +334,7 @@ class Config(Strict):
         return None
 
 
-def _location(err: dict[str, Any]) -> str:
+def _location(err: ErrorDetails) -> str:
     parts: list[str] = []
     for item in err["loc"]:
         if isinstance(item, int):
@@ -345,7 +346,7 @@ def _location(err: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _explain(err: dict[str, Any]) -> str:
+def _explain(err: ErrorDetails) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
         return "unknown key; check its spelling or remove it (see README, Configuration)"
