@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.models import Answer, Conversation, Feedback, ProcessedMessage
 from tests.bot.whatsapp.conftest import Phone, bodies, sign
@@ -143,7 +144,7 @@ def test_a_request_cut_off_midway_is_dropped_quietly(wa_app, whatsapp_web, caplo
                          {"type": "http.disconnect"}])
         sent: list[object] = []
 
-        async def receive() -> dict[str, object]:
+        async def receive() -> object:
             return next(incoming)
 
         async def send(message: object) -> None:
@@ -273,5 +274,6 @@ def test_every_kind_of_media(wa_app, whatsapp_web) -> None:  # type: ignore[no-u
     _, answers = _stored(wa_app)
     assert answers["comment"] == voice  # the voice note, stored as a reference
     with Db(wa_app.engine) as db:
-        stored = db.execute(select(Answer).where(Answer.question_id == "comment")).scalar_one()
+        stored = db.execute(select(Answer).where(col(Answer.question_id) == "comment")
+                            ).scalar_one()
         assert stored.voice_ref == voice and stored.text is None

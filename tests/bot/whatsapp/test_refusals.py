@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session as Db
+from sqlmodel import col
 from starlette.datastructures import ImmutableMultiDict
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
@@ -220,5 +221,6 @@ def test_a_long_comment_is_cut_and_the_citizen_told(wa_app, whatsapp_web) -> Non
         replies = phone.say("लंबी बात " * 600)
         assert "पहले 1000 अक्षर रखे गए हैं" in "\n".join(replies)
     with Db(wa_app.engine) as db:
-        comment = db.execute(select(Answer.text).where(Answer.question_id == "comment"))
+        comment = db.execute(select(col(Answer.text))
+                             .where(col(Answer.question_id) == "comment"))
         assert len(comment.scalar_one() or "") == 1000

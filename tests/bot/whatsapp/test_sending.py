@@ -10,6 +10,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from bot.outgoing import ByChannel
 from bot.whatsapp.channel import WhatsAppChannel
@@ -50,8 +51,8 @@ def _dispatch(app, now) -> int:  # type: ignore[no-untyped-def]
 def _outbox(app) -> list[tuple[str, str, str | None]]:  # type: ignore[no-untyped-def]
     with Db(app.engine) as db:
         return [(m.kind, m.status, m.last_error) for m in db.execute(
-            select(Outbox).where(Outbox.recipient == f"whatsapp:{OFFICER}")
-            .order_by(Outbox.id)).scalars()]
+            select(Outbox).where(col(Outbox.recipient) == f"whatsapp:{OFFICER}")
+            .order_by(col(Outbox.id))).scalars()]
 
 
 def _enrol_and_complain(wa_app, whatsapp_web, clock: Clock, complain_at) -> None:  # type: ignore[no-untyped-def]
@@ -251,8 +252,8 @@ def test_a_follow_up_outside_the_window_is_its_template_and_the_reply_its_answer
     assert "क्या तब से आपके मामले में कार्रवाई हुई?" in question and "\n" not in question
     assert "1. हाँ, कार्रवाई हुई" in question and "3. अभी तक कोई कार्रवाई नहीं" in question
     with Db(wa_app.engine) as db:
-        assert db.execute(select(Outbox.status).where(
-            Outbox.kind == "follow_up")).scalar_one() == "sent"  # nothing held for later
+        assert db.execute(select(col(Outbox.status)).where(
+            col(Outbox.kind) == "follow_up")).scalar_one() == "sent"  # nothing held for later
     with whatsapp_web(Clock(week + timedelta(hours=3))) as client:
         phone = Phone(client, citizen)
         assert "(2/2)" in phone.say("1")[0]
@@ -285,7 +286,9 @@ def test_a_big_digest_on_whatsapp_brings_its_chart_and_tables(  # type: ignore[n
         table = client.get(urls[1].removeprefix(PUBLIC))
         assert table.headers["content-disposition"] == \
             'inline; filename="stations-BLB-2026-11-27.xlsx"'
-        rows = list(load_workbook(io.BytesIO(table.content)).active.values)
+        sheet = load_workbook(io.BytesIO(table.content)).active
+        assert sheet is not None
+        rows = list(sheet.values)
         assert rows[0][:5] == ("kind", "rank", "code", "station", "standing")
         assert rows[1][:4] == ("thana", 1, "BLB01", "थाना सिटी कोतवाली बलौदाबाजार")
         assert len(rows) == 22
