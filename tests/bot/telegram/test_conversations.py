@@ -128,6 +128,7 @@ def test_whatever_a_citizen_sends_gets_a_polite_answer(telegram_bot, fake_telegr
 
 def test_group_chats_are_ignored(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     fake_telegram.raw({"message": {"message_id": 1, "date": 0, "text": "/start BLB05",
-                                   "chat": {"id": -100, "type": "group", "title": "g"}}})
+                                   "chat": {"id": -100, "type": "group", "title": "g"},
+                                   "from": {"id": 511, "is_bot": False, "first_name": "C"}}})
     Citizen(fake_telegram, 511).say("/start BLB05")  # processed after the group message
     assert fake_telegram.sent(-100) == []
