@@ -14,7 +14,7 @@ from bot.alerting import check_rules
 from bot.config import Config, ConfigError, data_dir, database_url, load_config
 from bot.i18n import Catalogs
 from bot.identity import load_identity
-from bot.service import FOLLOW_UP_QUESTION, FeedbackService
+from bot.service import FOLLOW_UP_QUESTION, CitizenLimits, FeedbackService
 from conversations.survey import DEFAULT_SURVEY, StationRef, Survey, load_survey
 from storage import feedback as store
 from storage.db import keep_statistics, open_engine, upgrade, writer
@@ -91,5 +91,7 @@ def build_app(config_file: Path) -> App:
         engine, survey, identity, config.default_language,
         timedelta(hours=config.sessions.update_window_hours), config.zone,
         config.alerts.rules, unasked,
+        CitizenLimits(config.sessions.max_messages_per_minute,
+                      config.sessions.max_new_feedback_per_hour),
     )
     return App(config, engine, survey, catalogs, service)

@@ -17,7 +17,8 @@ from sqlmodel import Session as Db
 from bot.alerting import matching
 from bot.config import AlertRule
 from bot.identity import Identity
-from conversations.effects import Closed, Completed, Event, Reply, Tick
+from conversations import messages as M
+from conversations.effects import Closed, Completed, Event, Msg, Reply, Start, Tick
 from conversations.engine import follow_up_thanks, new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
@@ -34,6 +35,18 @@ CONTACT_QUESTION, FOLLOW_UP_QUESTION = "contact", "followup"  # the consents, in
 # statement less on most turns, and the window we count closes at most this much early,
 # well inside storage.window.MARGIN.
 WINDOW_PRECISION = timedelta(minutes=1)
+
+
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CitizenLimits:
+    """How fast one citizen may write, and how many feedbacks they may open in an hour:
+    past either, a polite word and nothing stored (officers' messages never come here)."""
+
+    messages_per_minute: int
+    feedback_per_hour: int
 
 
 @dataclass(frozen=True)
@@ -56,9 +69,11 @@ class FeedbackService:
     def __init__(self, engine: Engine, survey: Survey, identity: Identity,
                  default_language: str, update_window: timedelta, zone: tzinfo = UTC,
                  alert_rules: Sequence[AlertRule] = (),
-                 unasked: Mapping[str, Collection[str]] | None = None) -> None:
+                 unasked: Mapping[str, Collection[str]] | None = None,
+                 limits: CitizenLimits | None = None) -> None:
         """`unasked`: per channel, questions not asked there (a promise it cannot keep)."""
         self.engine = writer(engine)
+        self.limits = limits
         self.alert_rules = list(alert_rules)
         self.zone = zone
         self.survey = survey
@@ -123,6 +138,9 @@ class FeedbackService:
             # messages (seen()), so a citizen's turn does not pay for that query.
             tx.seen(sender, now)
         before = row.session if row else new_session(self.default_language)
+        if self.limits is not None and (refused := self._past_limits(
+                tx, self.limits, sender, before, request)) is not None:
+            return refused
         if request.provider_id is not None and not tx.first_delivery(
                 channel, request.provider_id, now):
             return Turn(resume(before, self.survey_for(channel)), duplicate=True)
@@ -146,6 +164,24 @@ class FeedbackService:
         if previous is not None and previous != feedback_id:
             tx.discard_if_empty(previous)
         return Turn(replies, reference)
+
+    @staticmethod
+    def _past_limits(tx: TurnStore, limits: CitizenLimits, sender: str, before: Session,
+                     request: TurnRequest) -> Turn | None:
+        """A citizen writing faster than anyone answers questions, or opening feedback
+        after feedback (for station after station): a polite word, nothing stored. On
+        WhatsApp every reply is a billed message, so past the first word, silence."""
+        now = request.now
+        sent = tx.pace(sender, now, now - MINUTE)
+        if sent > limits.messages_per_minute:
+            first = sent == limits.messages_per_minute + 1
+            return Turn([Reply(before.lang, (Msg(M.SLOW_DOWN),))] if first else [])
+        opening = isinstance(request.event, Start) or before.stage in ("new", "pick_station")
+        if opening and tx.opened_since(sender, now - HOUR) >= limits.feedback_per_hour:
+            # What they left half-done this hour is not counted as "left incomplete".
+            tx.throttle(sender, now - HOUR, now)
+            return Turn([Reply(before.lang, (Msg(M.TOO_MANY_FEEDBACK),))])
+        return None
 
     def survey_for(self, channel: str) -> Survey:
         return self._by_channel.get(channel, self.survey)

@@ -114,7 +114,7 @@ def sums(db: Db, start: datetime, end: datetime) -> dict[str, Sums]:
         .outerjoin(b, joined(b, "behaviour")).outerjoin(s, joined(s, "satisfaction"))
         .outerjoin(d, joined(d, "demand"))
         .where(col(Feedback.started_at) >= start, col(Feedback.started_at) < end,
-               col(Feedback.status) != "merged")
+               col(Feedback.status).not_in(("merged", "throttled")))
         # Status first: grouped by station first, SQLite (with statistics) would skip
         # through the station index for its order, ten times slower than the day's range.
         .group_by(col(Feedback.status), col(Feedback.station_code)))

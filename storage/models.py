@@ -62,7 +62,9 @@ class Feedback(SQLModel, table=True):
     sender: str = Field(max_length=64)
     channel: str = Field(max_length=16)
     language: str = Field(max_length=8)
-    status: str = Field(default="incomplete", max_length=16)  # incomplete | complete | merged
+    # incomplete | complete | merged | throttled (left incomplete by a sender past the
+    # hourly limit of new feedback: kept, not counted)
+    status: str = Field(default="incomplete", max_length=16)
     started_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
     completed_at: datetime | None = _utc(nullable=True, index=True)  # follow-ups due
@@ -191,6 +193,16 @@ class ProcessedMessage(SQLModel, table=True):
     channel: str = Field(max_length=16, primary_key=True)
     provider_id: str = Field(max_length=128, primary_key=True)
     received_at: datetime = _utc(nullable=False)
+
+
+class CitizenPace(SQLModel, table=True):
+    """How many messages a citizen sent in the minute since `since` (the per-citizen limit)."""
+
+    __tablename__ = "citizen_pace"
+
+    sender: str = Field(primary_key=True, max_length=64)  # HMAC of the URN, never the URN
+    since: datetime = _utc(nullable=False)
+    messages: int
 
 
 class ContactWindow(SQLModel, table=True):

@@ -68,6 +68,17 @@ _SQL = {
                     "created_at) VALUES (?, ?, ?, ?, ?)",
     "complete": "UPDATE feedback SET status = 'complete', completed_at = ?, updated_at = ? "
                 "WHERE id = ? RETURNING reference",
+    # The per-citizen limits (bot.service): this minute's messages, the hour's feedback.
+    # SET reads the row as it was, so both CASEs see the old `since`.
+    "pace": "INSERT INTO citizen_pace (sender, since, messages) VALUES (?, ?, 1) "
+            "ON CONFLICT (sender) DO UPDATE SET "
+            "messages = CASE WHEN citizen_pace.since <= ? THEN 1 "
+            "ELSE citizen_pace.messages + 1 END, "
+            "since = CASE WHEN citizen_pace.since <= ? THEN excluded.since "
+            "ELSE citizen_pace.since END RETURNING messages",
+    "opened_since": "SELECT count(*) FROM feedback WHERE sender = ? AND started_at >= ?",
+    "throttle": "UPDATE feedback SET status = 'throttled', updated_at = ? "
+                "WHERE sender = ? AND status = 'incomplete' AND started_at >= ?",
 }
 _POSTGRES = {name: sql.replace("?", "%s") for name, sql in _SQL.items()}
 
@@ -244,6 +255,19 @@ class TurnStore:
         if may_contact or may_follow_up:
             self._run("keep_contact", feedback_id, urn, may_contact, may_follow_up, at)
         return str(self._run("complete", at, at, feedback_id).fetchone()[0])
+
+    def pace(self, sender: str, now: datetime, minute_ago: datetime) -> int:
+        """Count this message; how many the sender has sent in their current minute."""
+        cutoff = self._time(minute_ago)
+        return int(self._run("pace", sender, self._time(now), cutoff, cutoff).fetchone()[0])
+
+    def opened_since(self, sender: str, since: datetime) -> int:
+        return int(self._run("opened_since", sender, self._time(since)).fetchone()[0])
+
+    def throttle(self, sender: str, since: datetime, now: datetime) -> None:
+        """The sender's incomplete feedback since `since` stop counting as left incomplete
+        (kept, as every feedback is: their status says why they are not counted)."""
+        self._run("throttle", self._time(now), sender, self._time(since))
 
     @contextmanager
     def orm(self) -> Iterator[Db]:
