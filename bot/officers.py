@@ -25,7 +25,11 @@ OFFICER_QUESTION = "_officer"
 COMMANDS = ("menu", "today", "alerts", "comments", "language")
 
 WELCOME = N_("Welcome, {name}. You are enrolled as {role} for {scope}.")
+WELCOME_UNNAMED = N_("Welcome. You are enrolled as {role} for {scope}.")  # no --name given
 ROLE_NAMES = {"in_charge": N_("station in-charge"), "sp_office": N_("SP office")}
+# A chowki's in-charge is a "चौकी प्रभारी", not a "थाना प्रभारी"; an office's likewise.
+IN_CHARGE_OF = {"thana": ROLE_NAMES["in_charge"], "chowki": N_("chowki in-charge"),
+                "office": N_("office in-charge")}
 LINK_USED = N_("This invitation link has already been used. Ask the SP office for a new one.")
 LINK_EXPIRED = N_("This invitation link has expired. Ask the SP office for a new one.")
 LINK_UNKNOWN = N_("This invitation link is not valid. Ask the SP office for a new one.")
@@ -73,9 +77,11 @@ class OfficerDesk:
                 msgid = {"used": LINK_USED, "expired": LINK_EXPIRED}.get(result.outcome,
                                                                          LINK_UNKNOWN)
                 return [Reply(lang, (Msg(msgid),))]
-            welcome = Msg.of(WELCOME, name=officer.name or "",
-                             role=Msg(ROLE_NAMES[officer.role]),
-                             scope=self._scope_name(officer, officer.language))
+            role, scope = Msg(self._role_name(officer)), self._scope_name(officer,
+                                                                          officer.language)
+            welcome = (Msg.of(WELCOME, name=officer.name, role=role, scope=scope)
+                       if officer.name.strip() else
+                       Msg.of(WELCOME_UNNAMED, role=role, scope=scope))
             return [Reply(officer.language, (welcome,)), self._menu(officer)]
 
     def is_officer(self, urn: str) -> bool:
@@ -119,6 +125,10 @@ class OfficerDesk:
                    Choice("comments", 3, Msg(MENU_COMMENTS)),
                    Choice("language", 4, Msg(MENU_LANGUAGE)))
         return Reply(officer.language, (Msg(MENU),), choices, OFFICER_QUESTION)
+
+    def _role_name(self, officer: Officer) -> str:
+        station = self.config.station(officer.scope) if officer.role == "in_charge" else None
+        return IN_CHARGE_OF[station.kind] if station else ROLE_NAMES[officer.role]
 
     def _scope_name(self, officer: Officer, lang: str) -> str:
         if officer.role == "in_charge":
