@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -66,7 +67,7 @@ class _ToBaseUrl(AsyncTwilioHttpClient):
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
 
-    async def request(self, method, url, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def,override]
+    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url:
             parts = urlsplit(url)
             url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")

@@ -171,8 +171,8 @@ class Webhook:
         except UnicodeDecodeError:
             return _refused(400, "its body is not UTF-8")
         form = Form(pairs)
-        # Twilio's signature covers each distinct value of a key once, sorted: a repeated
-        # key could carry a second value signed or not, and Twilio never repeats one.
+        # The signature covers a key's distinct values, each once: a value sent twice passes
+        # for once, and of two values the form would keep one. Twilio never repeats a key.
         if len(form) != len(pairs):
             return _refused(403, "a key is repeated")
         if reason := self.check(scope, form):
