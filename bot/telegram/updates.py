@@ -113,7 +113,7 @@ def parse(raw: object, bot: Bot | None) -> Update | None:
 def from_body(body: bytes, bot: Bot) -> Update | None:
     try:
         raw = json.loads(body)
-    except ValueError:  # not JSON, or not UTF-8
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past reading
         _ignored("not JSON")
         return None
     return parse(raw, bot)

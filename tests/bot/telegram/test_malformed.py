@@ -68,6 +68,14 @@ def _tap(update_id: int, chat: int, data: object, /, **fields: Any) -> Raw:
 _DROP = object()  # a field left out
 
 
+def _nested(update: Raw, depth: int) -> bytes:
+    """A message replying to one replying to one ... `depth` deep (too deep to dump)."""
+    message = json.dumps(update["message"])
+    head = message[:-1] + ', "reply_to_message": '
+    return (f'{{"update_id": {update["update_id"]}, "message": ' + head * depth + message
+            + "}" * (depth + 1)).encode()
+
+
 def _json(make: Callable[[int, int], object]) -> Callable[[int, int], bytes]:
     return lambda update_id, chat: json.dumps(make(update_id, chat)).encode()
 
@@ -93,6 +101,8 @@ MALFORMED: dict[str, Callable[[int, int], bytes]] = {
     "null": _json(lambda n, c: None),
     "not JSON": lambda n, c: f'{{"update_id": {n}, "message": {{"chat": {{"id": {c}'.encode(),
     "not UTF-8": lambda n, c: b'{"update_id": 1, "text": "\xff\xfe"}',
+    "arrays nested past reading": lambda n, c: b"[" * 500_000,
+    "replies nested past python-telegram-bot": lambda n, c: _nested(_message(n, c), 900),
     "a number as a tap's data": _json(lambda n, c: _tap(n, c, 5)),
     "a tap without a sender": _json(lambda n, c: _tap(n, c, "_officer:today",
                                                       **{"from": _DROP})),
