@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from bot.alerting import matching
 from bot.config import AlertRule
 from bot.identity import Identity
 from conversations import messages as M
-from conversations.effects import Closed, Completed, Event, Msg, Reply, Start, Tick
+from conversations.effects import Closed, Completed, Effect, Event, Msg, Reply, Start, Tick
 from conversations.engine import follow_up_thanks, new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
@@ -109,7 +110,7 @@ class FeedbackService:
         its own, so one citizen's failure is theirs alone (returned in its place).
         """
         try:
-            return self.handle_all_or_none(requests)
+            return list(self.handle_all_or_none(requests))
         except Exception:
             if len(requests) == 1:
                 raise
@@ -199,12 +200,12 @@ class FeedbackService:
     def in_feedback(self, urn: str) -> bool:
         """Whether this sender is in the middle of a feedback (picking or answering)."""
         with Db(self.engine) as db:
-            state = db.execute(select(Conversation.state).where(
-                Conversation.sender == self.identity.sender(urn))).scalar_one_or_none()
+            state = db.execute(select(col(Conversation.state)).where(
+                col(Conversation.sender) == self.identity.sender(urn))).scalar_one_or_none()
             return state is not None and Session.from_json(state).stage not in ("new", "ended")
 
     def _store_answers(self, tx: TurnStore, before: Session, session: Session,
-                       effects: list,  # type: ignore[type-arg]
+                       effects: list[Effect],
                        previous: int | None, sender: str, channel: str,
                        now: datetime) -> int | None:
         """Write this turn's answers; returns the feedback they belong to, if any yet."""
@@ -228,7 +229,7 @@ class FeedbackService:
         return feedback_id
 
     def _follow_up(self, tx: TurnStore, before: Session, session: Session,
-                   effects: list, now: datetime) -> list[Reply]:  # type: ignore[type-arg]
+                   effects: list[Effect], now: datetime) -> list[Reply]:
         """A follow-up's answers go with the feedback it follows up, as they come."""
         assert session.follow_up is not None
         stored = before.answers if before.follow_up == session.follow_up else {}

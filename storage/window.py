@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from storage.db import upsert
 from storage.models import ContactWindow, Delivery, Outbox
@@ -26,16 +27,17 @@ def seen(db: Db, sender: str, now: datetime) -> None:
 
 
 def is_open(db: Db, sender: str, now: datetime) -> bool:
-    last = db.execute(select(ContactWindow.last_inbound_at)
-                      .where(ContactWindow.sender == sender)).scalar_one_or_none()
+    last = db.execute(select(col(ContactWindow.last_inbound_at))
+                      .where(col(ContactWindow.sender) == sender)).scalar_one_or_none()
     return last is not None and now < last + WINDOW - MARGIN
 
 
 def release_held(db: Db, recipient: str, now: datetime) -> int:
     """The officer wrote to us: what was held for them goes out now, in the window."""
-    return db.execute(update(Outbox).where(Outbox.recipient == recipient,
-                                           Outbox.status == "held")
-                      .values(status="pending", next_attempt_at=now, released_at=now)).rowcount
+    released = db.connection().execute(
+        update(Outbox).where(col(Outbox.recipient) == recipient, col(Outbox.status) == "held")
+        .values(status="pending", next_attempt_at=now, released_at=now))
+    return released.rowcount
 
 
 def record_send(db: Db, sid: str, outbox_id: int | None, now: datetime) -> None:
@@ -54,7 +56,8 @@ def record_status(db: Db, sid: str, status: str, error_code: int | None,
                .on_conflict_do_update(index_elements=["sid"],
                                       set_={"status": status[:16], "error_code": error_code,
                                             "updated_at": now}))
-    return db.execute(select(Delivery.outbox_id).where(Delivery.sid == sid)).scalar_one()
+    return db.execute(select(col(Delivery.outbox_id))
+                      .where(col(Delivery.sid) == sid)).scalar_one()
 
 
 def resend_as_template(db: Db, outbox_id: int, now: datetime) -> None:
