@@ -80,7 +80,7 @@ class TelegramChannel:
     async def _db(self, func: Callable[..., T], *args: object) -> T:
         return await self.database.run(func, *args)
 
-    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [TypeHandler(Update, self.on_update)]
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,9 +15,9 @@ import signal
 
 from telegram import Update
 from telegram.error import RetryAfter, TelegramError
-from telegram.ext import Application
 
 from bot.telegram.adapter import TURN_FAILED
+from bot.telegram.runner import TelegramApplication
 from bot.telegram.sending import seconds
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ LONG_POLL = 20  # seconds Telegram holds a getUpdates call open when there is no
 GIVE_UP_AFTER = 5
 
 
-async def poll(application: Application, allowed: list[str],  # type: ignore[type-arg]
+async def poll(application: TelegramApplication, allowed: list[str],
                stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set)."""
     stop = stop or _on_signals()
@@ -54,7 +54,7 @@ def _on_signals() -> asyncio.Event:
     return stop
 
 
-async def _loop(application: Application, allowed: list[str],  # type: ignore[type-arg]
+async def _loop(application: TelegramApplication, allowed: list[str],
                 stop: asyncio.Event) -> None:
     offset: int | None = None
     failures: dict[int, int] = {}
@@ -96,7 +96,7 @@ async def _loop(application: Application, allowed: list[str],  # type: ignore[ty
             await asyncio.sleep(1.0)
 
 
-async def _first_failure(application: Application,  # type: ignore[type-arg]
+async def _first_failure(application: TelegramApplication,
                          updates: tuple[Update, ...]) -> int | None:
     """Handle a batch, one citizen's updates in order; the first update_id that failed."""
     async def handle(update: Update) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from typing import Any, TypeAlias
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot.app import App
 from bot.config import ConfigError
@@ -23,6 +24,11 @@ from scheduler.dispatch import Dispatcher
 log = logging.getLogger(__name__)
 CHANNEL_KEY = "prayas_channel"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# What build_application makes: python-telegram-bot's own context and data, no JobQueue
+# (our scheduler runs the jobs).
+TelegramApplication: TypeAlias = Application[
+    ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+    None]
 
 
 def bot_token() -> str:
@@ -38,26 +44,26 @@ def api_root(app: App) -> str:
     return (os.environ.get("TELEGRAM_BASE_URL") or app.config.telegram.base_url).rstrip("/")
 
 
-def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type: ignore[type-arg]
-                      with_scheduler: bool = True) -> Application:
+def build_application(app: App, token: str, retry_backoff: float = 0.5,
+                      with_scheduler: bool = True) -> TelegramApplication:
     """The bot; with the scheduler (outbox, escalation, idle sweep) running inside it."""
     holder: dict[str, AsyncIOScheduler] = {}
 
-    async def start_jobs(application: Application) -> None:  # type: ignore[type-arg]
+    async def start_jobs(application: TelegramApplication) -> None:
         dispatcher = Dispatcher(app, ByChannel(
             telegram=lambda message: channel.send_to(application.bot, message)))
         holder["scheduler"] = jobs.start(app, dispatcher)
 
-    async def stop_jobs(_: Application) -> None:  # type: ignore[type-arg]
+    async def stop_jobs(_: TelegramApplication) -> None:
         if "scheduler" in holder:
             jobs.stop(holder["scheduler"])
 
-    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+    builder = (
         Application.builder().token(token).concurrent_updates(PerChatOrder())
         .request(AiohttpRequest(pool_size=16)).get_updates_request(UpdatesRequest(pool_size=1))
         .job_queue(None)  # our own scheduler runs the jobs (scheduler/jobs.py)
     )
-    async def close_database_work(_: Application) -> None:  # type: ignore[type-arg]
+    async def close_database_work(_: TelegramApplication) -> None:
         channel.database.close()  # its thread and SQLite's engine for the loop's writes
 
     if with_scheduler:
@@ -74,9 +80,11 @@ def build_application(app: App, token: str, retry_backoff: float = 0.5,  # type:
     return application
 
 
-def telegram_channel(application: Application) -> TelegramChannel:  # type: ignore[type-arg]
+def telegram_channel(application: TelegramApplication) -> TelegramChannel:
     """The channel that handles this application's updates (it also sends the outbox's)."""
-    return application.bot_data[CHANNEL_KEY]  # type: ignore[no-any-return]
+    channel = application.bot_data[CHANNEL_KEY]
+    assert isinstance(channel, TelegramChannel)  # bot_data is typed as holding anything
+    return channel
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
