@@ -113,11 +113,9 @@ class AiohttpRequest(BaseRequest):
         return self._proxies[origin]
 
     def _given(self, value: Timeout, default: str) -> float | None:
-        if value is BaseRequest.DEFAULT_NONE:
-            return self._timeouts[default]
         if value is None or isinstance(value, int | float):
             return value
-        raise TypeError(f"a timeout of {type(value).__name__}")
+        return self._timeouts[default]  # BaseRequest.DEFAULT_NONE: not given
 
 
 class UpdatesRequest(AiohttpRequest):

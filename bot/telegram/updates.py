@@ -19,9 +19,10 @@ from telegram import Bot, Update
 
 log = logging.getLogger(__name__)
 
-# The longest update Telegram sends (a 4,096-character text, its entities, the message
-# it replies to with its own text) is under 100 KB even with every character escaped;
-# a body ten times that is not Telegram's, and must not be held in memory whole.
+# Most updates are under 2 KB. The longest Telegram sends (4,096 characters of text, each
+# escaped, as many entities, and the message it replies to with its own) stays within a
+# few hundred KB: a 1 MB cap refuses none of Telegram's, and bounds what one request makes
+# the server hold; read in chunks, more than that is never held at all.
 MAX_BODY = 1024 * 1024
 _INT64 = 2**63
 Check = Callable[[object], bool]
@@ -123,10 +124,10 @@ def for_polling(raw: object) -> dict[str, Any] | None:
     """A fetched update as it is when it can be handled; otherwise (logged) only its
     update_id, which the bot handles as nothing and so confirms. None when even that is
     missing: nothing can confirm such an update, but it is not handed on either."""
-    handled = parse(raw, None) is not None
+    readable = parse(raw, None) is not None
     if not isinstance(raw, dict):
         return None
-    if handled:
+    if readable:
         return raw
     return {"update_id": raw["update_id"]} if _update_id(raw.get("update_id")) else None
 
