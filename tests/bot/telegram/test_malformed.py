@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 from starlette.types import Message
 
+from bot.app import App
 from bot.telegram.keyboard import AlertTap, CallbackCodec, OfficerTap, encode
 from bot.telegram.polling import poll
 from bot.telegram.runner import ALLOWED_UPDATES, build_application
@@ -120,7 +121,7 @@ UNKNOWN_DATA = ["_alert:ack:²", "_alert:ack:99999999999999999999", "_alert:ack:
                 "a:" + "b" * 63]
 
 
-def _stored(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _stored(app: App) -> list[str]:
     """Every row of every table: what "nothing stored" is checked against."""
     with Db(app.engine) as db:
         return [f"{table.name}: {row}" for table in SQLModel.metadata.sorted_tables
@@ -140,7 +141,7 @@ def _one_plain_warning(caplog: pytest.LogCaptureFixture, chat: int, case: str) -
 
 
 @pytest.fixture
-def webhook(app, fake_telegram: FakeTelegram,  # type: ignore[no-untyped-def]
+def webhook(app: App, fake_telegram: FakeTelegram,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
     application = build_application(app, fake_telegram.token, retry_backoff=0.01,
@@ -150,7 +151,7 @@ def webhook(app, fake_telegram: FakeTelegram,  # type: ignore[no-untyped-def]
 
 
 def test_an_update_telegram_could_not_have_sent_is_passed_over_and_the_chat_served_after(
-        webhook: TestClient, fake_telegram: FakeTelegram, app,  # type: ignore[no-untyped-def]
+        webhook: TestClient, fake_telegram: FakeTelegram, app: App,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     for n, (case, body) in enumerate(MALFORMED.items(), start=1):
@@ -168,8 +169,8 @@ def test_an_update_telegram_could_not_have_sent_is_passed_over_and_the_chat_serv
     assert _warnings(caplog) == []
 
 
-def test_a_tap_on_no_button_of_ours_is_answered_and_nothing_else(  # type: ignore[no-untyped-def]
-        webhook: TestClient, fake_telegram: FakeTelegram, app,
+def test_a_tap_on_no_button_of_ours_is_answered_and_nothing_else(
+        webhook: TestClient, fake_telegram: FakeTelegram, app: App,
         caplog: pytest.LogCaptureFixture) -> None:
     officer = 4_250_001
     assert webhook.post(PATH, json=_message(1, officer, f"/start {invite(app)}"),
@@ -196,8 +197,8 @@ def test_a_tap_on_no_button_of_ours_is_answered_and_nothing_else(  # type: ignor
     assert _warnings(caplog) == []
 
 
-def test_a_superscript_alert_id_delivered_again_and_again_is_200_each_time(  # type: ignore[no-untyped-def]
-        webhook: TestClient, fake_telegram: FakeTelegram, app,
+def test_a_superscript_alert_id_delivered_again_and_again_is_200_each_time(
+        webhook: TestClient, fake_telegram: FakeTelegram, app: App,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     before = _stored(app)
@@ -209,8 +210,8 @@ def test_a_superscript_alert_id_delivered_again_and_again_is_200_each_time(  # t
     assert len(_warnings(caplog)) == 3 and fake_telegram.sent(4_250_002) == []
 
 
-def test_an_over_size_body_is_refused_and_the_secret_is_checked_first(  # type: ignore[no-untyped-def]
-        webhook: TestClient, fake_telegram: FakeTelegram, app,
+def test_an_over_size_body_is_refused_and_the_secret_is_checked_first(
+        webhook: TestClient, fake_telegram: FakeTelegram, app: App,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     chat = 4_260_001
@@ -250,8 +251,8 @@ def test_an_over_size_body_is_not_read_whole() -> None:
     assert asyncio.run(read([(b"content-length", b"9" * 5000)])) is None
 
 
-def test_polling_passes_over_what_it_cannot_handle_and_goes_on(  # type: ignore[no-untyped-def]
-        app, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
+def test_polling_passes_over_what_it_cannot_handle_and_goes_on(
+        app: App, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
     application = build_application(app, fake_telegram.token, with_scheduler=False)
@@ -290,7 +291,7 @@ def test_polling_passes_over_what_it_cannot_handle_and_goes_on(  # type: ignore[
     assert all(str(chat) not in w.getMessage() and w.exc_info is None for w in warnings)
 
 
-def test_tap_data_is_read_strictly(make_app, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_tap_data_is_read_strictly(make_app: Callable[[str], App], sqlite_url: str) -> None:
     app = make_app(sqlite_url)
     codec = CallbackCodec(app.survey)
     for question in (*app.survey.questions, *app.survey.follow_up):
