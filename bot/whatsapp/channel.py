@@ -133,9 +133,9 @@ class WhatsAppChannel:
         event = inbound.event
         word = self.renderer.officer_command(event.text) if isinstance(event, Text) else None
         if isinstance(event, Tap):
-            number = event.option[4:]
-            ack = event.option.startswith("ack:") and number.isdecimal() and len(number) <= 9
-            word = ("ack", int(number)) if ack else (event.option, None)
+            # ASCII digits only, as a button of ours writes them (isdecimal takes '٣')
+            ack = re.fullmatch(r"ack:([1-9][0-9]{0,8})", event.option)
+            word = ("ack", int(ack.group(1))) if ack else (event.option, None)
         if word and word[0] == "ack" and word[1] is not None:
             return await self._db(self.desk.acknowledge, urn, word[1], now)
         return await self._db(self.desk.command, urn, word[0] if word else "menu", now)
