@@ -128,3 +128,18 @@ def test_a_long_answer_to_an_officer_comes_in_parts_not_cut(  # type: ignore[no-
     assert all(len(p) <= 4096 for p in parts)
     joined = "\n".join(parts)
     assert all(f"शिकायत {n}:" in joined and f"अंत {n}”" in joined for n in range(10))
+
+
+def test_an_officer_is_not_held_to_the_citizens_pace(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+    """Twenty-five messages in well under a minute: a citizen is asked to slow down at the
+    twenty-first, an officer's commands are all answered."""
+    limit = app.config.sessions.max_messages_per_minute
+    citizen = Citizen(fake_telegram, 611)
+    citizen.say("/start BLB05")
+    for _ in range(limit - 1):
+        citizen.say("मदद")
+    assert "एक मिनट रुककर" in citizen.say("मदद")[0].text
+    officer = Citizen(fake_telegram, 711)
+    officer.say(f"/start {invite(app)}", expect=2)
+    for _ in range(limit + 5):
+        assert "आज, थाना सिमगा:" in officer.say("/today")[0].text
