@@ -5,7 +5,10 @@ nor the time a client takes to send its request (a connection that sends a byte 
 minute holds its place for ever). This protocol adds both, around uvicorn's own:
 the head of each request at most `max_header_bytes` and `max_headers`, and the whole
 request read within `read_timeout_seconds` of its first byte (or of the connection,
-for the first request). The number of connections is uvicorn's `limit_concurrency`.
+for the first request). The head's size is what arrived before it was complete, read
+by read: a head that comes whole in one read (at most 64 KB) passes, so memory is
+bounded by a read, not by the head. The number of connections is uvicorn's
+`limit_concurrency`.
 A proxy in front should be stricter still: README, "Behind a reverse proxy".
 """
 
