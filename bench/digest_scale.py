@@ -41,9 +41,9 @@ from sqlalchemy import create_engine, delete, text  # noqa: E402
 from sqlmodel import Session as Db  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
-from bot.chart import drawn as drawn_chart  # noqa: E402
-from bot.chart_process import ChartProcess  # noqa: E402
-from bot.digest import Digest  # noqa: E402
+from scheduler.digests.chart import drawn as drawn_chart  # noqa: E402
+from scheduler.digests.chart_process import ChartProcess  # noqa: E402
+from scheduler.digests.digest import Digest  # noqa: E402
 from storage.models import RolledUpDay, StationDay  # noqa: E402
 
 LAST_DAY = date(2026, 11, 28)

@@ -21,9 +21,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Config  # noqa: E402
-from bot.i18n import Catalogs  # noqa: E402
 from bot.posters.make import make_posters  # noqa: E402
+from scheduler.catalogs import Catalogs  # noqa: E402
+from scheduler.config import Config  # noqa: E402
 
 
 def state_config(stations: int) -> Config:

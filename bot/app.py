@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
-from bot.alerting import check_rules
-from bot.config import Config, ConfigError, data_dir, database_url, load_config
-from bot.i18n import Catalogs
-from bot.identity import load_identity
-from bot.service import FOLLOW_UP_QUESTION, CitizenLimits, FeedbackService
 from conversations.survey import DEFAULT_SURVEY, StationRef, Survey, load_survey
+from scheduler.alerts.rules import check_rules
+from scheduler.catalogs import Catalogs
+from scheduler.config import Config, ConfigError, data_dir, database_url, load_config
+from scheduler.identity import load_identity
+from scheduler.service import FOLLOW_UP_QUESTION, CitizenLimits, FeedbackService
 from storage import feedback as store
 from storage.db import keep_statistics, open_engine, upgrade, writer
 

@@ -21,7 +21,7 @@ from bot.config_file import ConfigError, config_path
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.config import Config
+    from scheduler.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +30,7 @@ R = TypeVar("R")
 def load_config(path: Path) -> Config:
     # The config's models (pydantic) and everything else load per command, not at start:
     # `prayas --help` answers at once.
-    from bot.config import load_config as load
+    from scheduler.config import load_config as load
 
     return load(path)
 
@@ -177,9 +177,9 @@ def stations(ctx: click.Context) -> None:
 @operator_errors
 def check(ctx: click.Context) -> None:
     """Check the config file and the survey; print a summary."""
-    from bot.alerting import check_rules
     from bot.app import check_quick_replies, district_survey
-    from bot.i18n import Catalogs
+    from scheduler.alerts.rules import check_rules
+    from scheduler.catalogs import Catalogs
 
     config = load_config(ctx.obj)
     survey = district_survey(config, Catalogs.load(config.languages))
@@ -204,7 +204,7 @@ def db() -> None:
 @operator_errors
 def db_upgrade(ctx: click.Context) -> None:
     """Apply the migrations (also done automatically on start)."""
-    from bot.config import database_url
+    from scheduler.config import database_url
     from storage.db import open_engine, upgrade
 
     config = load_config(ctx.obj)
@@ -219,7 +219,7 @@ def db_upgrade(ctx: click.Context) -> None:
 @operator_errors
 def db_current(ctx: click.Context) -> None:
     """Show the database's schema revision and the newest one this version knows."""
-    from bot.config import database_url
+    from scheduler.config import database_url
     from storage.db import current_revision, head_revision, open_engine
 
     config = load_config(ctx.obj)
@@ -253,7 +253,7 @@ def export(ctx: click.Context, fmt: str | None, out: Path, since: str | None,
 
     Never contains a citizen's number, chat id or hash.
     """
-    from bot import export as exporter
+    from scheduler import export as exporter
     from storage.export import count_rows, export_rows
 
     fmt = fmt or out.suffix.lstrip(".").lower()
@@ -515,8 +515,8 @@ def _names(value: str | None, allowed: tuple[str, ...], option: str) -> tuple[st
 def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
        channels: str | None) -> None:
     """Print-ready A4 posters with the station's QR codes, in Hindi and English."""
-    from bot.i18n import Catalogs
     from bot.posters.make import CHANNELS, FORMATS, configured_channels, make_posters
+    from scheduler.catalogs import Catalogs
 
     config = load_config(ctx.obj)
     chosen_formats = _names(formats, FORMATS, "--format") or ("png", "pdf")
@@ -555,7 +555,7 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     or with --station an in-charge's weekly one. Sent on schedule by poll/serve."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.digest import Digest
+    from scheduler.digests.digest import Digest
 
     if not (to_print or to_send):
         raise click.UsageError("give --print, --send or both")

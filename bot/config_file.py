@@ -1,5 +1,5 @@
 """Where the config file is, and the error an operator fixes in it: apart from the
-config's models (bot/config.py, pydantic), so that `prayas --help` answers at once."""
+config's models (scheduler/config.py, pydantic), so that `prayas --help` answers at once."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.i18n import Catalogs
-from bot.service import FeedbackService
 from conversations.effects import Event, Reply, Start, Text
+from scheduler.catalogs import Catalogs
+from scheduler.service import FeedbackService
 
 Clock = Callable[[], datetime]
 

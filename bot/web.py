@@ -26,8 +26,6 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import App
-from bot.config import ConfigError
-from bot.outgoing import ByChannel
 from bot.telegram import updates
 from bot.telegram.adapter import TURN_FAILED
 from bot.telegram.runner import (
@@ -41,7 +39,9 @@ from bot.web_limits import limited_protocol
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.webhook import Webhook, direct_endpoints, whatsapp_routes
 from scheduler import jobs
-from scheduler.dispatch import Dispatcher, Send
+from scheduler.config import ConfigError
+from scheduler.outbox.dispatch import Dispatcher, Send
+from scheduler.outbox.message import ByChannel
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -20,7 +20,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from bot.config import Web
+from scheduler.config import Web
 
 log = logging.getLogger(__name__)
 

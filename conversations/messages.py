@@ -35,7 +35,7 @@ REASK = N_("Sorry, I did not understand. Please send the number of one answer be
 REASK_TEXT = N_("Please type what you want to tell us, or send a voice note.")
 MEDIA_NOT_READ = N_("Sorry, I can only read text messages here.")
 EDIT_NOT_READ = N_("Changes to earlier messages are not read. Please send a new message.")
-# The per-citizen limits (bot.service): said once, then nothing more that minute.
+# The per-citizen limits (scheduler.service): said once, then nothing more that minute.
 SLOW_DOWN = N_("You are sending messages very fast. Please wait a minute, then send your "
                "answer again.")
 TOO_MANY_FEEDBACK = N_("You have started many feedbacks in the last hour. Please try again "

@@ -16,9 +16,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session as Db
 
 from bot.app import App
-from bot.follow_ups import ask_follow_ups
-from scheduler.dispatch import Dispatcher
+from scheduler.follow_ups.ask import ask_follow_ups
 from scheduler.leader import Leader
+from scheduler.outbox.dispatch import Dispatcher
 from storage import alerts, media, rollup
 from storage.alerts import in_charges, officers_of_district
 from storage.db import keep_statistics, writer
@@ -71,14 +71,14 @@ def send_digests_now(app: App, district: str, station: str | None, day: date,
 
     from telegram import Bot
 
-    from bot.officers import OfficerDesk
-    from bot.outgoing import ByChannel
     from bot.telegram.adapter import TelegramChannel
     from bot.telegram.runner import api_root, bot_token
     from bot.telegram.transport import AiohttpRequest
     from bot.whatsapp.channel import WhatsAppChannel
     from bot.whatsapp.twilio_api import credentials
-    from scheduler.dispatch import Send
+    from scheduler.officers.desk import OfficerDesk
+    from scheduler.outbox.dispatch import Send
+    from scheduler.outbox.message import ByChannel
 
     with Db(writer(app.engine)) as db, db.begin():
         officers = ([o for o in in_charges(db) if o.scope == station] if station

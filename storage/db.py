@@ -42,7 +42,7 @@ def writer(engine: Engine) -> Engine:
 
 
 def impatient(engine: Engine) -> Engine | None:
-    """The same SQLite file, for writes run on the event loop (bot.database_threads): its
+    """The same SQLite file, for writes run on the event loop (bot.database_work): its
     connections never wait for another writer's lock (busy timeout 0: the caller hands
     the work to a thread, which waits) and never checkpoint the WAL on commit (the
     checkpoint's fsyncs would stall every channel; `checkpoint` runs it in a thread).

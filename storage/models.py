@@ -140,7 +140,7 @@ class Alert(SQLModel, table=True):
     station_code: str = Field(foreign_key="station.code", max_length=64)
     rule: str = Field(max_length=64)
     severity: str = Field(default="normal", max_length=16)
-    # open | acknowledged | escalated | superseded (the feedback turned red: bot/service.py)
+    # open | acknowledged | escalated | superseded (the feedback turned red: scheduler/service.py)
     status: str = Field(default="open", max_length=16)
     created_at: datetime = _utc(nullable=False)
     acknowledged_at: datetime | None = _utc(nullable=True)

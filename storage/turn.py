@@ -68,7 +68,7 @@ _SQL = {
                     "created_at) VALUES (?, ?, ?, ?, ?)",
     "complete": "UPDATE feedback SET status = 'complete', completed_at = ?, updated_at = ? "
                 "WHERE id = ? RETURNING reference",
-    # The per-citizen limits (bot.service): this minute's messages, the hour's feedback.
+    # The per-citizen limits (scheduler.service): this minute's messages, the hour's feedback.
     # SET reads the row as it was, so both CASEs see the old `since`.
     "pace": "INSERT INTO citizen_pace (sender, since, messages) VALUES (?, ?, 1) "
             "ON CONFLICT (sender) DO UPDATE SET "

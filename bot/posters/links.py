@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from bot.config import ConfigError
+from scheduler.config import ConfigError
 
 # Telegram deep-link payloads: 1-64 of A-Z a-z 0-9 _ -  (station codes obey the same rule).
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -9,12 +9,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Config, ConfigError, District, Station
-from bot.i18n import Catalogs
 from bot.posters import layout as L
 from bot.posters.fonts import PosterError
 from bot.posters.links import telegram_link, whatsapp_link
 from conversations.effects import Msg
+from scheduler.catalogs import Catalogs
+from scheduler.config import Config, ConfigError, District, Station
 
 FORMATS = ("png", "pdf", "svg")
 CHANNELS = ("telegram", "whatsapp")

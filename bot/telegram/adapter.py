@@ -20,15 +20,15 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
 from bot.app import App
-from bot.database_threads import DatabaseThreads
-from bot.officers import COMMANDS as OFFICER_COMMANDS
-from bot.officers import OfficerDesk
-from bot.outgoing import Piece, Proactive, send_pieces, split, text_pieces
-from bot.service import TurnRequest
+from bot.database_work import DatabaseThreads
 from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, OfficerTap, render
 from bot.telegram.sending import deliver
 from conversations import messages as M
 from conversations.effects import Event, Media, MediaKind, Reply, Start, Text
+from scheduler.officers.desk import COMMANDS as OFFICER_COMMANDS
+from scheduler.officers.desk import OfficerDesk
+from scheduler.outbox.message import Piece, Proactive, send_pieces, split, text_pieces
+from scheduler.service import TurnRequest
 from storage.officers import looks_like_token
 
 log = logging.getLogger(__name__)

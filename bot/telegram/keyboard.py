@@ -15,19 +15,19 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.alerting import ALERT_QUESTION
-from bot.i18n import Catalogs
-from bot.officers import COMMANDS, OFFICER_QUESTION
 from conversations.effects import Reply, Tap
 from conversations.prompts import SKIP_CHOICE, STATION_QUESTION, SWITCH_QUESTION
 from conversations.survey import Survey
+from scheduler.alerts.rules import ALERT_QUESTION
+from scheduler.catalogs import Catalogs
+from scheduler.officers.desk import COMMANDS, OFFICER_QUESTION
 
 MAX_DATA = 64
 # The alert table's id is PostgreSQL's INTEGER: a larger number is no alert, and asking
 # the database for one fails the query.
 MAX_ALERT_ID = 2**31 - 1
 # Question and option ids as the survey, the station list and the prompts allow them
-# (conversations/survey.py, bot/config.py). ASCII digits spelled out: str.isdigit() and
+# (conversations/survey.py, scheduler/config.py). ASCII digits spelled out: str.isdigit() and
 # \d also take '²' and '٣', which int() then refuses or reads.
 _PLAIN = re.compile(r"(_?[a-z0-9][a-z0-9_]{0,39}):([A-Za-z0-9_-]{1,64})")
 _HASHED = re.compile(r"#[0-9a-f]{24}")
@@ -38,7 +38,7 @@ OLD_BUTTON = Tap("?", "?")
 
 @dataclass(frozen=True)
 class OfficerTap:
-    command: str  # one of bot.officers.COMMANDS
+    command: str  # one of scheduler.officers.desk.COMMANDS
 
 
 @dataclass(frozen=True)

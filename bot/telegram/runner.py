@@ -12,14 +12,14 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot.app import App
-from bot.config import ConfigError
-from bot.officers import OfficerDesk
-from bot.outgoing import ByChannel
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
 from bot.telegram.transport import AiohttpRequest, UpdatesRequest
 from scheduler import jobs
-from scheduler.dispatch import Dispatcher
+from scheduler.config import ConfigError
+from scheduler.officers.desk import OfficerDesk
+from scheduler.outbox.dispatch import Dispatcher
+from scheduler.outbox.message import ByChannel
 
 log = logging.getLogger(__name__)
 CHANNEL_KEY = "prayas_channel"

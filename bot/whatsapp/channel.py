@@ -19,19 +19,19 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from bot.alerting import ALERT_QUESTION
 from bot.app import App
-from bot.database_threads import DatabaseThreads
-from bot.officers import OFFICER_QUESTION, OfficerDesk
-from bot.outgoing import Outcome, Piece, Proactive, Refused, send_pieces, text_pieces
+from bot.database_work import DatabaseThreads
 from bot.posters.layout import PREFILLED
-from bot.service import TurnRequest
 from bot.whatsapp.deliveries import Deliveries
 from bot.whatsapp.inbound import Inbound, ScanWords, read
 from bot.whatsapp.media import File, Shelf, files
 from bot.whatsapp.render import Outgoing, Renderer
 from bot.whatsapp.twilio_api import Credentials, OptedOut, OutsideWindow, TwilioSender
 from conversations.effects import Reply, Start, Tap, Text
+from scheduler.alerts.rules import ALERT_QUESTION
+from scheduler.officers.desk import OFFICER_QUESTION, OfficerDesk
+from scheduler.outbox.message import Outcome, Piece, Proactive, Refused, send_pieces, text_pieces
+from scheduler.service import TurnRequest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

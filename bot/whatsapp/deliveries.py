@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
-from bot.identity import Identity
 from bot.whatsapp.twilio_api import OPTED_OUT, OUTSIDE_WINDOW
+from scheduler.identity import Identity
 from storage import feedback, window
 from storage.db import writer
 

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.config import WhatsApp
-from bot.digest_tables import XLSX, as_xlsx
 from conversations.effects import Reply
+from scheduler.config import WhatsApp
+from scheduler.digests.tables import XLSX, as_xlsx
 from storage import media
 from storage.db import writer
 from storage.models import Media

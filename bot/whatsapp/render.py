@@ -14,13 +14,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.alerting import ALERT_QUESTION
-from bot.i18n import Catalogs
-from bot.officers import OFFICER_QUESTION
-from bot.outgoing import split
 from conversations.effects import Choice, Reply
 from conversations.messages import N_
 from conversations.text import normalize
+from scheduler.alerts.rules import ALERT_QUESTION
+from scheduler.catalogs import Catalogs
+from scheduler.officers.desk import OFFICER_QUESTION
+from scheduler.outbox.message import split
 
 MAX_BODY = 1600  # Twilio's limit for one WhatsApp message body
 MAX_VARIABLE = 1024  # a Content template variable

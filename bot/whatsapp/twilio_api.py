@@ -23,8 +23,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from bot.config import ConfigError
-from bot.outgoing import Refused, RetryLater
+from scheduler.config import ConfigError
+from scheduler.outbox.message import Refused, RetryLater
 
 log = logging.getLogger(__name__)
 # twilio logs each request's parameters at INFO, the recipient's number among them.

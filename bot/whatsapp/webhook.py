@@ -41,10 +41,10 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from bot.config import WhatsApp
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.inbound import MAX_TEXT
 from bot.whatsapp.render import Outgoing
+from scheduler.config import WhatsApp
 
 log = logging.getLogger(__name__)
 SIGNATURE = "X-Twilio-Signature"

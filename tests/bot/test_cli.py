@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.identity import Identity
+from scheduler.identity import Identity
 from tests.conftest import ROOT, SAMPLE_CONFIG
 
 PRAYAS = shutil.which("prayas", path=str(Path(sys.executable).parent)) or "prayas"

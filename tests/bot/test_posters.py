@@ -15,9 +15,9 @@ import pytest
 import yaml
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from bot.config import ConfigError
 from bot.posters.fonts import font_file, runs
 from bot.posters.links import telegram_link, whatsapp_link
+from scheduler.config import ConfigError
 from tests.conftest import ROOT, SAMPLE_CONFIG
 
 PRAYAS = str(Path(sys.executable).parent / "prayas")
@@ -165,10 +165,10 @@ def test_a_logo_from_the_config(tmp_path: Path) -> None:
 
 
 def test_png_and_pdf_codes_are_the_same_size(tmp_path: Path) -> None:
-    from bot.config import load_config
-    from bot.i18n import Catalogs
     from bot.posters.layout import DOT, Code, poster
     from bot.posters.make import links, poster_text
+    from scheduler.catalogs import Catalogs
+    from scheduler.config import load_config
 
     config, catalogs = load_config(SAMPLE_CONFIG), Catalogs.load(["hi", "en"])
     district, station = next(config.stations())

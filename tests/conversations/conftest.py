@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from bot.app import district_survey
-from bot.config import load_config
-from bot.i18n import Catalogs
 from conversations.survey import Survey
+from scheduler.catalogs import Catalogs
+from scheduler.config import load_config
 from tests.conftest import SAMPLE_CONFIG
 
 _CATALOGS = Catalogs.load(["hi", "en"])

@@ -10,12 +10,12 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import Catalogs
 from conversations.effects import Completed, Media, Reply, Start, Tap, Text, Tick
 from conversations.engine import new_session, step
 from conversations.prompts import applies
 from conversations.session import Session
 from conversations.survey import Survey
+from scheduler.catalogs import Catalogs
 from tests.conftest import T0
 
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session as Db
 
-from bot.officers import OfficerDesk
+from scheduler.officers.desk import OfficerDesk
 from storage import officers
 from storage.db import writer
 from tests.conftest import T0

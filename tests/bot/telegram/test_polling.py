@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.service import TurnRequest
 from bot.telegram.polling import poll
 from bot.telegram.runner import ALLOWED_UPDATES, build_application, telegram_channel
 from conversations.effects import Text
+from scheduler.service import TurnRequest
 from tests.fakes.telegram_api import FakeTelegram
 
 

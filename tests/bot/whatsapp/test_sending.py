@@ -12,18 +12,18 @@ from sqlalchemy import select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
-from bot.outgoing import ByChannel
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.twilio_api import credentials
 from scheduler import jobs
-from scheduler.dispatch import Dispatcher
+from scheduler.outbox.dispatch import Dispatcher
+from scheduler.outbox.message import ByChannel
 from storage import officers
 from storage.db import writer
 from storage.models import Alert, Conversation, Delivery, Outbox
 from tests.bot.whatsapp.conftest import PUBLIC, TEMPLATES, Clock, Phone, whatsapp_config
 from tests.conftest import T0
 from tests.fakes.twilio_api import FakeTwilio
-from tests.scheduler.test_alerts import six_alike_stations, with_digests
+from tests.scheduler.alerts.test_alerts import six_alike_stations, with_digests
 
 OFFICER = "+919900000001"
 RUDE = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "हाँ", "नहीं", "2", "और कुछ नहीं", "नहीं",
@@ -235,7 +235,7 @@ def test_quick_reply_buttons_where_configured(make_app, sqlite_url, tmp_path,  #
 
 def test_a_follow_up_outside_the_window_is_its_template_and_the_reply_its_answer(  # type: ignore[no-untyped-def]
         wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
-    from bot.follow_ups import ask_follow_ups
+    from scheduler.follow_ups.ask import ask_follow_ups
 
     citizen = "+919800000202"
     visit = T0.replace(hour=4, minute=30)  # 10:00 in Chhattisgarh

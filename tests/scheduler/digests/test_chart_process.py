@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.chart import Rows, drawn
-from bot.chart_process import ChartProcess
+from scheduler.digests.chart import Rows, drawn
+from scheduler.digests.chart_process import ChartProcess
 
 ROWS: Rows = (*((f"S{n:05d}", 1 + (n % 40) / 10, 3 * n) for n in range(40)),
               ("S99999", None, 0))

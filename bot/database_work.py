@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from bot.service import FeedbackService, Turn, TurnRequest
+from scheduler.service import FeedbackService, Turn, TurnRequest
 from storage.db import checkpoint, impatient
 
 log = logging.getLogger(__name__)

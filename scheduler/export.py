@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 
-from bot.i18n import Catalogs
 from conversations.survey import Survey
+from scheduler.catalogs import Catalogs
 from storage.export import ExportRow
 from storage.models import Answer
 

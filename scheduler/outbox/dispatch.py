@@ -20,14 +20,14 @@ from sqlmodel import Session as Db
 from sqlmodel import col
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.alerting import alert_reply
 from bot.app import App
-from bot.chart_process import ChartProcess
-from bot.digest import Digest
-from bot.follow_ups import opening
-from bot.outgoing import Outcome, Proactive, Refused, RetryLater, text_pieces
 from bot.telegram.sending import seconds
 from conversations.effects import Reply
+from scheduler.alerts.rules import alert_reply
+from scheduler.digests.chart_process import ChartProcess
+from scheduler.digests.digest import Digest
+from scheduler.follow_ups.ask import opening
+from scheduler.outbox.message import Outcome, Proactive, Refused, RetryLater, text_pieces
 from storage import alerts
 from storage.db import writer
 from storage.models import Alert, Answer, Feedback, Officer, Outbox, Station

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session as Db
 
-from bot.officers import OfficerDesk
+from scheduler.officers.desk import OfficerDesk
 from storage import officers as store
 
 

@@ -27,10 +27,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.chart import Rows, drawn
+from scheduler.digests.chart import Rows, drawn
 
 if TYPE_CHECKING:  # not loaded by the child, which needs matplotlib only
-    from bot.config import Config
+    from scheduler.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,11 @@ PASSED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "MPLCONFIGDIR"
 
 def _child_command() -> tuple[list[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if k in PASSED}
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if root.name not in ("site-packages", "dist-packages"):  # a checkout, run as it is
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     # -P: not the working directory first, so no stray `bot/` there is taken for ours
-    return [sys.executable, "-P", "-m", "bot.chart_process"], env
+    return [sys.executable, "-P", "-m", "scheduler.digests.chart_process"], env
 
 
 class ChartProcess:

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session as Db
 
-from bot.digest import Digest
-from bot.export import header, table
-from bot.follow_ups import ask_follow_ups
 from conversations.effects import Start, Text
+from scheduler.digests.digest import Digest
+from scheduler.export import header, table
+from scheduler.follow_ups.ask import ask_follow_ups
 from storage.export import export_rows
 from storage.models import Answer, Feedback, FollowUp, Outbox
 from tests.fakes.telegram_api import FakeTelegram
-from tests.scheduler.test_alerts import FINE, _dispatch, feedback
+from tests.scheduler.alerts.test_alerts import FINE, _dispatch, feedback
 
 # FINE says no to both `contact` and `followup`; these say yes to both.
 AGREES = [*FINE[:-2], "हाँ", "हाँ"]

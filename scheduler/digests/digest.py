@@ -15,14 +15,14 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
-from bot import digest_tables as tables
-from bot.alerting import marker
-from bot.chart import chart_rows, drawn
-from bot.chart_process import ChartProcess
-from bot.config import Config, District
-from bot.i18n import Catalogs
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
+from scheduler.alerts.rules import marker
+from scheduler.catalogs import Catalogs
+from scheduler.config import Config, District
+from scheduler.digests import tables
+from scheduler.digests.chart import chart_rows, drawn
+from scheduler.digests.chart_process import ChartProcess
 from storage import digest as store
 from storage import follow_ups, integrity, rollup
 from storage.digest import OpenAlert, StationNumbers, StationRow

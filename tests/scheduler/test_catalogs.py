@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import Catalogs
+from scheduler.catalogs import Catalogs
 from tests.conftest import ROOT
 
 LOCALE = ROOT / "locale"

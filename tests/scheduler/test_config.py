@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import ConfigError, database_url, load_config
+from scheduler.config import ConfigError, database_url, load_config
 from tests.conftest import SAMPLE_CONFIG
 
 

@@ -8,8 +8,8 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.digest import Digest
 from conversations.effects import Start, Text
+from scheduler.digests.digest import Digest
 from tests.conftest import ROOT, T0
 
 
@@ -120,7 +120,7 @@ def test_unusual_patterns_are_flagged_not_dropped(app) -> None:  # type: ignore[
 def test_prayas_digest_send(make_app, sqlite_url, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session as Db
 
-    from bot.officers import OfficerDesk
+    from scheduler.officers.desk import OfficerDesk
     from storage import officers
     from storage.db import writer
 

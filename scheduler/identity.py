@@ -9,7 +9,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError
+from scheduler.config import ConfigError
 
 KEY_ENV = "PRAYAS_HMAC_KEY"
 KEY_FILE = "hmac.key"

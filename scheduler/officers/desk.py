@@ -12,10 +12,10 @@ from babel.numbers import format_decimal
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
-from bot.alerting import ALERT_QUESTION, marker
-from bot.config import Config
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
+from scheduler.alerts.rules import ALERT_QUESTION, marker
+from scheduler.config import Config
 from storage import alerts, digest
 from storage import officers as store
 from storage.db import writer

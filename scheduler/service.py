@@ -15,14 +15,14 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
-from bot.alerting import matching
-from bot.config import AlertRule
-from bot.identity import Identity
 from conversations import messages as M
 from conversations.effects import Closed, Completed, Effect, Event, Msg, Reply, Start, Tick
 from conversations.engine import follow_up_thanks, new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
+from scheduler.alerts.rules import matching
+from scheduler.config import AlertRule
+from scheduler.identity import Identity
 from storage import alerts, follow_ups, window
 from storage import feedback as store
 from storage.db import writer

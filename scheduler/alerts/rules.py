@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from bot.config import AlertRule, Config, ConfigError
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import N_
 from conversations.session import Answer
 from conversations.survey import Survey
+from scheduler.config import AlertRule, Config, ConfigError
 from storage.models import Alert, Feedback, Station
 from storage.models import Answer as StoredAnswer
 

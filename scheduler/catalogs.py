@@ -18,8 +18,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import ConfigError
 from conversations.effects import Msg, Reply
+from scheduler.config import ConfigError
 
 DOMAIN = "prayas"
 

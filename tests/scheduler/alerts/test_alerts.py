@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from sqlmodel import Session as Db
 from telegram import Bot
 
-from bot.officers import OfficerDesk
 from bot.telegram.adapter import TelegramChannel
 from conversations.effects import Start, Text
-from scheduler.dispatch import Dispatcher
 from scheduler.jobs import escalate
+from scheduler.officers.desk import OfficerDesk
+from scheduler.outbox.dispatch import Dispatcher
 from storage.db import writer
 from storage.models import Alert, AlertEvent, Outbox
 from tests.conftest import T0
@@ -187,7 +187,7 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
     talk = ["1", "1", "2", "हाँ", "1", "हाँ", "नहीं", "2", "थानेदार ने डांटा", "हाँ", "हाँ"]
     feedback(app, "telegram:77", talk)
     # Asked a follow-up a week later: the outbox holds the citizen's address until then.
-    from bot.follow_ups import ask_follow_ups
+    from scheduler.follow_ups.ask import ask_follow_ups
     assert ask_follow_ups(app, T0 + timedelta(days=7, hours=1)) == 1
     with Db(writer(app.engine)) as db, db.begin():
         db.execute(update(Outbox).values(status="sent"))
@@ -215,7 +215,7 @@ def test_a_demand_reaches_the_sp_office_alone_whatever_else_matches(  # type: ig
         app, officers_enrolled) -> None:
     """Rude treatment and no receipt would each tell the in-charge; with a demand the
     station may be the subject, so the feedback is the SP office's alone, as one red alert."""
-    from bot.digest import Digest
+    from scheduler.digests.digest import Digest
 
     feedback(app, "telegram:21", BRIBE_AND_RUDE)
     assert outbox(app) == [("red_alert", "telegram:900", 0)]
@@ -259,8 +259,8 @@ def test_an_update_that_reports_a_demand_withholds_the_in_charges_alert(  # type
 
 
 def test_a_red_rule_must_go_to_the_sp_office_alone(app) -> None:  # type: ignore[no-untyped-def]
-    from bot.alerting import check_rules
-    from bot.config import ConfigError
+    from scheduler.alerts.rules import check_rules
+    from scheduler.config import ConfigError
 
     red = app.config.alerts.rules[0].model_copy(update={"notify": ["in_charge", "sp_office"]})
     alerts_ = app.config.alerts.model_copy(update={"rules": [red]})

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import Session as Db
 
-from bot.database_threads import DatabaseThreads
-from bot.service import Turn, TurnRequest
+from bot.database_work import DatabaseThreads
 from bot.web import create_web_app
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.twilio_api import credentials
 from conversations.effects import Start, Text
+from scheduler.service import Turn, TurnRequest
 from storage.db import checkpoint, impatient, open_engine
 from storage.models import Answer, Conversation, Feedback
 from tests.bot.whatsapp.conftest import Clock, Phone, fake_twilio, whatsapp_config  # noqa: F401 (a fixture)
@@ -162,7 +162,7 @@ def test_the_write_ahead_log_starts_afresh_under_steady_load(
         make_app, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The thread checkpoints while no group is stored on the loop: SQLite can then
     start its log from the beginning, and the file stops growing."""
-    import bot.database_threads as threads
+    import bot.database_work as threads
 
     monkeypatch.setattr(threads, "CHECKPOINT_EVERY", 8)
     app = make_app(sqlite_url)

@@ -7,8 +7,8 @@ import hmac
 
 import pytest
 
-from bot import identity
-from bot.identity import Identity
+from scheduler import identity
+from scheduler.identity import Identity
 
 KEY = b"k" * 40
 

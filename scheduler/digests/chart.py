@@ -2,7 +2,7 @@
 
 Labels are station codes: matplotlib draws text without shaping, so Devanagari names
 would come out broken; the codes are on every poster and in every digest line.
-This module imports nothing of the app: bot/chart_process.py draws with it in a process
+This module imports nothing of the app: chart_process.py draws with it in a process
 that loads matplotlib and no more.
 """
 

@@ -14,14 +14,14 @@ import yaml
 from sqlalchemy import event, inspect, select
 from sqlmodel import Session as Db
 
-from bot.outgoing import split
 from scheduler import jobs
-from scheduler.dispatch import Dispatcher
+from scheduler.outbox.dispatch import Dispatcher
+from scheduler.outbox.message import split
 from storage import officers
 from storage.db import writer
 from storage.models import Outbox
 from tests.conftest import SAMPLE_CONFIG, T0
-from tests.scheduler.test_alerts import (
+from tests.scheduler.alerts.test_alerts import (
     BRIBE,
     FINE,
     RUDE,
@@ -234,8 +234,8 @@ def _dispatch_in_short_parts(app, fake_telegram, now) -> int:  # type: ignore[no
     comes in several parts."""
     from telegram import Bot
 
-    from bot.officers import OfficerDesk
     from bot.telegram.adapter import TelegramChannel
+    from scheduler.officers.desk import OfficerDesk
 
     async def go() -> int:
         async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
@@ -347,10 +347,10 @@ def test_a_state_sized_district_draws_its_chart_in_a_process_of_its_own(  # type
         make_app, sqlite_url, tmp_path, fake_telegram) -> None:
     from telegram import Bot
 
-    from bot.chart_process import BIG_DISTRICT
-    from bot.digest import Digest
-    from bot.officers import OfficerDesk
     from bot.telegram.adapter import TelegramChannel
+    from scheduler.digests.chart_process import BIG_DISTRICT
+    from scheduler.digests.digest import Digest
+    from scheduler.officers.desk import OfficerDesk
 
     config = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
     stations = config["districts"][0]["stations"]
