@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 from conversations import messages as M
 from conversations.effects import Choice, Msg, Reply
 from conversations.session import Answer, Session
-from conversations.survey import Option, Question, StationRef, Survey
+from conversations.survey import Question, StationRef, Survey
 
 SKIP_CHOICE = "_skip"
 STATION_QUESTION = "_station"
@@ -58,14 +57,10 @@ def _undecided_or_met(question: Question, answers: Mapping[str, Answer]) -> bool
 
 
 def choices(question: Question) -> tuple[Choice, ...]:
-    return _choices(question.type, question.required, question.options)
-
-
-@functools.lru_cache(maxsize=256)  # the same few questions, asked on every turn
-def _choices(kind: str, required: bool, options: tuple[Option, ...]) -> tuple[Choice, ...]:
-    if kind == "text":
-        return () if required else (Choice(SKIP_CHOICE, 1, Msg(M.NOTHING_TO_ADD)),)
-    return tuple(Choice(o.id, n, Msg(o.label), o.emoji) for n, o in enumerate(options, start=1))
+    if question.type == "text":
+        return () if question.required else (Choice(SKIP_CHOICE, 1, Msg(M.NOTHING_TO_ADD)),)
+    return tuple(Choice(o.id, n, Msg(o.label), o.emoji)
+                 for n, o in enumerate(question.options, start=1))
 
 
 def ask(session: Session, survey: Survey, *before: Msg) -> Reply:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+import json
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from typing import Any, Literal
-
-import orjson
 
 Stage = Literal["new", "pick_station", "confirm_switch", "asking", "ended"]
 Outcome = Literal["complete", "stopped", "expired", ""]
@@ -22,8 +21,7 @@ class Answer:
     skipped: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        # Only what is set, in the fields' order. Spelled out: every answer of a session
-        # is written on each of its turns, and a comprehension cost twice as much.
+        # Only what is set, in the fields' order.
         data: dict[str, Any] = {}
         if self.option is not None:
             data["option"] = self.option
@@ -60,19 +58,11 @@ class Session:
     follow_up: int | None = None  # asking the follow-up of this stored feedback
 
     def evolve(self, **changes: Any) -> Session:
-        """A copy with `changes`, as dataclasses.replace makes it but without re-running
-        __init__: a turn makes several, and the generic replace cost more than the rest of
-        the engine's step (bench/README.md)."""
-        unknown = changes.keys() - _NAMES
-        if unknown:
-            raise TypeError(f"Session has no field {', '.join(sorted(unknown))}")
-        copy = object.__new__(Session)
-        copy.__dict__.update(self.__dict__, **changes)
-        return copy
+        """`dataclasses.replace(self, **changes)`, for the callers that spell it so."""
+        return replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
-        # Written by hand, not dataclasses.asdict: this runs on every turn, and asdict
-        # deep-copies everything.
+        # Not dataclasses.asdict: an answer leaves out what is not set.
         data = dict(self.__dict__)
         data["answers"] = {q: a.to_json() for q, a in self.answers.items()}
         data["history"] = list(self.history)
@@ -81,12 +71,9 @@ class Session:
         return data
 
     def dumps(self) -> str:
-        """`to_json()` as JSON text, the same characters; built by orjson in C, which asks
-        `_as_json` only for the session, its answers and (unless UTC) `last_seen`."""
-        seen = self.last_seen
-        utc = seen is None or (type(seen) is datetime and seen.tzinfo is UTC)
-        return orjson.dumps(self, default=_as_json,
-                            option=_DATACLASSES if utc else _DATETIMES).decode()
+        """`to_json()` as compact JSON text, non-ASCII kept as UTF-8 rather than escaped:
+        the form sessions have always been stored in."""
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
@@ -101,19 +88,3 @@ class Session:
 
 
 _NAMES = frozenset(f.name for f in fields(Session))
-
-
-# orjson writes tuples as lists, and a UTC datetime, as to_json does. Any other datetime
-# goes through isoformat(): orjson would round an offset to the minute.
-_DATACLASSES = orjson.OPT_PASSTHROUGH_DATACLASS
-_DATETIMES = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-def _as_json(value: object) -> Any:
-    if type(value) is Answer:
-        return value.to_json()
-    if type(value) is Session:
-        return value.__dict__
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not part of a session")

@@ -7,7 +7,6 @@ normalised the same way on both sides of a comparison.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -63,18 +62,9 @@ def hide_numbers(text: str) -> str:
 
 def normalize(text: str) -> str:
     """A canonical form for matching: folded case, ASCII digits, single spaces."""
-    # A turn reads one message several ways (command, answer): the short ones, which is
-    # nearly all answers, are normalised once. Long comments are not kept.
-    return _normalize_short(text) if len(text) <= 64 else _normalize(text)
-
-
-def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_DEVANAGARI_DIGITS).translate(_FOLD)
     text = unicodedata.normalize("NFC", text).casefold()
     return " ".join(_PUNCT.sub(" ", text).split())
-
-
-_normalize_short = functools.lru_cache(maxsize=4096)(_normalize)
 
 
 def tokens(text: str) -> list[str]:

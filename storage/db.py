@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -19,9 +19,10 @@ from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 # Alembic is imported where migrations run, not here: every `prayas` command (even
-# `--help`) imports this module, and alembic alone costs a quarter of a second.
+# `--help`) imports this module, and most never touch the schema.
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -88,8 +89,7 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int = 10000, checkpoints: bool = Tr
         # A writer takes the write lock up front: a turn reads then writes, and two turns
         # for one citizen must not interleave (on SQLite the per-sender lock is the file
         # lock). Readers (exports, digests) begin deferred and never block a citizen.
-        # On the driver: SQLAlchemy's own execution of a statement cost more than the
-        # rest of a citizen's turn's bookkeeping (py-spy, bench/whatsapp_load.py).
+        # On the driver's connection, as storage.turn runs a turn's statements.
         begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITER_OPTION) \
             else "BEGIN"
         raw = connection.connection.dbapi_connection
@@ -130,9 +130,9 @@ def open_engine(url: str) -> Engine:
 def keep_statistics(engine: Engine) -> None:
     """Refresh SQLite's table statistics, as its documentation asks of long-lived
     databases; PostgreSQL's autovacuum keeps its own. Without them, SQLite takes a
-    district for a few rows and plans the digest's reads from the station table: at
-    10 million feedback, the follow-ups' count took 73 s instead of 0.05 s. Sampled
-    (analysis_limit), so it takes milliseconds at any size."""
+    district for a few rows and plans the digest's reads from the station table, a plan
+    that gets worse as feedback grows (bench/README.md). Sampled (analysis_limit), so
+    its own cost does not grow with the database."""
     if engine.dialect.name != "sqlite":
         return
     if sqlite3.sqlite_version_info < (3, 32):
@@ -162,13 +162,21 @@ def _alembic(engine: Engine) -> AlembicConfig:
     return cfg
 
 
-def head_revision() -> str:
+def _scripts() -> ScriptDirectory:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory(str(MIGRATIONS))
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+def _head(script: ScriptDirectory) -> str:
     head = script.get_current_head()
     assert head is not None
     return head
+
+
+def head_revision() -> str:
+    """The newest migration's revision, as Alembic reads it from storage/migrations."""
+    return _head(_scripts())
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -182,28 +190,14 @@ def _describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-# The newest migration's revision, so that a start finds an up-to-date database without
-# loading alembic and its scripts (~0.45 s of every `prayas` command); a test checks it.
-HEAD = "0012"
-
-
-def _stored_revision(engine: Engine) -> str | None:
-    """The database's revision by one plain read; None if that cannot tell."""
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    except SQLAlchemyError:
-        return None
-    return rows[0][0] if len(rows) == 1 else None
-
-
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; returns (before, after)."""
-    if _stored_revision(engine) == HEAD:
-        return HEAD, HEAD
-    before = _check_upgradable(engine)
-    if before != head_revision():
-        _backup_sqlite(engine, before)
+    """Bring the schema to the newest revision; returns (before, after). Nothing is done
+    to a database already at the newest."""
+    script = _scripts()
+    head = _head(script)
+    before = _check_upgradable(engine, script)
+    if before != head:
+        _backup_sqlite(engine, before, head)
         try:
             from alembic import command
 
@@ -213,10 +207,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 f"{_describe(engine)}: migration failed and was rolled back "
                 f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})"
             ) from None
-    return before, head_revision()
+    return before, head
 
 
-def _check_upgradable(engine: Engine) -> str | None:
+def _check_upgradable(engine: Engine, script: ScriptDirectory) -> str | None:
     try:
         tables = set(inspect(engine).get_table_names())
         revision = current_revision(engine)
@@ -226,9 +220,6 @@ def _check_upgradable(engine: Engine) -> str | None:
             f"cannot open the database {_describe(engine)} ({reason}); "
             "check DATABASE_URL / PRAYAS_DATA_DIR and that the place is writable"
         ) from None
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory(str(MIGRATIONS))
     if revision is None and tables - {"alembic_version"}:
         raise DatabaseError(
             f"{_describe(engine)} holds tables that Prayas did not create; "
@@ -242,13 +233,13 @@ def _check_upgradable(engine: Engine) -> str | None:
     return revision
 
 
-def _backup_sqlite(engine: Engine, revision: str | None) -> None:
+def _backup_sqlite(engine: Engine, revision: str | None, head: str) -> None:
     """Before migrating an existing SQLite file, keep a copy beside it."""
     if revision is None or engine.url.get_backend_name() != "sqlite":
         return
     path = Path(engine.url.database or "")
     if path.is_file():
-        backup = path.with_name(f"{path.name}.before-{head_revision()}")
+        backup = path.with_name(f"{path.name}.before-{head}")
         # SQLite's online backup: consistent even with a WAL file beside the database.
         raw = engine.raw_connection()
         try:

@@ -1,9 +1,9 @@
 """The statements of a citizen's turn, written once and run on the driver's cursor.
 
-Every message a citizen sends runs these few statements. Built by SQLAlchemy on each
-call they cost ten times the SQL itself (bench/README.md), so here they are plain SQL
-strings for SQLite and PostgreSQL, run on the DB-API cursor of the turn's connection,
-inside the transaction SQLAlchemy began (BEGIN IMMEDIATE on SQLite, see storage.db).
+Every message a citizen sends runs these few statements, as plain SQL strings for
+SQLite and PostgreSQL rather than built by SQLAlchemy (why: see bench/README.md), run on
+the DB-API cursor of the turn's connection, inside the transaction SQLAlchemy began
+(BEGIN IMMEDIATE on SQLite, see storage.db).
 Completing a feedback is here too in the common case (no alert, no earlier feedback
 to update); the rare rest of a turn (updating an earlier feedback, raising alerts) uses
 the ORM on the same connection, in the same transaction: `TurnStore.orm()`.
@@ -15,6 +15,7 @@ rows: on SQLite, times as naive UTC text with microseconds and JSON as text.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session as Db
@@ -95,10 +95,10 @@ class Stored:
 
 class KnownSessions:
     """Sessions by the JSON text stored for them (SQLite keeps JSON as text). A citizen's
-    turn reads back what their last turn wrote, and found here that text needs no parsing,
-    which cost as much as the rest of the turn's bookkeeping (bench/README.md). Found by
-    the whole text, so a row another process changed, or a turn rolled back, is simply
-    not found and is parsed. Sessions are never changed in place (Session.evolve)."""
+    turn reads back what their last turn wrote, and found here that text needs no parsing
+    (bench/README.md). Found by the whole text, so a row another process changed, or a
+    turn rolled back, is simply not found and is parsed. Sessions are frozen: never
+    changed in place."""
 
     def __init__(self, size: int) -> None:
         # An OrderedDict drops its oldest at once; a dict's first key, with thousands
@@ -110,7 +110,7 @@ class KnownSessions:
     def read(self, text: str) -> Session:
         session = self._by_text.get(text)
         if session is None:
-            session = Session.from_json(orjson.loads(text))
+            session = Session.from_json(json.loads(text))
             self._keep(text, session)
         return session
 
@@ -149,14 +149,14 @@ class TurnStore:
         if value is not self._last_time:
             utc = value.astimezone(UTC)
             # SQLite keeps naive UTC text, as SQLAlchemy writes it: the ISO form without
-            # its "+00:00" (datetime.replace, parsing keywords, cost twice as much).
+            # its "+00:00".
             self._last_time, self._last_stored = value, (
                 utc if self._pg else utc.isoformat(" ", "microseconds")[:-6])
         return self._last_stored
 
     def _state(self, session: Session) -> Any:
-        # One writer for both backends (Session.dumps, orjson): JSON as SQLAlchemy's JSON
-        # type reads it (UTF-8, not \u escapes), at a tenth of the json module's time.
+        # One writer for both backends (Session.dumps): JSON that SQLAlchemy's JSON type
+        # reads, on either database.
         return Json(session, dumps=Session.dumps) if self._pg else SESSIONS.write(session)
 
     def lock_sender(self, sender: str) -> None:
