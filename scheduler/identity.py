@@ -15,25 +15,13 @@ KEY_ENV = "PRAYAS_HMAC_KEY"
 KEY_FILE = "hmac.key"
 
 
-KNOWN_MAX = 8192  # pseudonyms kept: more than the citizens answering at once
-
-
 class Identity:
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._known: dict[str, str] = {}
 
     def sender(self, urn: str) -> str:
         """A stable pseudonym for `telegram:123` etc.; the same citizen, the same hash."""
-        known = self._known.get(urn)
-        if known is None:
-            # Computed once for a citizen's dozen messages: OpenSSL 3 looks the algorithm
-            # up on every one-shot HMAC, 2 % of a WhatsApp turn (callgrind).
-            known = hmac.digest(self._key, urn.encode("utf-8"), hashlib.sha256).hex()
-            if len(self._known) >= KNOWN_MAX:
-                self._known.clear()  # the citizens answering now come back at once
-            self._known[urn] = known
-        return known
+        return hmac.digest(self._key, urn.encode("utf-8"), hashlib.sha256).hex()
 
 
 def load_identity(data_dir: Path, database_url: str = "sqlite://") -> Identity:
