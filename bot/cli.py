@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
-from bot.config_file import ConfigError, config_path
+from bot.environment import Environment
+from scheduler.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from scheduler.app import App
     from scheduler.config import Config
 
+ENV = "prayas.environment"  # ctx.meta: the environment, read once
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -70,13 +72,20 @@ def main(ctx: click.Context, config_file: str | None, verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Telegram's URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    ctx.obj = config_path(config_file)
+    ctx.obj = Path(config_file or "config.yaml")  # click reads $PRAYAS_CONFIG
+    ctx.meta[ENV] = Environment.read()  # once; everything else is handed this
+
+
+def _env(ctx: click.Context) -> Environment:
+    env = ctx.meta[ENV]
+    assert isinstance(env, Environment)
+    return env
 
 
 def _app(ctx: click.Context) -> App:
     from bot.app import build_app
 
-    return build_app(ctx.obj)
+    return build_app(ctx.obj, _env(ctx))
 
 
 @main.command()
@@ -204,11 +213,10 @@ def db() -> None:
 @operator_errors
 def db_upgrade(ctx: click.Context) -> None:
     """Apply the migrations (also done automatically on start)."""
-    from scheduler.config import database_url
     from storage.db import open_engine, upgrade
 
     config = load_config(ctx.obj)
-    engine = open_engine(database_url(config))
+    engine = open_engine(_env(ctx).database(config))
     before, after = upgrade(engine)
     click.echo(f"database at revision {after}" + (f" (was {before or 'empty'})"
                                                   if before != after else " (up to date)"))
@@ -219,11 +227,10 @@ def db_upgrade(ctx: click.Context) -> None:
 @operator_errors
 def db_current(ctx: click.Context) -> None:
     """Show the database's schema revision and the newest one this version knows."""
-    from scheduler.config import database_url
     from storage.db import current_revision, head_revision, open_engine
 
     config = load_config(ctx.obj)
-    engine = open_engine(database_url(config))
+    engine = open_engine(_env(ctx).database(config))
     click.echo(f"database: {current_revision(engine) or 'empty'}; newest: {head_revision()}")
 
 
@@ -293,10 +300,10 @@ def poll(ctx: click.Context) -> None:
 
     Needs TELEGRAM_BOT_TOKEN; TELEGRAM_BASE_URL points at a self-hosted Bot API server.
     """
-    from bot.telegram.runner import bot_token, run_polling
+    from bot.app import run_polling
 
-    bot_token()  # fail before opening the database when the token is missing
-    run_polling(_app(ctx))
+    _env(ctx).bot_token()  # fail before opening the database when the token is missing
+    run_polling(_app(ctx), _env(ctx))
 
 
 @main.command()
@@ -312,24 +319,18 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     WhatsApp (whatsapp.webhook_path, whatsapp.status_path) when whatsapp.number is set;
     it needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
     """
-    import os
-
-    from bot.telegram.runner import bot_token
     from bot.web import serve as run_server
-    from bot.web import webhook_secret
-    from bot.whatsapp.twilio_api import credentials
 
-    config = load_config(ctx.obj)
-    telegram = bool(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    config, env = load_config(ctx.obj), _env(ctx)
+    telegram = bool(env.telegram_token)
     whatsapp = bool(config.whatsapp.number)
     if not telegram and not whatsapp:
         raise ConfigError(f"{ctx.obj}: no channel to serve; set TELEGRAM_BOT_TOKEN in the "
                           "environment and/or whatsapp.number in the config")
     if telegram:
-        bot_token()
-        webhook_secret()
+        env.webhook_secret()
     if whatsapp:
-        credentials()
+        env.twilio()
     _can_listen(host, port)
     app = _app(ctx)
     channels = " and ".join(name for name, on in (("Telegram", telegram), ("WhatsApp", whatsapp))
@@ -337,7 +338,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     click.echo(f"serving {channels} on http://{_url_host(host)}:{port} (/healthz); "
                "Ctrl+C stops",
                err=True)
-    run_server(app, host, port, telegram=telegram, whatsapp=whatsapp)
+    run_server(app, env, host, port, telegram=telegram, whatsapp=whatsapp)
 
 
 def _can_listen(host: str, port: int) -> None:
@@ -364,15 +365,11 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _can_send(config: Config, path: Path) -> None:
+def _can_send(config: Config, env: Environment, path: Path) -> None:
     """Fail before any work when no channel can send: one line saying what to set."""
-    import os
-
-    from bot.whatsapp.twilio_api import credentials
-
     if config.whatsapp.number:
-        credentials()
-    elif not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        env.twilio()
+    elif not env.telegram_token:
         raise ConfigError(f"{path}: nothing can send; set TELEGRAM_BOT_TOKEN in the "
                           "environment and/or whatsapp.number in the config (with "
                           "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
@@ -416,7 +413,7 @@ def officer_invite(ctx: click.Context, role: str, station: str | None, district:
         raise ConfigError(f"{ctx.obj}: whatsapp.number is empty; set it to the WhatsApp "
                           "sender number of your Twilio account")
     scope = _officer_scope(config, role, station, district, ctx.obj)
-    engine = open_database(config)
+    engine = open_database(config, _env(ctx))
     valid = timedelta(hours=config.telegram.invite_valid_hours)
     with Db(writer(engine)) as db, db.begin():
         token = store.invite(db, role, scope, name, datetime.now(UTC), valid)
@@ -459,7 +456,7 @@ def officer_list(ctx: click.Context) -> None:
     from bot.app import open_database
     from storage.models import Officer
 
-    engine = open_database(load_config(ctx.obj))
+    engine = open_database(load_config(ctx.obj), _env(ctx))
     with Db(engine) as db:
         officers = db.execute(select(Officer).where(col(Officer.active))).scalars().all()
     for o in officers:
@@ -482,7 +479,7 @@ def officer_remove(ctx: click.Context, officer_id: int) -> None:
     from storage.db import writer
     from storage.models import Officer
 
-    engine = open_database(load_config(ctx.obj))
+    engine = open_database(load_config(ctx.obj), _env(ctx))
     with Db(writer(engine)) as db, db.begin():
         found = db.get(Officer, officer_id)
         if found is None:
@@ -560,7 +557,7 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     if not (to_print or to_send):
         raise click.UsageError("give --print, --send or both")
     if to_send:
-        _can_send(load_config(ctx.obj), ctx.obj)
+        _can_send(load_config(ctx.obj), _env(ctx), ctx.obj)
     app = _app(ctx)
     codes = [d.code for d in app.config.districts]
     chosen = district or (codes[0] if len(codes) == 1 else None)
@@ -583,7 +580,8 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
     if to_print:
         click.echo(app.catalogs.render(reply))
     if to_send:
-        from scheduler.jobs import send_digests_now
+        from bot.app import send_digests_now
 
-        sent = send_digests_now(app, found.code, known.code if known else None, when, now)
+        sent = send_digests_now(app, _env(ctx), found.code, known.code if known else None,
+                                when, now)
         click.echo(f"sent to {sent} officer(s)", err=True)

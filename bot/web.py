@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
-import os
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import text
@@ -25,34 +23,17 @@ from starlette.types import Send as AsgiSend
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import App
+from bot.app import Runtime
+from bot.environment import Environment
 from bot.telegram import updates
 from bot.telegram.adapter import TURN_FAILED
-from bot.telegram.runner import (
-    ALLOWED_UPDATES,
-    bot_token,
-    build_application,
-    settle_memory,
-    telegram_channel,
-)
+from bot.telegram.runner import ALLOWED_UPDATES, settle_memory
 from bot.web_limits import limited_protocol
-from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.webhook import Webhook, direct_endpoints, whatsapp_routes
-from scheduler import jobs
-from scheduler.config import ConfigError
-from scheduler.outbox.dispatch import Dispatcher, Send
-from scheduler.outbox.message import ByChannel
+from scheduler.app import App
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def webhook_secret() -> str:
-    secret = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
-    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set to 16-256 characters of "
-                          "A-Z, a-z, 0-9, _ or - (Telegram sends it back on every webhook)")
-    return secret
 
 
 def telegram_route(application: Application, secret: str, path: str) -> Route:
@@ -86,50 +67,30 @@ def telegram_route(application: Application, secret: str, path: str) -> Route:
     return Route(path, telegram_webhook, methods=["POST"])
 
 
-def create_web_app(app: App, telegram: Application | None = None,
-                   secret: str = "", register_webhook: bool = True,
-                   whatsapp: WhatsAppChannel | None = None,
+def create_web_app(runtime: Runtime, secret: str = "", register_webhook: bool = True,
                    scheduler: bool = False) -> Front:
-    """The webhooks of the channels given, /healthz, and (`scheduler`) the jobs."""
+    """The webhooks of the runtime's channels, /healthz, and (`scheduler`) the jobs."""
+    app = runtime.app
     routes = [Route("/healthz", _healthz(app), methods=["GET"])]
-    if telegram is not None:
-        routes.append(telegram_route(telegram, secret, app.config.telegram.webhook_path))
+    if runtime.telegram is not None:
+        routes.append(telegram_route(runtime.telegram, secret, app.config.telegram.webhook_path))
     direct: dict[str, Webhook] = {}
-    if whatsapp is not None:
-        twilio = whatsapp_routes(app.config.whatsapp, whatsapp, whatsapp.creds.auth_token,
-                                 whatsapp.creds.webhook_key)
+    if runtime.whatsapp is not None:
+        creds = runtime.whatsapp.creds
+        twilio = whatsapp_routes(app.config.whatsapp, runtime.whatsapp, creds.auth_token,
+                                 creds.webhook_key)
         routes += twilio
         direct = direct_endpoints(twilio)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        senders: dict[str, Send] = {}
-        if telegram is not None:
-            await telegram.initialize()
-            await telegram.start()
-            if telegram.post_init:  # a scheduler built into the application
-                await telegram.post_init(telegram)
-            channel = telegram_channel(telegram)
-            senders["telegram"] = lambda message: channel.send_to(telegram.bot, message)
-            await _register(app, telegram, secret, register_webhook)
-        if whatsapp is not None:
-            await whatsapp.start()
-            senders["whatsapp"] = whatsapp.send_to
-        running = jobs.start(app, Dispatcher(app, ByChannel(**senders))) if scheduler else None
+        await runtime.start(scheduler)
         try:
+            if runtime.telegram is not None:
+                await _register(app, runtime.telegram, secret, register_webhook)
             yield
         finally:
-            if running is not None:
-                jobs.stop(running)
-            if whatsapp is not None:
-                await whatsapp.stop()
-            if telegram is not None:
-                if telegram.post_stop:
-                    await telegram.post_stop(telegram)
-                await telegram.stop()
-                await telegram.shutdown()
-                if telegram.post_shutdown:
-                    await telegram.post_shutdown(telegram)
+            await runtime.stop()
 
     return Front(Starlette(routes=routes, lifespan=lifespan), direct)
 
@@ -176,22 +137,18 @@ async def _register(app: App, telegram: Application, secret: str,
         log.info("Telegram webhook registered")
 
 
-def serve(app: App, host: str, port: int, telegram: bool, whatsapp: bool) -> None:
+def serve(app: App, env: Environment, host: str, port: int, telegram: bool,
+          whatsapp: bool) -> None:
     """Both channels in one process when both are configured; the scheduler runs here."""
     import uvicorn
 
-    from bot.whatsapp.twilio_api import credentials
-
-    application = (build_application(app, bot_token(), with_scheduler=False)
-                   if telegram else None)
-    channel = WhatsAppChannel(app, credentials()) if whatsapp else None
+    runtime = Runtime(app, env, telegram=telegram, whatsapp=whatsapp)
     if whatsapp and not (app.config.whatsapp.public_url
                          or app.config.whatsapp.trust_forwarded_headers):
         log.warning("whatsapp.public_url is not set: Twilio's signatures are checked against "
                     "the URL this server sees; behind a proxy or tunnel, set it to the https "
                     "URL Twilio calls, or every message is refused (403)")
-    web = create_web_app(app, application, webhook_secret() if telegram else "",
-                         whatsapp=channel, scheduler=True)
+    web = create_web_app(runtime, env.webhook_secret() if telegram else "", scheduler=True)
     settle_memory()
     # proxy_headers off: whether X-Forwarded-* is believed is `trust_forwarded_headers`'
     # alone (bot/whatsapp/webhook.py). uvicorn's default believes any proxy on

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from bot.config_file import ConfigError, config_path  # noqa: F401  (re-exported)
+from scheduler.errors import ConfigError
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 PATH_PATTERN = r"^/[A-Za-z0-9/_-]*$"
@@ -392,22 +392,3 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         key = f" {where}:" if where else ""
         raise ConfigError(f"{path}:{key} {reason}{tail}") from None
-
-
-def data_dir(config: Config) -> Path:
-    chosen = os.environ.get("PRAYAS_DATA_DIR") or config.data_dir
-    if chosen:
-        return Path(chosen).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "prayas"
-
-
-def database_url(config: Config) -> str:
-    """DATABASE_URL overrides the file; the default is SQLite in the data directory."""
-    url = os.environ.get("DATABASE_URL") or config.database.url
-    if not url:
-        return f"sqlite:///{data_dir(config) / 'prayas.db'}"
-    if url.startswith(("postgres://", "postgresql://")):
-        # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url

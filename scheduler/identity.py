@@ -24,13 +24,14 @@ class Identity:
         return hmac.digest(self._key, urn.encode("utf-8"), hashlib.sha256).hex()
 
 
-def load_identity(data_dir: Path, database_url: str = "sqlite://") -> Identity:
-    """The key from PRAYAS_HMAC_KEY; on a dev machine, one generated once beside the database.
+def load_identity(data_dir: Path, database_url: str = "sqlite://",
+                  from_env: str = "") -> Identity:
+    """The key from PRAYAS_HMAC_KEY (`from_env`); on a dev machine, one generated once
+    beside the database.
 
     Losing or changing the key breaks the "same citizen within 24 h" link, so a
     production deployment sets it in the environment and keeps it safe.
     """
-    from_env = os.environ.get(KEY_ENV, "")
     if from_env:
         if len(from_env) < 32:
             raise ConfigError(f"{KEY_ENV}: too short; use at least 32 random characters "

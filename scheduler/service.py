@@ -7,7 +7,7 @@ before the citizen sees the next question.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -26,6 +26,7 @@ from scheduler.identity import Identity
 from storage import alerts, follow_ups, window
 from storage import feedback as store
 from storage.db import writer
+from storage.feedback import LIVE_STAGES
 from storage.models import Conversation, Feedback
 from storage.turn import TurnStore, turn
 
@@ -298,6 +299,29 @@ class FeedbackService:
                     tx.discard_if_empty(feedback_id)
                 closed += 1
         return closed
+
+    def ask_follow_up(self, sender: str, urn: str, feedback_id: int, now: datetime,
+                      opening: Callable[[Feedback], Session]) -> bool:
+        """Set the citizen's conversation to a follow-up's questions (`opening`) and queue
+        its first message, together. False when the citizen is giving another feedback
+        right now (they are not interrupted) or it was asked already."""
+        with turn(self.engine) as tx:
+            tx.lock_sender(sender)
+            row = tx.conversation(sender)
+            if row is not None and row.session.stage in LIVE_STAGES:
+                return False
+            with tx.orm() as db:
+                if not follow_ups.mark_asked(db, feedback_id, now):
+                    return False
+                feedback = db.get(Feedback, feedback_id)
+                assert feedback is not None
+                session = opening(feedback)
+                alerts.queue(db, "follow_up", urn, f"follow_up:{feedback_id}",
+                             {"feedback_id": feedback_id}, now)
+            tx.save_conversation(row.id if row else None, sender=sender,
+                                 channel=urn.split(":", 1)[0], session=session,
+                                 feedback_id=None, now=now, by_citizen=False)
+        return True
 
     def mark_blocked(self, urn: str, now: datetime) -> None:
         """The citizen blocked the bot: remember it, so nothing is sent to them again."""

@@ -139,3 +139,22 @@ def fake_telegram():  # type: ignore[no-untyped-def]
     fake = FakeTelegram().start()
     yield fake
     fake.stop()
+
+
+def telegram_sender(app, fake):  # type: ignore[no-untyped-def]
+    """The process's parts as `prayas digest --send` has them: Telegram sending only,
+    to the fake Bot API."""
+    from bot.app import Runtime
+    from bot.environment import Environment
+
+    env = Environment(telegram_token=fake.token, telegram_base_url=fake.url)
+    return Runtime(app, env, telegram=True, receive=False)
+
+
+async def dispatched(runtime, now) -> int:  # type: ignore[no-untyped-def]
+    """Start the runtime, send what the outbox has due at `now`, stop."""
+    await runtime.start(scheduler=False)
+    try:
+        return int(await runtime.dispatcher.run_once(now))
+    finally:
+        await runtime.stop()

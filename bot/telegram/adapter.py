@@ -16,19 +16,26 @@ from functools import partial
 from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
-from bot.app import App
-from bot.database_work import DatabaseThreads
+from bot.database_work import DatabaseWork
+from bot.router import Command, Inbound, Router
 from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, OfficerTap, render
-from bot.telegram.sending import deliver
+from bot.telegram.sending import deliver, seconds
 from conversations import messages as M
 from conversations.effects import Event, Media, MediaKind, Reply, Start, Text
+from scheduler.app import App
 from scheduler.officers.desk import COMMANDS as OFFICER_COMMANDS
-from scheduler.officers.desk import OfficerDesk
-from scheduler.outbox.message import Piece, Proactive, send_pieces, split, text_pieces
-from scheduler.service import TurnRequest
+from scheduler.outbox.message import (
+    Piece,
+    Proactive,
+    Refused,
+    RetryLater,
+    send_pieces,
+    split,
+    text_pieces,
+)
 from storage.officers import looks_like_token
 
 log = logging.getLogger(__name__)
@@ -69,23 +76,22 @@ def _command_name(text: str) -> str:
 
 
 class TelegramChannel:
-    def __init__(self, app: App, desk: OfficerDesk, clock: Clock = _now,
-                 retry_backoff: float = 0.5, max_text: int = MAX_TEXT) -> None:
-        self.app, self.desk, self.clock = app, desk, clock
+    name = "telegram"
+
+    def __init__(self, app: App, router: Router, work: DatabaseWork, bot: Bot,
+                 clock: Clock = _now, retry_backoff: float = 0.5,
+                 max_text: int = MAX_TEXT) -> None:
+        self.app, self.router, self.work, self.bot, self.clock = app, router, work, bot, clock
         self.max_text = max_text  # Telegram's limit; a test may split sooner
         self.codec = CallbackCodec(app.survey)
         self.retry_backoff = retry_backoff
-        self.database = DatabaseThreads(app.service, app.engine.dialect.name)
-
-    async def _db(self, func: Callable[..., T], *args: object) -> T:
-        return await self.database.run(func, *args)
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [TypeHandler(Update, self.on_update)]
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
-            await self._handle(update, context.bot)
+            await self._handle(update, self.bot)
         except Exception:
             TURN_FAILED.set(True)  # the webhook answers 500, so Telegram delivers it again
             raise
@@ -105,29 +111,27 @@ class TelegramChannel:
                                          edited=update.message is None)
         await self._send(bot, chat.id, urn, replies)
 
-    async def _turn(self, urn: str, event: Event, update_id: int) -> list[Reply]:
-        turn = await self.database.turn(TurnRequest(urn, "telegram", event, self.clock(),
-                                                    str(update_id)))
-        return turn.replies
+    async def _route(self, urn: str, event: Event, update_id: int, token: str | None = None,
+                     command: Command | None = None) -> list[Reply]:
+        return await self.router.route(Inbound(urn, self.name, event, self.clock(),
+                                               str(update_id), token, command))
 
     async def _on_message(self, message: Message, urn: str, update_id: int,
                           edited: bool) -> list[Reply]:
         if edited:
-            return await self._turn(urn, Media("edited"), update_id)
+            return await self._route(urn, Media("edited"), update_id)
         text = message.text
         if text is None:
-            return await self._turn(urn, _media(message), update_id)
+            return await self._route(urn, _media(message), update_id)
         if text.startswith("/") and _command_name(text) == "start":
             payload = _start_payload(text)
             if payload and looks_like_token(payload):
-                return await self._db(self.desk.enrol, urn, payload, self.clock())
-            if payload is None and await self._db(self.desk.is_officer, urn):
-                return await self._db(self.desk.command, urn, "menu", self.clock())
-            return await self._turn(urn, Start(payload), update_id)
+                return await self._route(urn, Start(None), update_id, token=payload)
+            return await self._route(urn, Start(payload), update_id)
         if text.startswith("/") and _command_name(text) in OFFICER_COMMANDS:
-            return await self._db(self.desk.command, urn, _command_name(text),
-                                           self.clock())
-        return await self._turn(urn, Text(text), update_id)
+            command = Command(_command_name(text), explicit=True)
+            return await self._route(urn, Text(text), update_id, command=command)
+        return await self._route(urn, Text(text), update_id)
 
     async def _on_query(self, bot: Bot, query: CallbackQuery, chat_id: int, urn: str,
                         update_id: int) -> None:
@@ -145,13 +149,14 @@ class TelegramChannel:
                       update_id: int) -> tuple[list[Reply], bool]:
         """The replies to a button press, and whether the press was taken as an answer."""
         if isinstance(button, OfficerTap):
-            return await self._db(self.desk.command, urn, button.command, self.clock()), True
-        if isinstance(button, AlertTap):
-            return await self._db(self.desk.acknowledge, urn, button.alert_id,
-                                  self.clock()), True
-        replies = await self._turn(urn, button, update_id)
-        stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
-        return replies, not stale
+            command = Command(button.command, explicit=True)
+        elif isinstance(button, AlertTap):
+            command = Command("ack", button.alert_id, explicit=True)
+        else:
+            replies = await self._route(urn, button, update_id)
+            stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
+            return replies, not stale
+        return await self._route(urn, Text(""), update_id, command=command), True
 
     async def _mark_chosen(self, query: CallbackQuery, button: Button, chosen: bool) -> None:
         """Show the answer in the question's message and drop its buttons: no double taps.
@@ -182,7 +187,7 @@ class TelegramChannel:
                                   first_backoff=self.retry_backoff)
                 except Forbidden:
                     log.info("a citizen blocked the bot; not sending to them again")
-                    await self._db(self.app.service.mark_blocked, urn, self.clock())
+                    await self.work.run(self.app.service.mark_blocked, urn, self.clock())
                     return
                 except BadRequest as exc:
                     # Never the citizen's words or chat id in the log: Telegram's reason.
@@ -191,11 +196,19 @@ class TelegramChannel:
                     await deliver(partial(bot.send_message, chat_id, part),
                                   first_backoff=self.retry_backoff)
 
-    async def send_to(self, bot: Bot, message: Proactive) -> None:
+    async def send(self, message: Proactive) -> None:
         """A proactive message (the outbox's): no retries here, the dispatcher owns them."""
+        try:
+            await self._send_proactive(self.bot, message)
+        except RetryAfter as exc:
+            raise RetryLater(seconds(exc.retry_after), "429") from exc
+        except (Forbidden, BadRequest) as exc:  # blocked, or a message Telegram refuses
+            raise Refused(str(exc)) from exc
+
+    async def _send_proactive(self, bot: Bot, message: Proactive) -> None:
         channel, _, address = message.recipient.partition(":")
         if channel != "telegram" or not address.lstrip("-").isdigit():
-            raise BadRequest(f"no Telegram chat for a {channel} address")
+            raise Refused(f"no Telegram chat for a {channel} address")
         text, markup = render(message.reply, self.app.catalogs)
         parts = message.text_parts(split(text, self.max_text))
         chat = int(address)

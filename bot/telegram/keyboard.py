@@ -18,20 +18,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from conversations.effects import Reply, Tap
 from conversations.prompts import SKIP_CHOICE, STATION_QUESTION, SWITCH_QUESTION
 from conversations.survey import Survey
-from scheduler.alerts.rules import ALERT_QUESTION
+from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
 from scheduler.catalogs import Catalogs
 from scheduler.officers.desk import COMMANDS, OFFICER_QUESTION
 
 MAX_DATA = 64
-# The alert table's id is PostgreSQL's INTEGER: a larger number is no alert, and asking
-# the database for one fails the query.
-MAX_ALERT_ID = 2**31 - 1
 # Question and option ids as the survey, the station list and the prompts allow them
 # (conversations/survey.py, scheduler/config.py). ASCII digits spelled out: str.isdigit() and
 # \d also take '²' and '٣', which int() then refuses or reads.
 _PLAIN = re.compile(r"(_?[a-z0-9][a-z0-9_]{0,39}):([A-Za-z0-9_-]{1,64})")
 _HASHED = re.compile(r"#[0-9a-f]{24}")
-_ACK = re.compile(rf"{re.escape(ALERT_QUESTION)}:ack:([1-9][0-9]{{0,9}})")
 # A hashed button whose pair the survey no longer has: the engine says it is old.
 OLD_BUTTON = Tap("?", "?")
 
@@ -74,11 +70,12 @@ class CallbackCodec:
         if _HASHED.fullmatch(data):
             question, option = self._long.get(data, (OLD_BUTTON.question, OLD_BUTTON.option))
             return Tap(question, option)
-        if ack := _ACK.fullmatch(data):
-            alert_id = int(ack[1])
-            return AlertTap(alert_id) if alert_id <= MAX_ALERT_ID else None
+        question, _, option = data.partition(":")
+        if question == ALERT_QUESTION:
+            alert_id = alert_of(option)
+            return AlertTap(alert_id) if alert_id is not None else None
         plain = _PLAIN.fullmatch(data)
-        if plain is None or plain[1] == ALERT_QUESTION:
+        if plain is None:
             return None
         if plain[1] == OFFICER_QUESTION:
             return OfficerTap(plain[2]) if plain[2] in COMMANDS else None

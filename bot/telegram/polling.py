@@ -27,23 +27,11 @@ GIVE_UP_AFTER = 5
 
 async def poll(application: TelegramApplication, allowed: list[str],
                stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set)."""
+    """Fetch and handle updates until SIGINT/SIGTERM (or `stop` is set); the application
+    is started and stopped by the caller (bot/app.py's Runtime)."""
     stop = stop or _on_signals()
-    try:
-        async with application:  # initialize ... shutdown
-            await application.bot.delete_webhook(drop_pending_updates=False)
-            await application.start()
-            if application.post_init:  # the scheduler
-                await application.post_init(application)
-            try:
-                await _loop(application, allowed, stop)
-            finally:
-                if application.post_stop:
-                    await application.post_stop(application)
-                await application.stop()
-    finally:
-        if application.post_shutdown:  # run_polling's order: after shutdown, always
-            await application.post_shutdown(application)
+    await application.bot.delete_webhook(drop_pending_updates=False)
+    await _loop(application, allowed, stop)
 
 
 def _on_signals() -> asyncio.Event:

@@ -1,28 +1,23 @@
-"""Building the python-telegram-bot Application, and `prayas poll`."""
+"""Building the python-telegram-bot Application around our channel."""
 
 from __future__ import annotations
 
 import gc
 import logging
-import os
 from typing import Any, TypeAlias
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application, ContextTypes, ExtBot
 
-from bot.app import App
+from bot.database_work import DatabaseWork
+from bot.environment import Environment
+from bot.router import Router
 from bot.telegram.adapter import TelegramChannel
 from bot.telegram.ordering import PerChatOrder
 from bot.telegram.transport import AiohttpRequest, UpdatesRequest
-from scheduler import jobs
-from scheduler.config import ConfigError
-from scheduler.officers.desk import OfficerDesk
-from scheduler.outbox.dispatch import Dispatcher
-from scheduler.outbox.message import ByChannel
+from scheduler.app import App
 
 log = logging.getLogger(__name__)
-CHANNEL_KEY = "prayas_channel"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # What build_application makes: python-telegram-bot's own context and data, no JobQueue
 # (our scheduler runs the jobs).
@@ -31,60 +26,32 @@ TelegramApplication: TypeAlias = Application[
     None]
 
 
-def bot_token() -> str:
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
-    if not token:
-        raise ConfigError("TELEGRAM_BOT_TOKEN is not set; put the token from @BotFather in "
-                          "the environment (never in config.yaml)")
-    return token
-
-
-def api_root(app: App) -> str:
-    """A self-hosted Bot API server (or a test's fake): TELEGRAM_BASE_URL, then config."""
-    return (os.environ.get("TELEGRAM_BASE_URL") or app.config.telegram.base_url).rstrip("/")
-
-
-def build_application(app: App, token: str, retry_backoff: float = 0.5,
-                      with_scheduler: bool = True) -> TelegramApplication:
-    """The bot; with the scheduler (outbox, escalation, idle sweep) running inside it."""
-    holder: dict[str, AsyncIOScheduler] = {}
-
-    async def start_jobs(application: TelegramApplication) -> None:
-        dispatcher = Dispatcher(app, ByChannel(
-            telegram=lambda message: channel.send_to(application.bot, message)))
-        holder["scheduler"] = jobs.start(app, dispatcher)
-
-    async def stop_jobs(_: TelegramApplication) -> None:
-        if "scheduler" in holder:
-            jobs.stop(holder["scheduler"])
-
+def build_application(app: App, env: Environment, router: Router, work: DatabaseWork,
+                      retry_backoff: float = 0.5, **channel: Any,
+                      ) -> tuple[TelegramApplication, TelegramChannel]:
+    """The bot, and the channel that handles its updates (and sends the outbox's)."""
     builder = (
-        Application.builder().token(token).concurrent_updates(PerChatOrder())
+        Application.builder().token(env.bot_token()).concurrent_updates(PerChatOrder())
         .request(AiohttpRequest(pool_size=16)).get_updates_request(UpdatesRequest(pool_size=1))
         .job_queue(None)  # our own scheduler runs the jobs (scheduler/jobs.py)
     )
-    async def close_database_work(_: TelegramApplication) -> None:
-        channel.database.close()  # its thread and SQLite's engine for the loop's writes
-
-    if with_scheduler:
-        builder = builder.post_init(start_jobs).post_stop(stop_jobs)
-    builder = builder.post_shutdown(close_database_work)
-    if root := api_root(app):
+    if root := env.telegram_api_root(app.config):
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     application = builder.build()
-    channel = TelegramChannel(app, OfficerDesk(app.engine, app.config),
-                              retry_backoff=retry_backoff)
-    application.add_handlers(channel.handlers())
+    telegram = TelegramChannel(app, router, work, application.bot, retry_backoff=retry_backoff,
+                               **channel)
+    application.add_handlers(telegram.handlers())
     application.add_error_handler(_log_error)
-    application.bot_data[CHANNEL_KEY] = channel
-    return application
+    return application, telegram
 
 
-def telegram_channel(application: TelegramApplication) -> TelegramChannel:
-    """The channel that handles this application's updates (it also sends the outbox's)."""
-    channel = application.bot_data[CHANNEL_KEY]
-    assert isinstance(channel, TelegramChannel)  # bot_data is typed as holding anything
-    return channel
+def sending_bot(app: App, env: Environment) -> Bot:
+    """A Bot for sending only (`prayas digest --send`): no updates, no handlers."""
+    root = env.telegram_api_root(app.config)
+    # Bot's own default address unless a proxy or a test's fake stands in
+    where: dict[str, Any] = {"base_url": f"{root}/bot"} if root else {}
+    return Bot(env.bot_token(), **where, request=AiohttpRequest(),
+               get_updates_request=AiohttpRequest(1))
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,14 +64,3 @@ def settle_memory() -> None:
     """Move start-up objects out of the garbage collector's way: fewer, shorter pauses."""
     gc.collect()
     gc.freeze()
-
-
-def run_polling(app: App) -> None:
-    """Long polling until SIGINT/SIGTERM; unconfirmed updates are fetched again on restart."""
-    import asyncio
-
-    from bot.telegram.polling import poll
-
-    application = build_application(app, bot_token())
-    settle_memory()
-    asyncio.run(poll(application, ALLOWED_UPDATES))

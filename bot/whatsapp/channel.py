@@ -12,31 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from bot.app import App
-from bot.database_work import DatabaseThreads
+from bot.database_work import DatabaseWork
 from bot.posters.layout import PREFILLED
+from bot.router import Command, Inbound, Router
 from bot.whatsapp.deliveries import Deliveries
-from bot.whatsapp.inbound import Inbound, ScanWords, read
+from bot.whatsapp.inbound import ScanWords, read
 from bot.whatsapp.media import File, Shelf, files
 from bot.whatsapp.render import Outgoing, Renderer
 from bot.whatsapp.twilio_api import Credentials, OptedOut, OutsideWindow, TwilioSender
-from conversations.effects import Reply, Start, Tap, Text
-from scheduler.alerts.rules import ALERT_QUESTION
-from scheduler.officers.desk import OFFICER_QUESTION, OfficerDesk
+from conversations.effects import Event, Reply, Tap, Text
+from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
+from scheduler.app import App
+from scheduler.officers.desk import OFFICER_QUESTION
 from scheduler.outbox.message import Outcome, Piece, Proactive, Refused, send_pieces, text_pieces
-from scheduler.service import TurnRequest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
-OFFICERS_FRESH = 30.0  # seconds
 NOTICE_CHARS = 200  # a template variable: one line, no tabs, no runs of spaces
 
 
@@ -45,29 +42,28 @@ def _now() -> datetime:
 
 
 class WhatsAppChannel:
-    def __init__(self, app: App, creds: Credentials, clock: Clock = _now,
-                 first_backoff: float = 0.5) -> None:
-        self.app, self.creds, self.clock = app, creds, clock
+    name = "whatsapp"
+
+    def __init__(self, app: App, router: Router, work: DatabaseWork, creds: Credentials,
+                 api_root: str = "", clock: Clock = _now, first_backoff: float = 0.5) -> None:
+        self.app, self.router, self.work, self.creds, self.clock = (
+            app, router, work, creds, clock)
         self.config = app.config.whatsapp
-        self.desk = OfficerDesk(app.engine, app.config)
+        self.api_root = api_root or self.config.api_base_url
         self.deliveries = Deliveries(app.engine, app.service.identity)
         self.renderer = Renderer(app.catalogs, self.config.quick_replies)
         self.words = ScanWords([*app.catalogs.translations_of(PREFILLED), PREFILLED])
         self.first_backoff = first_backoff
         public = self.config.public_url
         self.status_url = public + self.config.status_path if public else None
-        self.database = DatabaseThreads(app.service, app.engine.dialect.name)
         self.sender: TwilioSender | None = None
         self.shelf = Shelf(app.engine, self.config, clock)
         self._order: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, turns queued
-        self._officer_urns: set[str] = set()
-        self._officers_read = -OFFICERS_FRESH
         self._background: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Open the REST client; inside the running event loop, as aiohttp wants."""
-        base = os.environ.get("TWILIO_API_BASE_URL") or self.config.api_base_url
-        self.sender = TwilioSender(self.creds, self.config.sender, base,
+        self.sender = TwilioSender(self.creds, self.config.sender, self.api_root,
                                    first_backoff=self.first_backoff)
 
     async def stop(self) -> None:
@@ -75,17 +71,18 @@ class WhatsAppChannel:
             await asyncio.wait(self._background, timeout=10)
         if self.sender is not None:
             await self.sender.close()
-        self.database.close()
 
     async def _db(self, func: Callable[..., T], *args: object) -> T:
-        return await self.database.run(func, *args)
+        return await self.work.run(func, *args)
 
     # ---- inbound ----------------------------------------------------------------------
 
     async def receive(self, form: Mapping[str, str]) -> list[Outgoing]:
         """Handle one webhook; returns the replies for TwiML ([] if they go by REST)."""
         inbound = read(form, self.words)
-        replies = await self._replies(inbound)
+        replies = await self.router.route(Inbound(
+            inbound.urn, self.name, inbound.event, self.clock(), inbound.sid or None,
+            inbound.token or None, self._command(inbound.event)))
         messages = [m for reply in replies for m in self.renderer.render(reply)]
         if all(m.content_sid is None for m in messages):
             return messages
@@ -94,51 +91,16 @@ class WhatsAppChannel:
         task.add_done_callback(self._background.discard)
         return []
 
-    async def _replies(self, inbound: Inbound) -> list[Reply]:
-        now, urn, event = self.clock(), inbound.urn, inbound.event
-        if inbound.token:
-            await self._db(self.app.service.seen, urn, now)
-            replies = await self._db(self.desk.enrol, urn, inbound.token, now)
-            self._officers_read = -OFFICERS_FRESH  # perhaps one more officer now
-            return replies
-        if await self._for_the_desk(inbound):
-            await self._db(self.app.service.seen, urn, now)
-            return await self._officer(urn, inbound, now)
-        turn = await self.database.turn(TurnRequest(urn, "whatsapp", event, now,
-                                                     inbound.sid or None))
-        return turn.replies
-
-    async def _for_the_desk(self, inbound: Inbound) -> bool:
-        """An officer's word or button; or, from an officer not giving feedback, anything."""
-        event = inbound.event
-        officer_word = ((isinstance(event, Text) and self.renderer.officer_command(event.text))
-                        or (isinstance(event, Tap) and event.question in (OFFICER_QUESTION,
-                                                                         ALERT_QUESTION)))
-        if not officer_word and isinstance(event, Start):
-            return False  # an officer scanning a poster tries the citizens' side
-        if inbound.urn not in await self._officers():
-            return False
-        return bool(officer_word) or not await self._db(self.app.service.in_feedback,
-                                                         inbound.urn)
-
-    async def _officers(self) -> set[str]:
-        """The officers' numbers, read again every half minute rather than every message:
-        one enrolled through another process is recognised within that time."""
-        if time.monotonic() - self._officers_read > OFFICERS_FRESH:
-            self._officer_urns = await self._db(self.desk.enrolled, "whatsapp")
-            self._officers_read = time.monotonic()
-        return self._officer_urns
-
-    async def _officer(self, urn: str, inbound: Inbound, now: datetime) -> list[Reply]:
-        event = inbound.event
-        word = self.renderer.officer_command(event.text) if isinstance(event, Text) else None
-        if isinstance(event, Tap):
-            # ASCII digits only, as a button of ours writes them (isdecimal takes '٣')
-            ack = re.fullmatch(r"ack:([1-9][0-9]{0,8})", event.option)
-            word = ("ack", int(ack.group(1))) if ack else (event.option, None)
-        if word and word[0] == "ack" and word[1] is not None:
-            return await self._db(self.desk.acknowledge, urn, word[1], now)
-        return await self._db(self.desk.command, urn, word[0] if word else "menu", now)
+    def _command(self, event: Event) -> Command | None:
+        """An officer's typed word ("menu", "ack 12"), or a tap on a quick reply of theirs."""
+        if isinstance(event, Text) and (word := self.renderer.officer_command(event.text)):
+            return Command(*word)
+        if isinstance(event, Tap) and event.question == ALERT_QUESTION:
+            alert_id = alert_of(event.option)
+            return Command("ack", alert_id, explicit=True) if alert_id else None
+        if isinstance(event, Tap) and event.question == OFFICER_QUESTION:
+            return Command(event.option, explicit=True)
+        return None
 
     async def _send_in_order(self, urn: str, messages: list[Outgoing]) -> None:
         """A turn's replies by REST; one citizen's turns one after another."""
@@ -188,7 +150,7 @@ class WhatsAppChannel:
 
     # ---- proactive ----------------------------------------------------------------------
 
-    async def send_to(self, message: Proactive) -> Outcome:
+    async def send(self, message: Proactive) -> Outcome:
         """An outbox message: free text inside the window, else the template and hold it."""
         assert self.sender is not None, "start() the channel first"
         urn = message.recipient

@@ -31,7 +31,7 @@ _MEDIA_KINDS: tuple[tuple[str, MediaKind], ...] = (
 
 
 @dataclass(frozen=True)
-class Inbound:
+class TwilioMessage:
     """One WhatsApp message: who sent it, Twilio's id, and what it means."""
 
     urn: str  # whatsapp:+91...
@@ -68,23 +68,23 @@ class ScanWords:
         return None
 
 
-def read(form: Mapping[str, str], words: ScanWords) -> Inbound:
+def read(form: Mapping[str, str], words: ScanWords) -> TwilioMessage:
     """The event in a webhook's form; `From` is the sender's URN as Twilio writes it."""
     urn, sid = form.get("From", ""), form.get("MessageSid", "")
     if payload := form.get("ButtonPayload"):
         question, sep, option = payload.partition(":")
         tap = Tap(question, option) if sep else Tap("?", "?")
-        return Inbound(urn, sid, tap, button=payload)
+        return TwilioMessage(urn, sid, tap, button=payload)
     if _count(form.get("NumMedia")) > 0:
         kind = _media_kind(form.get("MediaContentType0", ""))
         ref = form.get("MediaUrl0", "") if kind == "voice" else ""
-        return Inbound(urn, sid, Media(kind, ref))
+        return TwilioMessage(urn, sid, Media(kind, ref))
     if form.get("Latitude") and form.get("Longitude"):
-        return Inbound(urn, sid, Media("location"))  # where they are is never kept
+        return TwilioMessage(urn, sid, Media("location"))  # where they are is never kept
     body = form.get("Body", "")[:MAX_TEXT]
     if looks_like_token(body.strip()):
-        return Inbound(urn, sid, Text(body), token=body.strip())
-    return Inbound(urn, sid, words.scan(body) or Text(body))
+        return TwilioMessage(urn, sid, Text(body), token=body.strip())
+    return TwilioMessage(urn, sid, words.scan(body) or Text(body))
 
 
 def _count(value: str | None) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from conversations.effects import Choice, Reply
 from conversations.messages import N_
 from conversations.text import normalize
-from scheduler.alerts.rules import ALERT_QUESTION
+from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
 from scheduler.catalogs import Catalogs
 from scheduler.officers.desk import OFFICER_QUESTION
 from scheduler.outbox.message import split
@@ -81,8 +81,8 @@ class Renderer:
         return "\n".join(lines)
 
     def _word_line(self, lang: str, choice: Choice) -> str:
-        if choice.id.startswith("ack:"):
-            word = f"{self.catalogs.text(lang, ACK_WORD)} {choice.id[4:]}"
+        if (alert_id := alert_of(choice.id)) is not None:
+            word = f"{self.catalogs.text(lang, ACK_WORD)} {alert_id}"
         else:
             word = self.catalogs.text(lang, WORDS.get(choice.id, WORDS["menu"]))
         label = self.catalogs.text(lang, choice.label)

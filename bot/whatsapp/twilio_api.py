@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,6 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from scheduler.config import ConfigError
 from scheduler.outbox.message import Refused, RetryLater
 
 log = logging.getLogger(__name__)
@@ -42,14 +40,6 @@ class Credentials:
     # Webhooks signed with a Shared Key (they say so in X-Twilio-Webhooks-Signature-Settings)
     # are checked with its secret; the others with the Auth Token.
     webhook_key: str = ""
-
-
-def credentials() -> Credentials:
-    sid, token = os.environ.get("TWILIO_ACCOUNT_SID", ""), os.environ.get("TWILIO_AUTH_TOKEN", "")
-    if not sid.startswith("AC") or not token:
-        raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set in the "
-                          "environment (Twilio console, Account info); never in config.yaml")
-    return Credentials(sid, token, os.environ.get("TWILIO_WEBHOOK_SHARED_KEY", ""))
 
 
 class OutsideWindow(Refused):

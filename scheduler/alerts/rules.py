@@ -13,11 +13,11 @@ from conversations.effects import Choice, Msg, Reply
 from conversations.messages import N_
 from conversations.session import Answer
 from conversations.survey import Survey
+from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option
 from scheduler.config import AlertRule, Config, ConfigError
 from storage.models import Alert, Feedback, Station
 from storage.models import Answer as StoredAnswer
 
-ALERT_QUESTION = "_alert"
 RED = N_("🔴 Red alert: someone asked for money or a favour")
 NEGATIVE = N_("⚠️ Negative feedback")
 ESCALATED = N_("⏫ Not acknowledged in time: passed to the SP office")
@@ -99,5 +99,5 @@ def alert_reply(alert: Alert, feedback: Feedback, station: Station,
         label: Msg = Msg(option.label) if option else Msg(SKIPPED)
         lines.append(Msg.of(ANSWER, question=question.prompt, answer=label))
     choices = () if alert.status == "acknowledged" else (
-        Choice(f"ack:{alert.id}", 1, Msg(ACKNOWLEDGE)),)
+        Choice(ack_option(alert.id), 1, Msg(ACKNOWLEDGE)),)
     return Reply(lang, tuple(lines), choices, ALERT_QUESTION)

@@ -2,9 +2,9 @@
 
 A follow-up is due `after_days` after a completed feedback whose author agreed to
 it. Asking sets the citizen's conversation to the follow-up's questions and queues
-the opening message in the outbox, in one transaction: their next message is read as
-the answer. A citizen in the middle of another feedback is not interrupted; they are
-asked at the next run. Nobody is written to outside `send_from`-`send_until`.
+the opening message in the outbox, in one transaction of the service's: their next
+message is read as the answer. A citizen in the middle of another feedback is not
+interrupted; they are asked at the next run. Nobody is written to outside `send_from`-`send_until`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from datetime import datetime, timedelta
 from babel.dates import format_date
 from sqlmodel import Session as Db
 
-from bot.app import App
 from conversations.effects import Reply
 from conversations.engine import begin_follow_up
 from conversations.session import Session
-from storage import alerts, follow_ups
-from storage.feedback import LIVE_STAGES
+from scheduler.app import App
+from storage import follow_ups
 from storage.models import Feedback
-from storage.turn import turn
 
 log = logging.getLogger(__name__)
 LATE = timedelta(days=3)  # asked at most this long after it fell due
@@ -68,20 +66,5 @@ def _reachable(app: App, due: follow_ups.Due, now: datetime) -> bool:
 def _ask(app: App, due: follow_ups.Due, now: datetime) -> bool:
     if not _reachable(app, due, now):
         return False
-    with turn(app.service.engine) as tx:
-        tx.lock_sender(due.sender)
-        row = tx.conversation(due.sender)
-        if row is not None and row.session.stage in LIVE_STAGES:
-            return False  # giving another feedback right now: not interrupted
-        with tx.orm() as db:
-            if not follow_ups.mark_asked(db, due.feedback_id, now):
-                return False
-            feedback = db.get(Feedback, due.feedback_id)
-            assert feedback is not None
-            session, _ = opening(app, feedback, now)
-            alerts.queue(db, "follow_up", due.urn, f"follow_up:{due.feedback_id}",
-                         {"feedback_id": due.feedback_id}, now)
-        tx.save_conversation(row.id if row else None, sender=due.sender,
-                             channel=due.urn.split(":", 1)[0], session=session,
-                             feedback_id=None, now=now, by_citizen=False)
-    return True
+    return app.service.ask_follow_up(due.sender, due.urn, due.feedback_id, now,
+                                     lambda feedback: opening(app, feedback, now)[0])

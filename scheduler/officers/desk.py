@@ -14,9 +14,10 @@ from sqlmodel import Session as Db
 
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
-from scheduler.alerts.rules import ALERT_QUESTION, marker
+from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option, acknowledge
+from scheduler.alerts.rules import marker
 from scheduler.config import Config
-from storage import alerts, digest
+from storage import digest
 from storage import officers as store
 from storage.db import writer
 from storage.models import Officer
@@ -58,10 +59,6 @@ ALERTS = N_("Open alerts: {count}")
 ALERT_LINE = N_("{marker} {reference} · {station} · {day}")
 ACK_LISTED = N_("Acknowledge {reference}")
 NOT_YET = N_("none yet")
-ACKNOWLEDGED = N_("Acknowledged. Thank you; the SP office can see it.")
-ALREADY = N_("This alert was already acknowledged.")
-WITHDRAWN = N_("This alert is no longer open.")
-NOT_YOURS = N_("This alert is not for your station.")
 
 
 class OfficerDesk:
@@ -115,10 +112,7 @@ class OfficerDesk:
             officer = store.officer_of(db, urn)
             if officer is None:
                 return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
-            outcome = alerts.acknowledge(db, alert_id, officer, now)
-            msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY,
-                     "withdrawn": WITHDRAWN}.get(outcome, NOT_YOURS)
-            return [Reply(officer.language, (Msg(msgid),))]
+            return [acknowledge(db, alert_id, officer, now)]
 
     def _menu(self, officer: Officer) -> Reply:
         choices = (Choice("today", 1, Msg(MENU_TODAY)), Choice("alerts", 2, Msg(MENU_ALERTS)),
@@ -196,6 +190,6 @@ class OfficerDesk:
                                 station=self._station_name(alert.station_code, lang)))
         # Each acknowledged from the list, as from the alert itself: a button on Telegram,
         # "ack N" on WhatsApp. A feedback that matched two rules has two alerts.
-        acks = tuple(Choice(f"ack:{alert.id}", n, Msg.of(ACK_LISTED, reference=alert.reference))
+        acks = tuple(Choice(ack_option(alert.id), n, Msg.of(ACK_LISTED, reference=alert.reference))
                      for n, alert in enumerate(listed, start=1))
         return Reply(lang, tuple(lines), acks, ALERT_QUESTION)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,22 +18,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session as Db
 from sqlmodel import col
-from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.app import App
-from bot.telegram.sending import seconds
 from conversations.effects import Reply
 from scheduler.alerts.rules import alert_reply
+from scheduler.app import App
 from scheduler.digests.chart_process import ChartProcess
 from scheduler.digests.digest import Digest
 from scheduler.follow_ups.ask import opening
-from scheduler.outbox.message import Outcome, Proactive, Refused, RetryLater, text_pieces
+from scheduler.outbox.message import Channel, Proactive, Refused, RetryLater, text_pieces
 from storage import alerts
 from storage.db import writer
 from storage.models import Alert, Answer, Feedback, Officer, Outbox, Station
 
 log = logging.getLogger(__name__)
-Send = Callable[[Proactive], Awaitable[Outcome | None]]
 
 
 @dataclass(frozen=True)
@@ -55,9 +52,9 @@ class Withheld(Exception):
 
 
 class Dispatcher:
-    def __init__(self, app: App, send: Send, too_old: timedelta = timedelta(hours=24),
-                 batch: int = 50) -> None:
-        self.app, self.send, self.too_old, self.batch = app, send, too_old, batch
+    def __init__(self, app: App, channels: Mapping[str, Channel],
+                 too_old: timedelta = timedelta(hours=24), batch: int = 50) -> None:
+        self.app, self.channels, self.too_old, self.batch = app, channels, too_old, batch
         self.engine = writer(app.engine)
         # A state-sized district's digest draws its chart in a process of its own.
         self.charts = ChartProcess() if ChartProcess.pays_for(app.config) else None
@@ -92,16 +89,18 @@ class Dispatcher:
             return "stale", None, "older than the cut-off"
         if job.reply is None:
             return "failed", None, "nothing to send"
+        channel = self.channels.get(job.recipient.partition(":")[0])
+        if channel is None:  # `prayas poll` beside a `prayas serve` with WhatsApp, say
+            name = job.recipient.partition(":")[0]
+            return "pending", now + timedelta(minutes=5), f"{name} is not running in this process"
         try:
-            outcome = await self.send(Proactive(
+            outcome = await channel.send(Proactive(
                 job.id, job.kind, job.recipient, job.reply, job.template, job.sent,
                 job.texts,
                 lambda pieces, texts: asyncio.to_thread(self._progress, job.id, pieces, texts)))
-        except RetryAfter as exc:
-            return "pending", now + timedelta(seconds=seconds(exc.retry_after)), "429"
         except RetryLater as exc:
             return "pending", now + timedelta(seconds=exc.seconds), str(exc)[:200]
-        except (Forbidden, BadRequest, Refused) as exc:
+        except Refused as exc:
             return "failed", None, str(exc)[:200]  # blocked, or a message the platform refuses
         except Exception as exc:  # 5xx, timeouts, anything else: back off, an hour at most
             # One odd message must never hold up the rest of the outbox.

@@ -1,6 +1,6 @@
 """What every channel shares about sending: a proactive message, its outcome, long texts.
 
-The outbox dispatcher hands a channel a `Proactive` and reads back what happened;
+The outbox dispatcher hands a `Channel` a `Proactive` and reads back what happened;
 channels raise `Refused` (never retry) or `RetryLater` in their platform's stead.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from conversations.effects import Reply
 
@@ -93,15 +93,11 @@ def split(text: str, limit: int) -> list[str]:
     return [*parts, current] if current else parts or [""]
 
 
-class ByChannel:
-    """The dispatcher's one sender: each message goes to its URN's channel."""
+class Channel(Protocol):
+    """What the dispatcher needs of a platform: send one outbox message to its recipient,
+    and raise `Refused` (never retry) or `RetryLater` when the platform says so. Any other
+    exception is a hiccup: the dispatcher backs off and tries again."""
 
-    def __init__(self, **senders: Callable[[Proactive], Awaitable[Outcome | None]]) -> None:
-        self.senders = senders
+    name: str  # the URN's prefix: telegram, whatsapp, console
 
-    async def __call__(self, message: Proactive) -> Outcome | None:
-        channel = message.recipient.partition(":")[0]
-        send = self.senders.get(channel)
-        if send is None:  # `prayas poll` beside a `prayas serve` with WhatsApp, say
-            raise RetryLater(300, f"{channel} is not running in this process")
-        return await send(message)
+    async def send(self, message: Proactive) -> Outcome | None: ...

@@ -1,35 +1,31 @@
 """Citizens' turns run together: each is kept, in order, alone in its failure. On SQLite
-they are stored on the event loop when the write lock is free, by the database thread
-when another writer holds it; the server answers all along."""
+they are stored by the database thread, which waits when another writer holds the lock;
+the server answers all along."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import Session as Db
 
-from bot.database_work import DatabaseThreads
+from bot.database_work import DatabaseWork
 from bot.web import create_web_app
-from bot.whatsapp.channel import WhatsAppChannel
-from bot.whatsapp.twilio_api import credentials
 from conversations.effects import Start, Text
 from scheduler.service import Turn, TurnRequest
-from storage.db import checkpoint, impatient, open_engine
 from storage.models import Answer, Conversation, Feedback
-from tests.bot.whatsapp.conftest import Clock, Phone, fake_twilio, whatsapp_config  # noqa: F401 (a fixture)
+from tests.bot.whatsapp.conftest import Clock, Phone, fake_twilio, whatsapp_config, whatsapp_runtime  # noqa: F401 (a fixture)
 from tests.conftest import T0
 
 
 def test_turns_arriving_together_are_all_kept_in_order(app) -> None:  # type: ignore[no-untyped-def]
-    database = DatabaseThreads(app.service, app.engine.dialect.name)
+    database = DatabaseWork(app.service)
 
     async def citizens() -> list[Turn]:
         starts = [database.turn(TurnRequest(f"telegram:{n}", "telegram", Start("BLB05"), T0))
@@ -71,8 +67,8 @@ def test_one_failing_turn_does_not_undo_the_others(app) -> None:  # type: ignore
 
 
 def test_a_failing_turn_in_a_group_is_its_own_and_the_group_is_kept(app) -> None:  # type: ignore[no-untyped-def]
-    """On SQLite the group first runs on the loop; its failure hands it to the thread."""
-    database = DatabaseThreads(app.service, app.engine.dialect.name)
+    """The group fails together; each of its turns is then run on its own."""
+    database = DatabaseWork(app.service)
     requests = [TurnRequest("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
                 TurnRequest("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
                 TurnRequest("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
@@ -101,19 +97,15 @@ def test_a_citizen_is_answered_once_another_writer_lets_go_and_the_server_answer
     from starlette.testclient import TestClient
 
     app = make_app(sqlite_url, whatsapp_config(tmp_path))
-    channel = WhatsAppChannel(app, credentials(), clock=Clock(), first_backoff=0.01)
-    with TestClient(create_web_app(app, whatsapp=channel)) as client:
+    with TestClient(create_web_app(whatsapp_runtime(app, Clock()))) as client:
         phone = Phone(client, "+919800000777")
-        assert "1." in phone.say("फीडबैक BLB05")[-1]  # the first question, stored on the loop
+        assert "1." in phone.say("फीडबैक BLB05")[-1]  # the first question
         other = sqlite3.connect(_database_file(sqlite_url), isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process writing, for a while
         answered: list[list[str]] = []
         waiting = threading.Thread(target=lambda: answered.append(phone.say("1")))
         waiting.start()
-        time.sleep(0.3)
-        started = time.monotonic()
         assert client.get("/healthz").status_code == 200  # the loop is not held
-        assert time.monotonic() - started < 1.0
         assert not answered  # the turn waits for the lock, in the database thread
         other.execute("ROLLBACK")
         other.close()
@@ -126,47 +118,12 @@ def test_a_citizen_is_answered_once_another_writer_lets_go_and_the_server_answer
     app.engine.dispose()
 
 
-def test_the_loops_engine_never_waits_and_leaves_checkpoints_to_the_thread(
-        sqlite_url: str) -> None:
-    engine = open_engine(sqlite_url)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE note (n INTEGER)"))
-    loop_engine = impatient(engine)
-    assert loop_engine is not None
-    other = sqlite3.connect(_database_file(sqlite_url), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    started = time.monotonic()
-    with pytest.raises(sqlite3.OperationalError, match="locked"), loop_engine.begin() as connection:
-        connection.execute(text("INSERT INTO note VALUES (1)"))
-    assert time.monotonic() - started < 1.0  # refused at once, not after the busy timeout
-    other.execute("ROLLBACK")
-    for n in range(50):
-        with loop_engine.begin() as connection:
-            connection.execute(text("INSERT INTO note VALUES (:n)"), {"n": n})
-    frames = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    assert frames[1] > 0  # the loop's commits left their pages in the WAL
-    other.execute("INSERT INTO note VALUES (99)")  # one more frame to copy
-    checkpoint(engine)
-    assert other.execute("SELECT count(*) FROM note").fetchone()[0] == 51
-    other.close()
-    loop_engine.dispose()
-    engine.dispose()
-
-
-def test_postgresql_and_a_database_in_memory_have_no_loop_engine(postgres_url: str) -> None:
-    assert impatient(open_engine(postgres_url)) is None
-    assert impatient(open_engine("sqlite://")) is None
-
-
 def test_the_write_ahead_log_starts_afresh_under_steady_load(
         make_app, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """The thread checkpoints while no group is stored on the loop: SQLite can then
-    start its log from the beginning, and the file stops growing."""
-    import bot.database_work as threads
-
-    monkeypatch.setattr(threads, "CHECKPOINT_EVERY", 8)
+    """SQLite's own checkpoints, on the thread that commits, let it start its log from
+    the beginning: the file stops growing."""
     app = make_app(sqlite_url)
-    database = DatabaseThreads(app.service, "sqlite")
+    database = DatabaseWork(app.service)
     answers = ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "अच्छा व्यवहार", "नहीं", "नहीं"]
 
     async def citizen(n: int) -> None:
@@ -187,12 +144,14 @@ def test_the_write_ahead_log_starts_afresh_under_steady_load(
     with Db(app.engine) as db:
         assert len(db.execute(select(Feedback)).all()) == 144  # later ones update the first
     wal = _database_file(sqlite_url).with_name("prayas.db-wal")
-    assert wal.stat().st_size < 2_000_000, wal.stat().st_size  # ~1,700 turns written
+    # SQLite restarts its log after about 1,000 pages (4 MB): it stays there, however
+    # many turns are written (~1,700 here)
+    assert wal.stat().st_size < 6_000_000, wal.stat().st_size
     app.engine.dispose()
 
 
 def test_a_turn_after_the_service_stopped_is_refused_not_left_waiting(app) -> None:  # type: ignore[no-untyped-def]
-    database = DatabaseThreads(app.service, app.engine.dialect.name)
+    database = DatabaseWork(app.service)
     database.close()
     request = TurnRequest("telegram:9", "telegram", Start("BLB05"), T0)
     with pytest.raises(RuntimeError):

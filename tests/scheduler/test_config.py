@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scheduler.config import ConfigError, database_url, load_config
+from scheduler.config import ConfigError, load_config
 from tests.conftest import SAMPLE_CONFIG
 
 
@@ -114,9 +114,3 @@ def test_every_time_of_day_is_read_alike(tmp_path: Path) -> None:
     weekly = _broken(tmp_path, lambda d: d["digests"]["in_charge_weekly"].update(
         weekday="Monday", at="20:00"))
     assert load_config(weekly).digests.in_charge_weekly.weekday == "monday"
-def test_database_url_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_config(SAMPLE_CONFIG)
-    assert database_url(config).startswith("sqlite:///") and database_url(config).endswith(
-        "data/prayas.db")
-    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
-    assert database_url(config) == "postgresql+psycopg://u@h/db"

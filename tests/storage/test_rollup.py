@@ -97,7 +97,7 @@ def test_sqlite_keeps_the_statistics_its_planner_needs(sqlite_url: str, make_app
     state's digest took minutes; every start and the retention job refresh them."""
     from sqlalchemy import text
 
-    from scheduler.jobs import forget
+    from scheduler.retention import forget
 
     app = make_app(sqlite_url)
     answer(app, "telegram:1", full(4, 5))

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from bot.telegram.runner import ALLOWED_UPDATES, build_application
+from bot.app import Runtime
+from bot.environment import Environment
+from bot.telegram.runner import ALLOWED_UPDATES
 from tests.fakes.telegram_api import FakeTelegram, Sent
 
 
@@ -15,7 +17,10 @@ class RunningBot:
     """`prayas poll`, in a thread of the test process, so tests can look inside."""
 
     def __init__(self, app, fake: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
-        self.application = build_application(app, fake.token, retry_backoff=0.05)
+        env = Environment(telegram_token=fake.token, telegram_base_url=fake.url)
+        self.runtime = Runtime(app, env, telegram=True, retry_backoff=0.05)
+        assert self.runtime.telegram is not None
+        self.application = self.runtime.telegram
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -25,17 +30,13 @@ class RunningBot:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         application = self.application
-        await application.initialize()
+        await self.runtime.start(scheduler=False)  # the tests run the jobs themselves
         await application.updater.start_polling(  # type: ignore[union-attr]
             poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
-        await application.start()
         self._ready.set()
         await self._stop.wait()
         await application.updater.stop()  # type: ignore[union-attr]
-        await application.stop()
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        await self.runtime.stop()
 
     def start(self) -> RunningBot:
         self._thread.start()
@@ -86,3 +87,9 @@ class Citizen:
     @property
     def last(self) -> str:
         return self.fake.sent(self.chat_id)[-1].text
+
+
+def telegram_runtime(app, fake: FakeTelegram, retry_backoff: float = 0.05) -> Runtime:  # type: ignore[no-untyped-def]
+    """The process's parts with Telegram receiving, pointed at the fake Bot API."""
+    env = Environment(telegram_token=fake.token, telegram_base_url=fake.url)
+    return Runtime(app, env, telegram=True, retry_backoff=retry_backoff)

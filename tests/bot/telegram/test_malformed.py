@@ -21,13 +21,14 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 from starlette.types import Message
 
-from bot.app import App
 from bot.telegram.keyboard import AlertTap, CallbackCodec, OfficerTap, encode
 from bot.telegram.polling import poll
-from bot.telegram.runner import ALLOWED_UPDATES, build_application
+from bot.telegram.runner import ALLOWED_UPDATES
 from bot.telegram.updates import MAX_BODY, read_body
 from bot.web import SECRET_HEADER, create_web_app
 from conversations.effects import Tap
+from scheduler.app import App
+from tests.bot.telegram.conftest import telegram_runtime
 from tests.bot.telegram.test_officers import invite
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -143,10 +144,8 @@ def _one_plain_warning(caplog: pytest.LogCaptureFixture, chat: int, case: str) -
 @pytest.fixture
 def webhook(app: App, fake_telegram: FakeTelegram,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
-    application = build_application(app, fake_telegram.token, retry_backoff=0.01,
-                                    with_scheduler=False)
-    with TestClient(create_web_app(app, application, SECRET, register_webhook=False)) as client:
+    runtime = telegram_runtime(app, fake_telegram, retry_backoff=0.01)
+    with TestClient(create_web_app(runtime, SECRET, register_webhook=False)) as client:
         yield client
 
 
@@ -254,8 +253,8 @@ def test_an_over_size_body_is_not_read_whole() -> None:
 def test_polling_passes_over_what_it_cannot_handle_and_goes_on(
         app: App, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
-    application = build_application(app, fake_telegram.token, with_scheduler=False)
+    runtime = telegram_runtime(app, fake_telegram)
+    assert runtime.telegram is not None
     chat = 4_270_001
     before = _stored(app)
     caplog.set_level(logging.WARNING)
@@ -271,7 +270,9 @@ def test_polling_passes_over_what_it_cannot_handle_and_goes_on(
 
     async def main() -> None:
         stop = asyncio.Event()
-        polling = asyncio.create_task(poll(application, ALLOWED_UPDATES, stop))
+        await runtime.start(scheduler=False)
+        assert runtime.telegram is not None
+        polling = asyncio.create_task(poll(runtime.telegram, ALLOWED_UPDATES, stop))
         await asyncio.to_thread(fake_telegram.wait_for, 1, None, "answerCallbackQuery")
         assert _stored(app) == before and fake_telegram.sent(chat) == []
         fake_telegram.message(chat, "/start BLB05")
@@ -284,6 +285,7 @@ def test_polling_passes_over_what_it_cannot_handle_and_goes_on(
         assert fake_telegram.pending == 0
         stop.set()
         await asyncio.wait_for(polling, 30)
+        await runtime.stop()
 
     asyncio.run(main())
     warnings = _warnings(caplog)

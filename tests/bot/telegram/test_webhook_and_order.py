@@ -9,8 +9,8 @@ from starlette.testclient import TestClient
 from telegram import Update
 
 from bot.telegram.ordering import PerChatOrder
-from bot.telegram.runner import build_application
 from bot.web import SECRET_HEADER, create_web_app
+from tests.bot.telegram.conftest import telegram_runtime
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "a-test-secret-0123456789"
@@ -25,10 +25,8 @@ def _update(update_id: int, chat: int, text: str) -> dict:  # type: ignore[type-
 
 
 def test_a_failed_turn_is_not_acknowledged(app, fake_telegram: FakeTelegram, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
-    application = build_application(app, fake_telegram.token, retry_backoff=0.01,
-                                    with_scheduler=False)
-    web = create_web_app(app, application, SECRET, register_webhook=False)
+    runtime = telegram_runtime(app, fake_telegram, retry_backoff=0.01)
+    web = create_web_app(runtime, SECRET, register_webhook=False)
     headers = {SECRET_HEADER: SECRET}
     with TestClient(web) as client:
         assert client.get("/healthz").json() == {"status": "ok"}

@@ -16,9 +16,9 @@ from starlette.datastructures import ImmutableMultiDict
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
+from bot.app import Runtime
+from bot.environment import Environment
 from bot.web import create_web_app
-from bot.whatsapp.channel import WhatsAppChannel
-from bot.whatsapp.twilio_api import credentials
 from tests.conftest import SAMPLE_CONFIG, T0
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
@@ -130,8 +130,12 @@ class Phone:
 def whatsapp_web(wa_app, fake_twilio: FakeTwilio) -> Callable[..., TestClient]:  # type: ignore[no-untyped-def]
     """A running web app with the WhatsApp channel, for `with whatsapp_web() as client`."""
     def make(clock: Clock | None = None, app=None) -> TestClient:  # type: ignore[no-untyped-def]
-        channel = WhatsAppChannel(app or wa_app, credentials(), clock=clock or Clock(),
-                                  first_backoff=0.01)
-        return TestClient(create_web_app(app or wa_app, whatsapp=channel))
+        return TestClient(create_web_app(whatsapp_runtime(app or wa_app, clock or Clock())))
 
     return make
+
+
+def whatsapp_runtime(app, clock: Callable[[], datetime] | None = None) -> Runtime:  # type: ignore[no-untyped-def]
+    """The process's parts with the WhatsApp channel, on the fake Twilio (`fake_twilio`
+    has put it in the environment)."""
+    return Runtime(app, Environment.read(), whatsapp=True, retry_backoff=0.01, clock=clock)

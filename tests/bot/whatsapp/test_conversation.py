@@ -16,7 +16,7 @@ from sqlmodel import Session as Db
 from sqlmodel import col
 
 from storage.models import Answer, Conversation, Feedback, ProcessedMessage
-from tests.bot.whatsapp.conftest import Phone, bodies, sign
+from tests.bot.whatsapp.conftest import Phone, bodies, sign, whatsapp_runtime
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 HINDI = ["फीडबैक BLB05", "1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "धन्यवाद", "नहीं", "नहीं"]
@@ -197,8 +197,6 @@ def test_forwarded_headers_count_only_when_trusted(make_app, sqlite_url, tmp_pat
     from starlette.testclient import TestClient
 
     from bot.web import create_web_app
-    from bot.whatsapp.channel import WhatsAppChannel
-    from bot.whatsapp.twilio_api import credentials
     from tests.bot.whatsapp.conftest import whatsapp_config
 
     for trusted in (True, False):
@@ -206,7 +204,7 @@ def test_forwarded_headers_count_only_when_trusted(make_app, sqlite_url, tmp_pat
         folder.mkdir()
         app = make_app(f"sqlite:///{folder / 'p.db'}",
                        whatsapp_config(folder, public_url="", trust_forwarded_headers=trusted))
-        web = create_web_app(app, whatsapp=WhatsAppChannel(app, credentials()))
+        web = create_web_app(whatsapp_runtime(app))
         with TestClient(web) as client:
             phone = Phone(client, "+919800000006")
             form = phone.form("फीडबैक BLB05")

@@ -12,15 +12,19 @@ from sqlalchemy import select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
-from bot.whatsapp.channel import WhatsAppChannel
-from bot.whatsapp.twilio_api import credentials
-from scheduler import jobs
-from scheduler.outbox.dispatch import Dispatcher
-from scheduler.outbox.message import ByChannel
+from scheduler import retention
+from scheduler.digests import queue
 from storage import officers
 from storage.db import writer
 from storage.models import Alert, Conversation, Delivery, Outbox
-from tests.bot.whatsapp.conftest import PUBLIC, TEMPLATES, Clock, Phone, whatsapp_config
+from tests.bot.whatsapp.conftest import (
+    PUBLIC,
+    TEMPLATES,
+    Clock,
+    Phone,
+    whatsapp_config,
+    whatsapp_runtime,
+)
 from tests.conftest import T0
 from tests.fakes.twilio_api import FakeTwilio
 from tests.scheduler.alerts.test_alerts import six_alike_stations, with_digests
@@ -38,12 +42,12 @@ def _invite(app, role: str = "in_charge", scope: str = "BLB05") -> str:  # type:
 
 def _dispatch(app, now) -> int:  # type: ignore[no-untyped-def]
     async def go() -> int:
-        channel = WhatsAppChannel(app, credentials(), clock=lambda: now, first_backoff=0.01)
-        await channel.start()
+        runtime = whatsapp_runtime(app, lambda: now)
+        await runtime.start(scheduler=False)
         try:
-            return await Dispatcher(app, ByChannel(whatsapp=channel.send_to)).run_once(now)
+            return await runtime.dispatcher.run_once(now)
         finally:
-            await channel.stop()
+            await runtime.stop()
 
     return asyncio.run(go())
 
@@ -211,7 +215,7 @@ def test_quick_reply_buttons_where_configured(make_app, sqlite_url, tmp_path,  #
 
     purpose = {"hi": "HX" + "a" * 32, "en": "HX" + "b" * 32}
     app = make_app(sqlite_url, whatsapp_config(tmp_path, quick_replies={"purpose": purpose}))
-    web = create_web_app(app, whatsapp=WhatsAppChannel(app, credentials(), clock=Clock()))
+    web = create_web_app(whatsapp_runtime(app, Clock()))
     with TestClient(web) as client:
         phone = Phone(client, "+919800000301")
         assert phone.say("फीडबैक BLB05") == []  # by REST, not TwiML
@@ -269,7 +273,7 @@ def test_a_big_digest_on_whatsapp_brings_its_chart_and_tables(  # type: ignore[n
     with whatsapp_web(clock, app=big) as client:
         Phone(client, OFFICER).say(token)  # the SP office wrote at 08:30: inside the window
     at_nine = T0.replace(hour=3, minute=30)
-    jobs.queue_daily_digests(big, at_nine)
+    queue.queue_daily_digests(big, at_nine)
     assert _dispatch(big, at_nine + timedelta(minutes=5)) == 1
     sent = fake_twilio.to(f"whatsapp:{OFFICER}")
     text = [s.body for s in sent if not s.media_url]
@@ -296,4 +300,4 @@ def test_a_big_digest_on_whatsapp_brings_its_chart_and_tables(  # type: ignore[n
         assert client.get(guessed).status_code == 404
         clock.now = at_nine + timedelta(days=3)  # kept two days, then gone
         assert client.get(urls[0].removeprefix(PUBLIC)).status_code == 404
-    assert jobs.forget(big, at_nine + timedelta(days=3))["media"] == 2
+    assert retention.forget(big, at_nine + timedelta(days=3))["media"] == 2

@@ -10,16 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session as Db
-from telegram import Bot
 
-from bot.telegram.adapter import TelegramChannel
 from conversations.effects import Start, Text
-from scheduler.jobs import escalate
-from scheduler.officers.desk import OfficerDesk
-from scheduler.outbox.dispatch import Dispatcher
+from scheduler.alerts.escalation import escalate
 from storage.db import writer
 from storage.models import Alert, AlertEvent, Outbox
-from tests.conftest import T0
+from tests.conftest import T0, dispatched, telegram_sender
 from tests.fakes.telegram_api import FakeTelegram
 
 # purpose, heard, behaviour, receipt, action, guidance, demand, satisfaction, comment, ...
@@ -105,18 +101,11 @@ def test_an_acknowledged_alert_reopens_when_the_citizen_comes_back_unhappy(  # t
         assert db.get(Alert, alert).status == "open"
     assert events == ["raised", "acknowledged", "reopened"]
     # overdue again: the SP office hears of it again
-    assert escalate(app, T0 + timedelta(hours=28)) == 1
+    assert escalate(app.engine, app.config, T0 + timedelta(hours=28)) == 1
 
 
 def _dispatch(app, fake: FakeTelegram, now) -> int:  # type: ignore[no-untyped-def]
-    async def go() -> int:
-        bot = Bot(fake.token, base_url=f"{fake.url}/bot")
-        async with bot:
-            channel = TelegramChannel(app, OfficerDesk(app.engine, app.config))
-            dispatcher = Dispatcher(app, lambda message: channel.send_to(bot, message))
-            return await dispatcher.run_once(now)
-
-    return asyncio.run(go())
+    return asyncio.run(dispatched(telegram_sender(app, fake), now))
 
 
 def test_alerts_go_out_red_first_and_never_name_the_citizen(app, officers_enrolled,  # type: ignore[no-untyped-def]
@@ -161,8 +150,8 @@ def test_acknowledge_and_escalate(app, officers_enrolled) -> None:  # type: igno
     assert refused[0].lines[0].id == "This alert is not for your station."
     done = desk.acknowledge("telegram:801", simga, now)
     assert done[0].lines[0].id.startswith("Acknowledged.")
-    assert escalate(app, T0 + timedelta(hours=23)) == 0
-    assert escalate(app, T0 + timedelta(hours=25)) == 1  # Suhela's, unacknowledged
+    assert escalate(app.engine, app.config, T0 + timedelta(hours=23)) == 0
+    assert escalate(app.engine, app.config, T0 + timedelta(hours=25)) == 1  # Suhela's, unacknowledged
     with Db(app.engine) as db:
         alerts = {a.id: a.status for a in db.execute(select(Alert)).scalars()}
         events = [(e.alert_id, e.event, e.officer_id is not None) for e in
@@ -181,7 +170,7 @@ def test_an_alert_survives_a_crash_before_sending(make_app, database_url, office
 
 
 def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  # type: ignore[no-untyped-def]
-    from scheduler.jobs import forget
+    from scheduler.retention import forget
     from storage.models import Answer, Contact, Conversation
 
     talk = ["1", "1", "2", "हाँ", "1", "हाँ", "नहीं", "2", "थानेदार ने डांटा", "हाँ", "हाँ"]
@@ -240,7 +229,7 @@ def test_an_update_that_reports_a_demand_withholds_the_in_charges_alert(  # type
     # Nor is it listed to him, or escalated as if he had not answered it.
     assert officers_enrolled.command("telegram:801", "alerts", T0)[0].lines[0].id == \
         "No open alerts."
-    escalate(app, T0 + timedelta(days=2))
+    escalate(app.engine, app.config, T0 + timedelta(days=2))
     with Db(app.engine) as db:
         kept = {a.rule: a.status for a in db.execute(select(Alert)).scalars()}
         events = [e.event for e in db.execute(select(AlertEvent).order_by(AlertEvent.id))

@@ -15,12 +15,13 @@ from sqlalchemy import event, inspect, select
 from sqlmodel import Session as Db
 
 from scheduler import jobs
+from scheduler.digests import queue
 from scheduler.outbox.dispatch import Dispatcher
 from scheduler.outbox.message import split
 from storage import officers
 from storage.db import writer
 from storage.models import Outbox
-from tests.conftest import SAMPLE_CONFIG, T0
+from tests.conftest import SAMPLE_CONFIG, T0, dispatched, telegram_sender
 from tests.scheduler.alerts.test_alerts import (
     BRIBE,
     FINE,
@@ -36,8 +37,8 @@ def test_the_digest_is_queued_once_and_sent_in_hindi(app, officers_enrolled,  # 
                                                     fake_telegram) -> None:
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)  # 09:00 IST
-    assert jobs.queue_daily_digests(app, at_nine) == 1  # one SP office officer
-    assert jobs.queue_daily_digests(app, at_nine + timedelta(minutes=1)) == 1
+    assert queue.queue_daily_digests(app, at_nine) == 1  # one SP office officer
+    assert queue.queue_daily_digests(app, at_nine + timedelta(minutes=1)) == 1
     with Db(app.engine) as db:
         digests = db.execute(select(Outbox).where(Outbox.kind == "digest")).scalars().all()
     assert len(digests) == 1 and digests[0].recipient == "telegram:900"
@@ -59,7 +60,7 @@ def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-u
     async def start_twice() -> list:  # type: ignore[type-arg]
         found = []
         for _ in range(2):  # a restart: the stored job is replaced, not doubled
-            scheduler = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+            scheduler = jobs.start(app, Dispatcher(app, {}))
             found = scheduler.get_jobs(jobstore="database")
             jobs.stop(scheduler)
         return found
@@ -78,7 +79,7 @@ def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-u
 def test_each_in_charge_gets_a_weekly_digest(app, officers_enrolled, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=2))
     monday = T0.replace(day=30, hour=4, minute=30)  # Monday 10:00 IST
-    assert jobs.queue_weekly_digests(app, monday) == 2  # the in-charges of BLB05 and BLB06
+    assert queue.queue_weekly_digests(app, monday) == 2  # the in-charges of BLB05 and BLB06
     assert _dispatch(app, fake_telegram, monday + timedelta(minutes=1)) == 2
     simga = next(s.text for s in fake_telegram.sent(801) if s.text.startswith("📊"))
     assert simga.startswith("📊 साप्ताहिक रिपोर्ट: थाना सिमगा")
@@ -107,7 +108,7 @@ def test_in_charges_of_a_district_share_its_week(app, officers_enrolled,  # type
     week once per batch, not once each."""
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=2))
     monday = T0.replace(day=30, hour=4, minute=30)
-    assert jobs.queue_weekly_digests(app, monday) == 2
+    assert queue.queue_weekly_digests(app, monday) == 2
     with weeks_read(app) as read:
         assert _dispatch(app, fake_telegram, monday + timedelta(minutes=1)) == 2
     assert len(read) == 1
@@ -121,7 +122,7 @@ def test_the_sp_offices_officers_get_one_digest_built_once(app, officers_enrolle
     officers_enrolled.enrol("telegram:901", token, T0)
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)
-    assert jobs.queue_daily_digests(app, at_nine) == 2
+    assert queue.queue_daily_digests(app, at_nine) == 2
     with weeks_read(app) as read:
         assert _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5)) >= 2
     assert len(read) == 1
@@ -153,7 +154,7 @@ def test_one_leader_among_processes(app, database_url: str) -> None:  # type: ig
 def test_the_digest_comes_with_its_chart(app, officers_enrolled, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)
-    jobs.queue_daily_digests(app, at_nine)
+    queue.queue_daily_digests(app, at_nine)
     _dispatch(app, fake_telegram, at_nine + timedelta(minutes=5))
     photos = fake_telegram.sent(900, "sendPhoto")
     assert len(photos) == 1 and photos[0].params["photo"].startswith(b"\x89PNG")
@@ -164,7 +165,7 @@ def test_a_district_too_big_to_list_gets_its_table_as_a_file(  # type: ignore[no
     big = with_digests(app, listed_per_kind=4, min_responses_to_rank=1)
     six_alike_stations(big)
     at_nine = T0.replace(hour=3, minute=30)
-    jobs.queue_daily_digests(big, at_nine)
+    queue.queue_daily_digests(big, at_nine)
     _dispatch(big, fake_telegram, at_nine + timedelta(minutes=5))
     text = "\n".join(s.text for s in fake_telegram.sent(900) if s.text)
     assert "… इनके बीच 2 और हैं; पूरी सूची साथ भेजी गई फ़ाइल में है।" in text
@@ -190,7 +191,7 @@ def test_many_open_alerts_the_most_urgent_listed_all_attached(  # type: ignore[n
     feedback(busy, "telegram:2", RUDE, start=T0 - timedelta(days=1, hours=4))
     feedback(busy, "telegram:3", BRIBE, start=T0 - timedelta(days=1, hours=3))
     at_nine = T0.replace(hour=3, minute=30)
-    jobs.queue_daily_digests(busy, at_nine)
+    queue.queue_daily_digests(busy, at_nine)
     _dispatch(busy, fake_telegram, at_nine + timedelta(minutes=5))
     text = "\n".join(s.text for s in fake_telegram.sent(900, "sendMessage") if s.text)
     digest = text[text.index("📊"):]
@@ -211,12 +212,12 @@ def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolle
     from datetime import UTC, datetime
 
     async def down_then_up() -> datetime:
-        first = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+        first = jobs.start(app, Dispatcher(app, {}))
         job = first.get_job("sp_office_daily_digest", "database")
         # The service went down an hour before 09:00 and came back an hour after.
         job.modify(next_run_time=datetime.now(UTC) - timedelta(hours=1))
         jobs.stop(first)
-        back = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+        back = jobs.start(app, Dispatcher(app, {}))
         await asyncio.sleep(1.5)
         next_run = back.get_job("sp_office_daily_digest", "database").next_run_time
         jobs.stop(back)
@@ -232,16 +233,10 @@ def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolle
 def _dispatch_in_short_parts(app, fake_telegram, now) -> int:  # type: ignore[no-untyped-def]
     """The outbox through Telegram with a short limit, so the sample district's digest
     comes in several parts."""
-    from telegram import Bot
-
-    from bot.telegram.adapter import TelegramChannel
-    from scheduler.officers.desk import OfficerDesk
-
-    async def go() -> int:
-        async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
-            channel = TelegramChannel(app, OfficerDesk(app.engine, app.config), max_text=200)
-            return await Dispatcher(app, lambda m: channel.send_to(bot, m)).run_once(now)
-    return asyncio.run(go())
+    runtime = telegram_sender(app, fake_telegram)
+    assert runtime.telegram_channel is not None
+    runtime.telegram_channel.max_text = 200
+    return asyncio.run(dispatched(runtime, now))
 
 
 def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ignore[no-untyped-def]
@@ -254,7 +249,7 @@ def test_a_failure_midway_through_a_long_digest_sends_only_the_rest(  # type: ig
 
     assert dispatch(at_nine) == 2  # the feedback's alerts, out of the way first
     before = len(fake_telegram.sent(900))
-    jobs.queue_daily_digests(app, at_nine)
+    queue.queue_daily_digests(app, at_nine)
     fake_telegram.fail_next("sendMessage", 502, after=1)  # the second part fails
     assert dispatch(at_nine + timedelta(minutes=1)) == 0
     first = [s.text for s in fake_telegram.sent(900)][before:]
@@ -278,7 +273,7 @@ def test_a_retried_digest_sends_the_rest_of_the_text_it_began(  # type: ignore[n
 
     dispatch(at_nine)  # the feedback's alerts, out of the way
     before = len(fake_telegram.sent(900))
-    jobs.queue_daily_digests(app, at_nine)
+    queue.queue_daily_digests(app, at_nine)
     fake_telegram.fail_next("sendMessage", 502, after=1)  # the second part fails
     assert dispatch(at_nine + timedelta(minutes=1)) == 0
     [began] = [s.text for s in fake_telegram.sent(900)][before:]
@@ -306,7 +301,7 @@ def test_a_retried_digest_sends_the_pieces_still_missing_by_name(  # type: ignor
         feedback(first, f"telegram:{n}", RUDE, start=T0 - timedelta(days=1, hours=n))
     at_nine = T0.replace(hour=3, minute=30)
     _dispatch(first, fake_telegram, at_nine)  # the feedback's alerts, out of the way
-    jobs.queue_daily_digests(first, at_nine)
+    queue.queue_daily_digests(first, at_nine)
     fake_telegram.fail_next("sendDocument", 502, after=1)  # the second table fails
     assert _dispatch(first, fake_telegram, at_nine + timedelta(minutes=1)) == 0
     # Meanwhile the office listed more stations: the digest no longer needs their table.
@@ -324,16 +319,16 @@ def test_yesterday_is_rolled_up_before_the_morning_digest(app) -> None:  # type:
     feedback(app, "telegram:1", RUDE, start=T0 - timedelta(days=1))  # the 27th, IST
     feedback(app, "telegram:2", FINE, start=T0)  # the 28th
     just_after_midnight = T0.replace(hour=18, minute=45)  # 00:15 IST on the 29th
-    assert jobs.roll_up(app, just_after_midnight) == 2  # the 28th and the 29th
+    assert queue.roll_up(app, just_after_midnight) == 2  # the 28th and the 29th
     with Db(app.engine) as db:
         days = sorted(str(r.day) for r in db.execute(select(RolledUpDay)).scalars())
         rows = {(str(r.day), r.station_code): r for r in db.execute(select(StationDay)).scalars()}
     assert days == ["2026-11-28", "2026-11-29"]
     assert rows[("2026-11-28", "BLB05")].complete == 1  # the 27th is not its business
-    assert jobs.roll_up(app, just_after_midnight + timedelta(minutes=15)) == 0  # unchanged
+    assert queue.roll_up(app, just_after_midnight + timedelta(minutes=15)) == 0  # unchanged
 
     async def first_run() -> timedelta:
-        scheduler = jobs.start(app, Dispatcher(app, send=None))  # type: ignore[arg-type]
+        scheduler = jobs.start(app, Dispatcher(app, {}))
         try:
             return scheduler.get_job("rollups").next_run_time - datetime.now(UTC)
         finally:
@@ -345,9 +340,7 @@ def test_yesterday_is_rolled_up_before_the_morning_digest(app) -> None:  # type:
 
 def test_a_state_sized_district_draws_its_chart_in_a_process_of_its_own(  # type: ignore[no-untyped-def]
         make_app, sqlite_url, tmp_path, fake_telegram) -> None:
-    from telegram import Bot
 
-    from bot.telegram.adapter import TelegramChannel
     from scheduler.digests.chart_process import BIG_DISTRICT
     from scheduler.digests.digest import Digest
     from scheduler.officers.desk import OfficerDesk
@@ -364,18 +357,17 @@ def test_a_state_sized_district_draws_its_chart_in_a_process_of_its_own(  # type
     OfficerDesk(big.engine, big.config).enrol("telegram:900", token, T0)
     feedback(big, "telegram:1", RUDE, start=T0 - timedelta(days=1))
     at_nine = T0.replace(hour=3, minute=30)
-    jobs.queue_daily_digests(big, at_nine)
+    queue.queue_daily_digests(big, at_nine)
 
     async def go() -> tuple[int | None, int]:
-        async with Bot(fake_telegram.token, base_url=f"{fake_telegram.url}/bot") as bot:
-            channel = TelegramChannel(big, OfficerDesk(big.engine, big.config))
-            dispatcher = Dispatcher(big, lambda m: channel.send_to(bot, m))
-            scheduler = jobs.start(big, dispatcher)  # the leader starts the process
-            try:
-                child = dispatcher.charts.pid if dispatcher.charts else None
-                return child, await dispatcher.run_once(at_nine + timedelta(minutes=5))
-            finally:
-                jobs.stop(scheduler)
+        runtime = telegram_sender(big, fake_telegram)
+        await runtime.start(scheduler=True)  # the leader starts the chart process
+        try:
+            dispatcher = runtime.dispatcher
+            child = dispatcher.charts.pid if dispatcher.charts else None
+            return child, await dispatcher.run_once(at_nine + timedelta(minutes=5))
+        finally:
+            await runtime.stop()
 
     child, sent = asyncio.run(go())
     assert child is not None and sent >= 2  # the alerts, the digest

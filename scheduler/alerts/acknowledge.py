@@ -1,0 +1,44 @@
+"""An officer acknowledges an alert: from the alert's button, or from their list of open
+alerts. The button's option is `ack:<alert id>`, written and read only here."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session as Db
+
+from conversations.effects import Msg, Reply
+from conversations.messages import N_
+from storage import alerts
+from storage.models import Officer
+
+ALERT_QUESTION = "_alert"
+ACKNOWLEDGED = N_("Acknowledged. Thank you; the SP office can see it.")
+ALREADY = N_("This alert was already acknowledged.")
+WITHDRAWN = N_("This alert is no longer open.")
+NOT_YOURS = N_("This alert is not for your station.")
+# The alert table's id is PostgreSQL's INTEGER: a larger number is no alert, and asking
+# the database for one fails the query. ASCII digits spelled out: str.isdigit() and \d
+# also take '²' and '٣', which int() then refuses or reads.
+MAX_ALERT_ID = 2**31 - 1
+_OPTION = re.compile(r"ack:([1-9][0-9]{0,9})")
+
+
+def ack_option(alert_id: int | None) -> str:
+    return f"ack:{alert_id}"
+
+
+def alert_of(option: str) -> int | None:
+    """The alert an `ack:<id>` option names; None for anything else."""
+    found = _OPTION.fullmatch(option)
+    if found is None or int(found[1]) > MAX_ALERT_ID:
+        return None
+    return int(found[1])
+
+
+def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime) -> Reply:
+    outcome = alerts.acknowledge(db, alert_id, officer, now)
+    msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY,
+             "withdrawn": WITHDRAWN}.get(outcome, NOT_YOURS)
+    return Reply(officer.language, (Msg(msgid),))
