@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,42 +91,6 @@ class Stored:
     last_inbound: Any = None  # as stored: naive UTC text on SQLite, a datetime on PostgreSQL
 
 
-class KnownSessions:
-    """Sessions by the JSON text stored for them (SQLite keeps JSON as text). A citizen's
-    turn reads back what their last turn wrote, and found here that text needs no parsing
-    (bench/README.md). Found by the whole text, so a row another process changed, or a
-    turn rolled back, is simply not found and is parsed. Sessions are frozen: never
-    changed in place."""
-
-    def __init__(self, size: int) -> None:
-        # An OrderedDict drops its oldest at once; a dict's first key, with thousands
-        # deleted before it, is found by walking past every one of them.
-        self._by_text: OrderedDict[str, Session] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()  # the idle sweep and the follow-ups write from theirs
-
-    def read(self, text: str) -> Session:
-        session = self._by_text.get(text)
-        if session is None:
-            session = Session.from_json(json.loads(text))
-            self._keep(text, session)
-        return session
-
-    def write(self, session: Session) -> str:
-        text = session.dumps()
-        self._keep(text, session)
-        return text
-
-    def _keep(self, text: str, session: Session) -> None:
-        with self._lock:
-            if len(self._by_text) >= self._size:
-                self._by_text.popitem(last=False)
-            self._by_text[text] = session
-
-
-SESSIONS = KnownSessions(4096)  # a few MB at most: more than the citizens answering at once
-
-
 class TurnStore:
     """One transaction's statements. Open it with `turn(engine)`."""
 
@@ -137,27 +99,21 @@ class TurnStore:
         self._pg = connection.dialect.name == "postgresql"
         self._sql = _POSTGRES if self._pg else _SQL
         self._cursor = connection.connection.cursor()
-        self._last_time: datetime | None = None
-        self._last_stored: Any = None
 
     def _run(self, name: str, *params: Any) -> Any:
         self._cursor.execute(self._sql[name], params)
         return self._cursor
 
     def _time(self, value: datetime) -> Any:
-        # A turn stores its one `now` in several statements: converted once.
-        if value is not self._last_time:
-            utc = value.astimezone(UTC)
-            # SQLite keeps naive UTC text, as SQLAlchemy writes it: the ISO form without
-            # its "+00:00".
-            self._last_time, self._last_stored = value, (
-                utc if self._pg else utc.isoformat(" ", "microseconds")[:-6])
-        return self._last_stored
+        utc = value.astimezone(UTC)
+        # SQLite keeps naive UTC text, as SQLAlchemy writes it: the ISO form without its
+        # "+00:00".
+        return utc if self._pg else utc.isoformat(" ", "microseconds")[:-6]
 
     def _state(self, session: Session) -> Any:
         # One writer for both backends (Session.dumps): JSON that SQLAlchemy's JSON type
         # reads, on either database.
-        return Json(session, dumps=Session.dumps) if self._pg else SESSIONS.write(session)
+        return Json(session, dumps=Session.dumps) if self._pg else session.dumps()
 
     def lock_sender(self, sender: str) -> None:
         """Serialise one citizen's turns across processes: on PostgreSQL an advisory lock
@@ -185,7 +141,7 @@ class TurnStore:
         if row is None:
             return None
         state = row[1]  # a dict from psycopg; text from SQLite
-        session = Session.from_json(state) if isinstance(state, dict) else SESSIONS.read(state)
+        session = Session.from_json(state if isinstance(state, dict) else json.loads(state))
         return Stored(row[0], session, row[2], row[3])
 
     def first_delivery(self, channel: str, provider_id: str, now: datetime) -> bool:

@@ -9,7 +9,6 @@ each option names the word to send instead.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,14 +48,9 @@ class Renderer:
         acks = "|".join(re.escape(normalize(t))
                         for t in {*catalogs.translations_of(ACK_WORD), ACK_WORD})
         self._ack = re.compile(rf"^(?:{acks})\s*([0-9]{{1,9}})$")
-        # A question reads the same for every citizen at that point of the survey:
-        # rendered once, not on each of the thousands of turns that ask it.
-        self._rendered = functools.lru_cache(maxsize=1024)(self._render)
 
     def render(self, reply: Reply) -> list[Outgoing]:
-        if reply.image or reply.documents:  # a digest: not worth keeping its files around
-            return list(self._render(reply))
-        return list(self._rendered(reply))
+        return list(self._render(reply))
 
     def _render(self, reply: Reply) -> tuple[Outgoing, ...]:
         sid = self.quick_replies.get(reply.question or "", {}).get(reply.lang)
