@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
+from bot.console import ConsoleChannel
 from bot.database_work import DatabaseWork
 from bot.environment import Environment
 from bot.router import Router
@@ -210,3 +212,21 @@ def send_digests_now(app: App, env: Environment, district: str, station: str | N
 
     asyncio.run(send())
     return len(keys)
+
+
+def run_console(app: App, env: Environment, urn: str, station: str, language: str | None,
+                lines: Iterable[str], out: TextIO, prompt: Callable[[], None] | None = None,
+                echo: bool = False) -> bool:
+    """`prayas chat`: one citizen at the console, through the same router as the chats;
+    True when the feedback completed."""
+    runtime = Runtime(app, env)
+    console = ConsoleChannel(runtime.router, app.catalogs, urn, out)
+
+    async def main() -> bool:
+        await runtime.start(scheduler=False)
+        try:
+            return await console.run(station, language, lines, prompt, echo)
+        finally:
+            await runtime.stop()
+
+    return asyncio.run(main())

@@ -102,7 +102,8 @@ def chat(ctx: click.Context, station: str, lang: str | None, sender: str | None)
     In a terminal, type the number of an option. Piped, each input line is one
     message; the exit code is 0 when the feedback was completed.
     """
-    from bot.console import ConsoleChat, console_urn
+    from bot.app import run_console
+    from bot.console import console_urn
 
     app = _app(ctx)
     if app.config.station(station) is None:
@@ -110,14 +111,13 @@ def chat(ctx: click.Context, station: str, lang: str | None, sender: str | None)
         raise ConfigError(f"{ctx.obj}: no station with code {station!r}; "
                           f"codes look like {codes} (see `prayas stations`)")
     interactive = sys.stdin.isatty()
-    console = ConsoleChat(app.service, app.catalogs, console_urn(sender), sys.stdout)
 
     def prompt() -> None:
         click.echo("> ", nl=False)
 
     lines = _terminal_lines() if interactive else sys.stdin
-    done = console.run(station, lang, lines, prompt if interactive else None,
-                       echo=not interactive)
+    done = run_console(app, _env(ctx), console_urn(sender), station, lang, lines, sys.stdout,
+                       prompt if interactive else None, echo=not interactive)
     if not done:
         click.echo("feedback not completed; the answers given so far are saved as incomplete",
                    err=True)

@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from scheduler.service import FeedbackService, Turn, TurnRequest
+from scheduler.service import CitizenMessage, FeedbackService, Turn
 
 T = TypeVar("T")
 GROUP = 32  # turns in one transaction at most: a bigger group only delays its first reply
-Waiting = list[tuple[TurnRequest, "asyncio.Future[Turn]"]]
+Waiting = list[tuple[CitizenMessage, "asyncio.Future[Turn]"]]
 
 
 class DatabaseWork:
@@ -38,7 +38,7 @@ class DatabaseWork:
         """Any blocking database call but a citizen's turn."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, func, *args)
 
-    async def turn(self, request: TurnRequest) -> Turn:
+    async def handle(self, request: CitizenMessage) -> Turn:
         """A citizen's turn, committed when this returns."""
         if self._closed:
             raise RuntimeError("the service is stopping")

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.database_work import DatabaseWork
-from conversations.effects import Event, Reply, Start
+from conversations.effects import Event, Start
 from scheduler.app import App
 from scheduler.officers.desk import OfficerDesk
-from scheduler.service import WINDOWED, TurnRequest
+from scheduler.service import WINDOWED, CitizenMessage, Turn
 
 OFFICERS_FRESH = 30.0  # seconds
 
@@ -45,27 +45,28 @@ class Router:
         self.desk = OfficerDesk(app.engine, app.config)
         self._officers: dict[str, tuple[float, set[str]]] = {}  # channel: (read at, urns)
 
-    async def route(self, inbound: Inbound) -> list[Reply]:
+    async def route(self, inbound: Inbound) -> Turn:
+        """The replies to send back (and, for a citizen's turn, what it completed)."""
         urn, now, command = inbound.urn, inbound.now, inbound.command
         if inbound.token:
             await self._seen(inbound)
             self._officers.pop(inbound.channel, None)  # one more officer, perhaps
-            return await self.work.run(self.desk.enrol, urn, inbound.token, now)
+            return Turn(await self.work.run(self.desk.enrol, urn, inbound.token, now))
         officer = urn in await self._enrolled(inbound.channel)
         if command is not None and (officer or command.explicit):
             await self._seen(inbound)
             if command.name == "ack" and command.alert_id is not None:
-                return await self.work.run(self.desk.acknowledge, urn, command.alert_id, now)
-            return await self.work.run(self.desk.command, urn, command.name, now)
+                return Turn(await self.work.run(self.desk.acknowledge, urn, command.alert_id,
+                                                now))
+            return Turn(await self.work.run(self.desk.command, urn, command.name, now))
         event = inbound.event
         scanned = isinstance(event, Start) and event.code  # an officer tries a poster
         if officer and not scanned and not await self.work.run(
                 self.app.service.in_feedback, urn):
             await self._seen(inbound)
-            return await self.work.run(self.desk.command, urn, "menu", now)
-        turn = await self.work.turn(TurnRequest(urn, inbound.channel, event, now,
-                                                inbound.provider_id))
-        return turn.replies
+            return Turn(await self.work.run(self.desk.command, urn, "menu", now))
+        return await self.work.handle(CitizenMessage(urn, inbound.channel, event, now,
+                                                     inbound.provider_id))
 
     async def _seen(self, inbound: Inbound) -> None:
         """An officer's message opens their WhatsApp window as a citizen's turn does."""

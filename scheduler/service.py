@@ -1,8 +1,8 @@
 """One turn of a conversation, in one transaction: the only place that opens one.
 
-Channel adapters call `FeedbackService.handle` with a sender URN and an event, and
-send back the replies it returns — after it returns, so every answer is committed
-before the citizen sees the next question.
+The router (bot/router.py) hands it a citizen's message, through the process's
+database work; the channel sends back the replies it returns — after it returns, so
+every answer is committed before the citizen sees the next question.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from storage import feedback as store
 from storage.db import writer
 from storage.feedback import LIVE_STAGES
 from storage.models import Conversation, Feedback
-from storage.turn import TurnStore, turn
+from storage.turn import TurnStore, transaction
 
 # Channels where free text may be sent only within 24 hours of the person's last message.
 WINDOWED = frozenset({"whatsapp"})
@@ -52,7 +52,7 @@ class CitizenLimits:
 
 
 @dataclass(frozen=True)
-class TurnRequest:
+class CitizenMessage:
     urn: str
     channel: str
     event: Event
@@ -98,13 +98,13 @@ class FeedbackService:
         `provider_id` (Telegram's update_id, Twilio's MessageSid) makes a redelivered
         message change nothing: the citizen is shown where they are instead.
         """
-        return self.handle_one(TurnRequest(urn, channel, event, now, provider_id))
+        return self.handle_one(CitizenMessage(urn, channel, event, now, provider_id))
 
-    def handle_one(self, request: TurnRequest) -> Turn:
-        with turn(self.engine) as tx:
+    def handle_one(self, request: CitizenMessage) -> Turn:
+        with transaction(self.engine) as tx:
             return self._turn(tx, request)
 
-    def handle_together(self, requests: Sequence[TurnRequest]) -> list[Turn | Exception]:
+    def handle_together(self, requests: Sequence[CitizenMessage]) -> list[Turn | Exception]:
         """Several citizens' turns in one transaction: SQLite commits once for all of them.
 
         If anything fails, nothing of the group is kept and each turn is run again on
@@ -123,14 +123,14 @@ class FeedbackService:
                 results.append(exc)
         return results
 
-    def handle_all_or_none(self, requests: Sequence[TurnRequest],
+    def handle_all_or_none(self, requests: Sequence[CitizenMessage],
                            engine: Engine | None = None) -> list[Turn]:
         """Several citizens' turns in one transaction (on `engine`, a variant of this
         service's database); if anything fails, it raises and nothing of them is kept."""
-        with turn(engine or self.engine) as tx:
+        with transaction(engine or self.engine) as tx:
             return [self._turn(tx, request) for request in requests]
 
-    def _turn(self, tx: TurnStore, request: TurnRequest) -> Turn:
+    def _turn(self, tx: TurnStore, request: CitizenMessage) -> Turn:
         urn, channel, now = request.urn, request.channel, request.now
         sender = self.identity.sender(urn)
         tx.lock_sender(sender)
@@ -169,7 +169,7 @@ class FeedbackService:
 
     @staticmethod
     def _past_limits(tx: TurnStore, limits: CitizenLimits, sender: str, before: Session,
-                     request: TurnRequest) -> Turn | None:
+                     request: CitizenMessage) -> Turn | None:
         """A citizen writing faster than anyone answers questions, or opening feedback
         after feedback (for station after station): a polite word, nothing stored. On
         WhatsApp every reply is a billed message, so past the first word, silence."""
@@ -284,7 +284,7 @@ class FeedbackService:
         Their answers stay stored, counted as incomplete; returns how many were closed.
         """
         closed = 0
-        with turn(self.engine) as tx:
+        with transaction(self.engine) as tx:
             with tx.orm() as db:
                 idle = [(r.id, r.sender, r.channel, r.state, r.feedback_id, r.updated_at)
                         for r in store.idle_conversations(db, now - self.survey.idle_timeout)]
@@ -305,7 +305,7 @@ class FeedbackService:
         """Set the citizen's conversation to a follow-up's questions (`opening`) and queue
         its first message, together. False when the citizen is giving another feedback
         right now (they are not interrupted) or it was asked already."""
-        with turn(self.engine) as tx:
+        with transaction(self.engine) as tx:
             tx.lock_sender(sender)
             row = tx.conversation(sender)
             if row is not None and row.session.stage in LIVE_STAGES:

@@ -92,7 +92,7 @@ class Stored:
 
 
 class TurnStore:
-    """One transaction's statements. Open it with `turn(engine)`."""
+    """One transaction's statements. Open it with `transaction(engine)`."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -238,7 +238,7 @@ def _same(stored: SessionAnswer | None, answer: SessionAnswer | None) -> bool:
 
 
 @contextmanager
-def turn(engine: Engine) -> Iterator[TurnStore]:
+def transaction(engine: Engine) -> Iterator[TurnStore]:
     """One turn's transaction: committed when the block ends, rolled back on an error."""
     with engine.connect() as connection, connection.begin():
         yield TurnStore(connection)

@@ -113,8 +113,9 @@ class TelegramChannel:
 
     async def _route(self, urn: str, event: Event, update_id: int, token: str | None = None,
                      command: Command | None = None) -> list[Reply]:
-        return await self.router.route(Inbound(urn, self.name, event, self.clock(),
+        turn = await self.router.route(Inbound(urn, self.name, event, self.clock(),
                                                str(update_id), token, command))
+        return turn.replies
 
     async def _on_message(self, message: Message, urn: str, update_id: int,
                           edited: bool) -> list[Reply]:

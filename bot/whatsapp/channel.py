@@ -80,10 +80,10 @@ class WhatsAppChannel:
     async def receive(self, form: Mapping[str, str]) -> list[Outgoing]:
         """Handle one webhook; returns the replies for TwiML ([] if they go by REST)."""
         inbound = read(form, self.words)
-        replies = await self.router.route(Inbound(
+        turn = await self.router.route(Inbound(
             inbound.urn, self.name, inbound.event, self.clock(), inbound.sid or None,
             inbound.token or None, self._command(inbound.event)))
-        messages = [m for reply in replies for m in self.renderer.render(reply)]
+        messages = [m for reply in turn.replies for m in self.renderer.render(reply)]
         if all(m.content_sid is None for m in messages):
             return messages
         task = asyncio.create_task(self._send_in_order(inbound.urn, messages))

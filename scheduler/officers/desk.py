@@ -81,10 +81,6 @@ class OfficerDesk:
                        Msg.of(WELCOME_UNNAMED, role=role, scope=scope))
             return [Reply(officer.language, (welcome,)), self._menu(officer)]
 
-    def is_officer(self, urn: str) -> bool:
-        with Db(self.engine) as db:
-            return store.officer_of(db, urn) is not None
-
     def enrolled(self, channel: str) -> set[str]:
         with Db(self.engine) as db:
             return store.enrolled_urns(db, channel)

@@ -18,7 +18,7 @@ from sqlmodel import Session as Db
 from bot.database_work import DatabaseWork
 from bot.web import create_web_app
 from conversations.effects import Start, Text
-from scheduler.service import Turn, TurnRequest
+from scheduler.service import CitizenMessage, Turn
 from storage.models import Answer, Conversation, Feedback
 from tests.bot.whatsapp.conftest import Clock, Phone, fake_twilio, whatsapp_config, whatsapp_runtime  # noqa: F401 (a fixture)
 from tests.conftest import T0
@@ -28,15 +28,15 @@ def test_turns_arriving_together_are_all_kept_in_order(app) -> None:  # type: ig
     database = DatabaseWork(app.service)
 
     async def citizens() -> list[Turn]:
-        starts = [database.turn(TurnRequest(f"telegram:{n}", "telegram", Start("BLB05"), T0))
+        starts = [database.handle(CitizenMessage(f"telegram:{n}", "telegram", Start("BLB05"), T0))
                   for n in range(20)]
         await asyncio.gather(*starts)
         # One citizen's two answers queued back to back: the second sees the first.
         later = T0 + timedelta(seconds=5)
         return list(await asyncio.gather(
-            *(database.turn(TurnRequest(f"telegram:{n}", "telegram", Text("2"), later))
+            *(database.handle(CitizenMessage(f"telegram:{n}", "telegram", Text("2"), later))
               for n in range(20)),
-            database.turn(TurnRequest("telegram:0", "telegram", Text("1"), later))))
+            database.handle(CitizenMessage("telegram:0", "telegram", Text("1"), later))))
 
     try:
         turns = asyncio.run(citizens())
@@ -50,10 +50,10 @@ def test_turns_arriving_together_are_all_kept_in_order(app) -> None:  # type: ig
 
 
 def test_one_failing_turn_does_not_undo_the_others(app) -> None:  # type: ignore[no-untyped-def]
-    requests = [TurnRequest("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
+    requests = [CitizenMessage("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
                 # A turn that fails in the database (an id no driver can store).
-                TurnRequest("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
-                TurnRequest("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
+                CitizenMessage("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
+                CitizenMessage("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
     results = app.service.handle_together(requests)
     assert isinstance(results[0], Turn) and isinstance(results[2], Turn)
     assert isinstance(results[1], Exception)
@@ -69,12 +69,12 @@ def test_one_failing_turn_does_not_undo_the_others(app) -> None:  # type: ignore
 def test_a_failing_turn_in_a_group_is_its_own_and_the_group_is_kept(app) -> None:  # type: ignore[no-untyped-def]
     """The group fails together; each of its turns is then run on its own."""
     database = DatabaseWork(app.service)
-    requests = [TurnRequest("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
-                TurnRequest("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
-                TurnRequest("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
+    requests = [CitizenMessage("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
+                CitizenMessage("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
+                CitizenMessage("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
 
     async def together() -> list[Turn | BaseException]:
-        return list(await asyncio.gather(*(database.turn(r) for r in requests),
+        return list(await asyncio.gather(*(database.handle(r) for r in requests),
                                          return_exceptions=True))
 
     try:
@@ -129,9 +129,9 @@ def test_the_write_ahead_log_starts_afresh_under_steady_load(
     async def citizen(n: int) -> None:
         for round_ in range(6):
             now = T0 + timedelta(hours=round_, seconds=n)
-            await database.turn(TurnRequest(f"telegram:{n}", "telegram", Start("BLB05"), now))
+            await database.handle(CitizenMessage(f"telegram:{n}", "telegram", Start("BLB05"), now))
             for i, answer in enumerate(answers):
-                await database.turn(TurnRequest(f"telegram:{n}", "telegram", Text(answer),
+                await database.handle(CitizenMessage(f"telegram:{n}", "telegram", Text(answer),
                                                 now + timedelta(seconds=i + 1)))
 
     async def everyone() -> None:
@@ -153,6 +153,6 @@ def test_the_write_ahead_log_starts_afresh_under_steady_load(
 def test_a_turn_after_the_service_stopped_is_refused_not_left_waiting(app) -> None:  # type: ignore[no-untyped-def]
     database = DatabaseWork(app.service)
     database.close()
-    request = TurnRequest("telegram:9", "telegram", Start("BLB05"), T0)
+    request = CitizenMessage("telegram:9", "telegram", Start("BLB05"), T0)
     with pytest.raises(RuntimeError):
-        asyncio.run(asyncio.wait_for(database.turn(request), 5))
+        asyncio.run(asyncio.wait_for(database.handle(request), 5))

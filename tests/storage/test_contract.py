@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.export import export_rows
 from storage.models import Answer, Contact, Conversation, Feedback, Station
-from storage.turn import turn
+from storage.turn import transaction
 from tests.conftest import T0
 
 HINDI_ANSWERS = ["1", "1", "४", "हाँ", "चल रही", "हाँ", "नहीं", "५", "अच्छा लगा", "हाँ", "नहीं"]
@@ -228,7 +228,7 @@ def test_one_citizens_turns_never_interleave(app) -> None:  # type: ignore[no-un
 
 
 def test_reference_numbers_never_reused_across_years(app) -> None:  # type: ignore[no-untyped-def]
-    with turn(app.engine) as tx:
+    with transaction(app.engine) as tx:
         refs = [tx.next_reference(2026) for _ in range(3)]
         refs.append(tx.next_reference(2027))
     assert refs == ["FB-26-000001", "FB-26-000002", "FB-26-000003", "FB-27-000001"]
@@ -261,7 +261,7 @@ def test_an_older_schema_is_upgraded_keeping_its_data(database_url: str) -> None
     before, after = upgrade(engine)
     assert (before, after) == ("0001", head_revision())
     assert "processed_message" in inspect(engine).get_table_names()
-    with turn(engine) as tx:
+    with transaction(engine) as tx:
         assert tx.next_reference(2026) == "FB-26-000042"
     engine.dispose()
 
@@ -325,7 +325,7 @@ def test_a_conversation_changed_by_another_process_is_read_as_stored(app) -> Non
 
 
 def test_a_provider_message_id_is_seen_once(app) -> None:  # type: ignore[no-untyped-def]
-    with turn(app.engine) as tx:
+    with transaction(app.engine) as tx:
         assert tx.first_delivery("telegram", "77", T0)
         assert not tx.first_delivery("telegram", "77", T0)
         assert tx.first_delivery("whatsapp", "77", T0)

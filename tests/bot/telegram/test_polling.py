@@ -11,7 +11,7 @@ import pytest
 from bot.telegram.polling import poll
 from bot.telegram.runner import ALLOWED_UPDATES
 from conversations.effects import Text
-from scheduler.service import TurnRequest
+from scheduler.service import CitizenMessage
 from tests.bot.telegram.conftest import telegram_runtime
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -33,7 +33,7 @@ def test_polling_answers_then_stops_and_closes_its_database_work(
         await runtime.stop()
         # Stopped: a turn that still came would be refused, not left waiting forever.
         with pytest.raises(RuntimeError, match="stopping"):
-            await runtime.work.turn(TurnRequest("telegram:5001", "telegram",
+            await runtime.work.handle(CitizenMessage("telegram:5001", "telegram",
                                                     Text("1"), datetime.now(UTC)))
 
     asyncio.run(main())

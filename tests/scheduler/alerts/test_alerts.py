@@ -151,7 +151,8 @@ def test_acknowledge_and_escalate(app, officers_enrolled) -> None:  # type: igno
     done = desk.acknowledge("telegram:801", simga, now)
     assert done[0].lines[0].id.startswith("Acknowledged.")
     assert escalate(app.engine, app.config, T0 + timedelta(hours=23)) == 0
-    assert escalate(app.engine, app.config, T0 + timedelta(hours=25)) == 1  # Suhela's, unacknowledged
+    # Suhela's, unacknowledged
+    assert escalate(app.engine, app.config, T0 + timedelta(hours=25)) == 1
     with Db(app.engine) as db:
         alerts = {a.id: a.status for a in db.execute(select(Alert)).scalars()}
         events = [(e.alert_id, e.event, e.officer_id is not None) for e in
