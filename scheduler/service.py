@@ -20,6 +20,7 @@ from conversations.effects import Closed, Completed, Effect, Event, Msg, Reply, 
 from conversations.engine import follow_up_thanks, new_session, resume, step, thanks
 from conversations.session import Session
 from conversations.survey import Survey
+from scheduler.alerts.raising import raise_alerts
 from scheduler.alerts.rules import matching
 from scheduler.config import AlertRule
 from scheduler.identity import Identity
@@ -264,17 +265,7 @@ class FeedbackService:
                                agreed(FOLLOW_UP_QUESTION), now)
             kept, updated = store.complete(db, feedback, now, self.update_window)
             assert kept.id is not None
-            # In the same transaction as the feedback: an alert is never lost, nor sent
-            # twice.
-            if any(r.severity == "red" for r in rules) or alerts.is_red(db, kept.id):
-                # Once it reported a demand, the feedback is the SP office's alone, even if
-                # an update takes the demand back: the station's alerts about it are
-                # withdrawn.
-                rules = [r for r in rules if r.severity == "red"]
-                alerts.supersede(db, kept.id, now)
-            for rule in rules:
-                alerts.raise_alert(db, kept.id, kept.station_code, rule.id, rule.severity,
-                                   rule.notify, now)
+            raise_alerts(db, kept.id, kept.station_code, rules, now)
         session = session.evolve(reference=kept.reference)
         return session, thanks(session, kept.reference, updated), kept.reference
 

@@ -17,7 +17,7 @@ from sqlmodel import Session as Db
 
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
-from scheduler.alerts.rules import marker
+from scheduler.alerts.message import marker
 from scheduler.catalogs import Catalogs
 from scheduler.config import Config, District
 from scheduler.digests import tables

@@ -15,7 +15,7 @@ from sqlmodel import Session as Db
 from conversations.effects import Choice, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option, acknowledge
-from scheduler.alerts.rules import marker
+from scheduler.alerts.message import marker
 from scheduler.config import Config
 from storage import digest
 from storage import officers as store

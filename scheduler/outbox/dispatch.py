@@ -20,7 +20,7 @@ from sqlmodel import Session as Db
 from sqlmodel import col
 
 from conversations.effects import Reply
-from scheduler.alerts.rules import alert_reply
+from scheduler.alerts.message import alert_reply
 from scheduler.app import App
 from scheduler.digests.chart_process import ChartProcess
 from scheduler.digests.digest import Digest

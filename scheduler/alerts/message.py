@@ -1,0 +1,62 @@
+"""The message an officer reads about an alert.
+
+It names the station, time, reference number, answers and comment; never the citizen.
+It is plain text (no parse mode), so nothing a citizen typed can break it.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from conversations.effects import Choice, Msg, Reply
+from conversations.messages import N_
+from conversations.survey import Survey
+from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option
+from storage.models import Alert, Feedback, Station
+from storage.models import Answer as StoredAnswer
+
+RED = N_("🔴 Red alert: someone asked for money or a favour")
+NEGATIVE = N_("⚠️ Negative feedback")
+ESCALATED = N_("⏫ Not acknowledged in time: passed to the SP office")
+REOPENED = N_("🔁 Reopened: the citizen updated this feedback, still unhappy")
+WHERE = N_("Station: {station}")
+WHEN = N_("Time: {time}")
+REFERENCE = N_("Feedback number: {reference}")
+ANSWER = N_("{question} — {answer}")
+COMMENT = N_("Comment: {comment}")
+VOICE = N_("The citizen sent a voice note.")
+ACKNOWLEDGE = N_("Acknowledge")
+SKIPPED = N_("(skipped)")
+
+
+def marker(severity: str, status: str) -> str:
+    """The sign an open alert is listed with, in the digests and the officers' list."""
+    return "🔴" if severity == "red" else ("⏫" if status == "escalated" else "⚠️")
+
+
+def alert_reply(alert: Alert, feedback: Feedback, station: Station,
+                answers: list[StoredAnswer], survey: Survey, lang: str, zone: ZoneInfo,
+                escalated: bool = False, reopened: bool = False) -> Reply:
+    title = ESCALATED if escalated else (RED if alert.severity == "red" else NEGATIVE)
+    lines = [Msg(title), *([Msg(REOPENED)] if reopened and not escalated else []),
+             Msg.of(WHERE, station=station.name_hi if lang == "hi" else station.name_en),
+             Msg.of(WHEN, time=feedback.completed_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+                    if feedback.completed_at else ""),
+             Msg.of(REFERENCE, reference=feedback.reference)]
+    by_question = {a.question_id: a for a in answers}
+    for question in survey.questions:
+        answer = by_question.get(question.id)
+        if answer is None or question.id in ("contact", "followup"):
+            continue
+        if question.type == "text":
+            if answer.text:
+                lines.append(Msg.of(COMMENT, comment=answer.text))
+            elif answer.voice_ref:
+                lines.append(Msg(VOICE))
+            continue
+        option = question.option(answer.option_id or "")
+        label: Msg = Msg(option.label) if option else Msg(SKIPPED)
+        lines.append(Msg.of(ANSWER, question=question.prompt, answer=label))
+    choices = () if alert.status == "acknowledged" else (
+        Choice(ack_option(alert.id), 1, Msg(ACKNOWLEDGE)),)
+    return Reply(lang, tuple(lines), choices, ALERT_QUESTION)
