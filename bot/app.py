@@ -91,7 +91,7 @@ def open_database(config: Config, env: Environment) -> Engine:
 def build_app(config_file: Path, env: Environment | None = None) -> App:
     env = env or Environment.read()
     config = load_config(config_file)
-    catalogs = Catalogs.load(config.languages)
+    catalogs = Catalogs.load(config.languages, env.locale_folder())
     survey = district_survey(config, catalogs)
     check_rules(config, survey)
     check_quick_replies(config, survey, config_file)

@@ -191,7 +191,7 @@ def check(ctx: click.Context) -> None:
     from scheduler.catalogs import Catalogs
 
     config = load_config(ctx.obj)
-    survey = district_survey(config, Catalogs.load(config.languages))
+    survey = district_survey(config, Catalogs.load(config.languages, _env(ctx).locale_folder()))
     check_rules(config, survey)
     check_quick_replies(config, survey, Path(ctx.obj))
     logo = Path(ctx.obj).parent / config.campaign.logo if config.campaign.logo else None
@@ -522,7 +522,7 @@ def qr(ctx: click.Context, stations: tuple[str, ...], out: Path, formats: str,
         if channel not in configured_channels(config):
             key = "telegram.bot_username" if channel == "telegram" else "whatsapp.number"
             raise ConfigError(f"{ctx.obj}: {key} is empty; set it to put {channel} on posters")
-    catalogs = Catalogs.load(["hi", "en"])
+    catalogs = Catalogs.load(["hi", "en"], _env(ctx).locale_folder())
     total = len(stations) or sum(1 for _ in config.stations())
     with click.progressbar(length=total, label="posters", file=sys.stderr) as bar:
         logo = (Path(ctx.obj).parent / config.campaign.logo) if config.campaign.logo else None

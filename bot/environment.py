@@ -30,6 +30,7 @@ class Environment:
     data_dir: str = ""
     xdg_data_home: str = ""
     hmac_key: str = ""
+    locale_dir: str = ""  # other catalogs than the ones installed
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -46,6 +47,7 @@ class Environment:
             data_dir=env.get("PRAYAS_DATA_DIR", ""),
             xdg_data_home=env.get("XDG_DATA_HOME", ""),
             hmac_key=env.get("PRAYAS_HMAC_KEY", ""),
+            locale_dir=env.get("PRAYAS_LOCALE_DIR", ""),
         )
 
     def bot_token(self) -> str:
@@ -77,6 +79,10 @@ class Environment:
 
     def twilio_api_root(self, config: Config) -> str:
         return self.twilio_api_base_url or config.whatsapp.api_base_url
+
+    def locale_folder(self) -> Path | None:
+        """PRAYAS_LOCALE_DIR; None for the catalogs that came with the install."""
+        return Path(self.locale_dir) if self.locale_dir else None
 
     def data_folder(self, config: Config) -> Path:
         chosen = self.data_dir or config.data_dir

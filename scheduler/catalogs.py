@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gettext
 import io
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,10 +24,7 @@ DOMAIN = "prayas"
 
 
 def locale_dir() -> Path:
-    """$PRAYAS_LOCALE_DIR, else the checkout's locale/, else the copy the wheel installed."""
-    chosen = os.environ.get("PRAYAS_LOCALE_DIR")
-    if chosen:
-        return Path(chosen)
+    """The checkout's locale/, else the copy the wheel installed."""
     checkout = Path(__file__).resolve().parent.parent / "locale"
     return checkout if checkout.is_dir() else _installed_locale()
 
