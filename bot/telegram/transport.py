@@ -2,9 +2,9 @@
 
 Every reply, alert and digest is one HTTP call to the Bot API, and the call, not the
 turn, is most of a message's CPU: with httpx, its pool checks each pooled connection on
-every request (through anyio's socket attributes, a getpeername each), which was 60 %
-of a minimal bot's CPU (bench/README.md). aiohttp — already installed for twilio's
-async client — does the same call for about half. python-telegram-bot documents
+every request (through anyio's socket attributes, a getpeername each). aiohttp —
+already installed for twilio's async client — does the same call for less; the figures
+are in bench/README.md. python-telegram-bot documents
 `BaseRequest` as the place for another HTTP library; errors map to its own, so
 retries and the 429/5xx handling above this do not change.
 """

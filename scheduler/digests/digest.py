@@ -150,7 +150,7 @@ class Digest:
         end, week_start = start + timedelta(days=1), start - timedelta(days=6)
         # The reads that need no rollup run beside the rollups and the Python work: the
         # database answers them on the other core (SQLite leaves the GIL while it reads;
-        # PostgreSQL is another process). At a state's size this saves a fifth.
+        # PostgreSQL is another process): bench/digest_scale.py, bench/README.md.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="digest") as pool:
             alerts = pool.submit(self._read, store.open_alerts, district=district.code)
             roaming = pool.submit(self._read, integrity.roaming_senders, district.code,
