@@ -5,17 +5,55 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from scheduler.app import App
-from storage import alerts, media
+from storage import media, outbox
 from storage.db import keep_statistics, writer
+from storage.models import (
+    Answer,
+    Contact,
+    ContactWindow,
+    Conversation,
+    Delivery,
+    Feedback,
+    Outbox,
+    ProcessedMessage,
+)
 
 
 def forget(app: App, now: datetime) -> dict[str, int]:
     cutoff = now - timedelta(days=app.config.retention.personal_data_days)
     with Db(writer(app.engine)) as db, db.begin():
-        removed = alerts.forget_personal_data(db, cutoff)
+        removed = forget_personal_data(db, cutoff)
         removed["media"] = media.sweep(db, now)  # WhatsApp's copies of digest files
     keep_statistics(app.engine)  # the tables grew since the last six hours
     return removed
+
+
+def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
+    """Comments, voice notes, contacts and conversation state older than `before` go;
+    the anonymous scores stay. Returns how many of each were removed."""
+    old = select(col(Feedback.id)).where(col(Feedback.started_at) < before)
+    # exec, not execute: SQLModel types its result as the CursorResult that has a rowcount
+    words = db.exec(update(Answer).where(
+        col(Answer.feedback_id).in_(old),
+        or_(col(Answer.text).is_not(None), col(Answer.voice_ref).is_not(None)))
+        .values(text=None, voice_ref=None)).rowcount
+    contacts = db.exec(delete(Contact).where(col(Contact.created_at) < before)).rowcount
+    # A conversation's saved state repeats the answers, comment included.
+    talks = db.exec(delete(Conversation).where(col(Conversation.updated_at) < before)).rowcount
+    db.execute(delete(ProcessedMessage).where(col(ProcessedMessage.received_at) < before))
+    # When a (hashed) sender last wrote, and Twilio's reports on what we sent them.
+    db.execute(delete(ContactWindow).where(col(ContactWindow.last_inbound_at) < before))
+    db.execute(delete(Delivery).where(col(Delivery.updated_at) < before))
+    # Settled messages: their recipients include citizens asked a follow-up.
+    db.execute(delete(Delivery).where(col(Delivery.outbox_id).in_(
+        select(col(Outbox.id)).where(col(Outbox.created_at) < before))))
+    db.execute(delete(Outbox).where(col(Outbox.created_at) < before,
+                                    col(Outbox.status).not_in(["pending", "held"])))
+    left = db.execute(select(col(Outbox.id)).where(col(Outbox.created_at) < before)).scalars()
+    outbox.forget_texts(db, list(left))  # held for an officer who has not written since
+    return {"comments": words, "contacts": contacts, "conversations": talks}

@@ -24,8 +24,8 @@ from scheduler.alerts.raising import raise_alerts
 from scheduler.alerts.rules import matching
 from scheduler.config import AlertRule
 from scheduler.identity import Identity
-from storage import alerts, follow_ups, window
 from storage import feedback as store
+from storage import follow_ups, outbox, window
 from storage.db import writer
 from storage.feedback import LIVE_STAGES
 from storage.models import Conversation, Feedback
@@ -307,7 +307,7 @@ class FeedbackService:
                 feedback = db.get(Feedback, feedback_id)
                 assert feedback is not None
                 session = opening(feedback)
-                alerts.queue(db, "follow_up", urn, f"follow_up:{feedback_id}",
+                outbox.queue(db, "follow_up", urn, f"follow_up:{feedback_id}",
                              {"feedback_id": feedback_id}, now)
             tx.save_conversation(row.id if row else None, sender=sender,
                                  channel=urn.split(":", 1)[0], session=session,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
@@ -83,3 +84,32 @@ def enrolled_urns(db: Db, channel: str) -> set[str]:
     """Every active officer's address on one channel ("whatsapp")."""
     return set(db.execute(select(col(Officer.urn)).where(
         col(Officer.active), col(Officer.urn).startswith(f"{channel}:"))).scalars())
+
+
+def officers_for(db: Db, roles: Iterable[str], station_code: str) -> list[Officer]:
+    """The in-charges of the station and/or the SP office of its district."""
+    district = district_of(db, station_code)
+    wanted: list[ColumnElement[bool]] = []
+    if "in_charge" in roles:
+        wanted.append((col(Officer.role) == "in_charge") & (col(Officer.scope) == station_code))
+    if "sp_office" in roles:
+        wanted.append((col(Officer.role) == "sp_office") & (col(Officer.scope) == district))
+    if not wanted:
+        return []
+    return list(db.execute(select(Officer).where(col(Officer.active), or_(*wanted))).scalars())
+
+
+def district_of(db: Db, station_code: str) -> str:
+    return db.execute(select(col(Station.district_code)).where(
+        col(Station.code) == station_code)).scalar_one()
+
+
+def officers_of_district(db: Db, district: str) -> list[Officer]:
+    return list(db.execute(select(Officer).where(
+        col(Officer.active), col(Officer.role) == "sp_office",
+        col(Officer.scope) == district)).scalars())
+
+
+def in_charges(db: Db) -> list[Officer]:
+    return list(db.execute(select(Officer).where(col(Officer.active),
+                                                 col(Officer.role) == "in_charge")).scalars())

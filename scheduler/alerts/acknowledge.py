@@ -10,8 +10,8 @@ from sqlmodel import Session as Db
 
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
-from storage import alerts
-from storage.models import Officer
+from storage.models import Alert, AlertEvent, Officer
+from storage.officers import district_of
 
 ALERT_QUESTION = "_alert"
 ACKNOWLEDGED = N_("Acknowledged. Thank you; the SP office can see it.")
@@ -38,7 +38,32 @@ def alert_of(option: str) -> int | None:
 
 
 def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime) -> Reply:
-    outcome = alerts.acknowledge(db, alert_id, officer, now)
+    """An officer's tap on an alert's button, answered in their language."""
+    outcome = record(db, alert_id, officer, now)
     msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY,
              "withdrawn": WITHDRAWN}.get(outcome, NOT_YOURS)
     return Reply(officer.language, (Msg(msgid),))
+
+
+def record(db: Db, alert_id: int, officer: Officer, now: datetime,
+                note: str | None = None) -> str:
+    """'acknowledged', 'already', 'withdrawn' or 'not_yours'."""
+    alert = db.get(Alert, alert_id, with_for_update=True)
+    if alert is None or not may_act_on(db, officer, alert):
+        return "not_yours"
+    if alert.status == "acknowledged":
+        return "already"
+    if alert.status == "superseded":  # a stale button: the feedback is the SP office's now
+        return "withdrawn"
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, officer.id
+    alert.note = note or alert.note
+    db.add(AlertEvent(alert_id=alert_id, event="acknowledged", at=now, officer_id=officer.id,
+                      note=note))
+    return "acknowledged"
+
+
+def may_act_on(db: Db, officer: Officer, alert: Alert) -> bool:
+    if officer.role == "in_charge":
+        # A red alert may be about the station itself: it is the SP office's alone.
+        return officer.scope == alert.station_code and alert.severity != "red"
+    return officer.scope == district_of(db, alert.station_code)

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session as Db
 
 from scheduler.app import App
-from storage import alerts, rollup
-from storage.alerts import in_charges, officers_of_district
+from storage import outbox, rollup
 from storage.db import writer
 from storage.models import Officer
+from storage.officers import in_charges, officers_of_district
 
 
 def queue_digest(db: Db, officer: Officer, about: dict[str, str], day: date, kind: str,
@@ -19,7 +19,7 @@ def queue_digest(db: Db, officer: Officer, about: dict[str, str], day: date, kin
     """One digest for one officer; the key makes queueing the same one twice harmless."""
     scope = about.get("station") or about["district"]
     key = f"{kind}:{scope}:{day.isoformat()}:officer:{officer.id}"
-    alerts.queue(db, "digest", officer.urn, key,
+    outbox.queue(db, "digest", officer.urn, key,
                  {**about, "date": day.isoformat(), "officer_id": officer.id}, now)
     return key
 

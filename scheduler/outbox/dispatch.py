@@ -26,7 +26,7 @@ from scheduler.digests.chart_process import ChartProcess
 from scheduler.digests.digest import Digest
 from scheduler.follow_ups.ask import opening
 from scheduler.outbox.message import Channel, Proactive, Refused, RetryLater, text_pieces
-from storage import alerts
+from storage import alerts, outbox
 from storage.db import writer
 from storage.models import Alert, Answer, Feedback, Officer, Outbox, Station
 
@@ -123,7 +123,7 @@ class Dispatcher:
     def _settle(self, message_id: int, outcome: str, now: datetime, error: str | None,
                 retry_at: datetime | None) -> None:
         with Db(self.engine) as db, db.begin():
-            alerts.settle(db, message_id, outcome, now, error, retry_at)
+            outbox.settle(db, message_id, outcome, now, error, retry_at)
 
     def _due(self, now: datetime, keys: set[str] | None) -> list[Job]:
         # Read without the write lock: building a digest must not keep citizens waiting.
@@ -132,7 +132,7 @@ class Dispatcher:
             # One for the batch: the in-charges of a district share its week's numbers.
             digest = Digest(self.app.engine, self.app.config, self.app.catalogs,
                             self.charts)
-            for m in alerts.due(db, now, self.batch):
+            for m in outbox.due(db, now, self.batch):
                 if keys is not None and m.idempotency_key not in keys:
                     continue
                 assert m.id is not None  # a stored row (None is for one not yet added)

@@ -274,7 +274,7 @@ def test_a_red_alert_is_the_sp_offices_alone(app, officers_enrolled) -> None:  #
 
 def test_one_odd_message_does_not_block_the_outbox(app, officers_enrolled,  # type: ignore[no-untyped-def]
                                                    fake_telegram: FakeTelegram) -> None:
-    from storage.alerts import queue
+    from storage.outbox import queue
 
     with Db(writer(app.engine)) as db, db.begin():  # a message nothing knows how to build
         queue(db, "alert", "telegram:900", "broken", {"alert_id": 999, "officer_id": 999}, T0)
