@@ -63,13 +63,12 @@ async def _measure(root: Path, work: Path, citizens: int, parallel: int,
                    presign: int) -> None:
     from twilio.request_validator import RequestValidator
 
-    from bot.app import build_app
+    from bot.app import Runtime, build_app
+    from bot.environment import Environment
     from bot.web import create_web_app
-    from bot.whatsapp.channel import WhatsAppChannel
-    from bot.whatsapp.twilio_api import credentials
 
     app = build_app(work / "config.yaml")
-    web = create_web_app(app, whatsapp=WhatsAppChannel(app, credentials()))
+    web = create_web_app(Runtime(app, Environment.read(), whatsapp=True))
     validator, sids = RequestValidator(AUTH_TOKEN), itertools.count(1)
 
     def signed(number: int, text: str) -> tuple[bytes, str]:

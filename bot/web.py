@@ -18,8 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope
-from starlette.types import Send as AsgiSend
 from telegram import Update
 from telegram.ext import Application
 
@@ -29,7 +27,7 @@ from bot.telegram import updates
 from bot.telegram.adapter import TURN_FAILED
 from bot.telegram.runner import ALLOWED_UPDATES, settle_memory
 from bot.web_limits import limited_protocol
-from bot.whatsapp.webhook import Webhook, direct_endpoints, whatsapp_routes
+from bot.whatsapp.webhook import whatsapp_routes
 from scheduler.app import App
 
 log = logging.getLogger(__name__)
@@ -68,19 +66,16 @@ def telegram_route(application: Application, secret: str, path: str) -> Route:
 
 
 def create_web_app(runtime: Runtime, secret: str = "", register_webhook: bool = True,
-                   scheduler: bool = False) -> Front:
+                   scheduler: bool = False) -> Starlette:
     """The webhooks of the runtime's channels, /healthz, and (`scheduler`) the jobs."""
     app = runtime.app
     routes = [Route("/healthz", _healthz(app), methods=["GET"])]
     if runtime.telegram is not None:
         routes.append(telegram_route(runtime.telegram, secret, app.config.telegram.webhook_path))
-    direct: dict[str, Webhook] = {}
     if runtime.whatsapp is not None:
         creds = runtime.whatsapp.creds
-        twilio = whatsapp_routes(app.config.whatsapp, runtime.whatsapp, creds.auth_token,
-                                 creds.webhook_key)
-        routes += twilio
-        direct = direct_endpoints(twilio)
+        routes += whatsapp_routes(app.config.whatsapp, runtime.whatsapp, creds.auth_token,
+                                  creds.webhook_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -92,25 +87,7 @@ def create_web_app(runtime: Runtime, secret: str = "", register_webhook: bool = 
         finally:
             await runtime.stop()
 
-    return Front(Starlette(routes=routes, lifespan=lifespan), direct)
-
-
-class Front:
-    """Twilio's webhooks straight to their endpoint; everything else (and the lifespan)
-    through Starlette. Its middleware and router cost a few per cent of a WhatsApp turn
-    (py-spy over bench/whatsapp_turn_cpu.py), for a request that needs neither: the endpoint
-    answers its own errors, and an exception reaches uvicorn, which logs it and answers
-    500, as Starlette would have."""
-
-    def __init__(self, web: Starlette, direct: dict[str, Webhook]) -> None:
-        self.web, self.direct = web, direct
-
-    async def __call__(self, scope: Scope, receive: Receive, send: AsgiSend) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
-            endpoint = self.direct.get(scope["path"])
-            if endpoint is not None:
-                return await endpoint(scope, receive, send)
-        await self.web(scope, receive, send)
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def _healthz(app: App) -> Callable[[Request], Awaitable[Response]]:
