@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from twilio.request_validator import RequestValidator
 from tests.conftest import SAMPLE_CONFIG
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.serving import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = "शिकायत\nतुरंत\n४\nहाँ\nचल रही है\nहाँ\nनहीं\n😊\nअच्छा व्यवहार\nहाँ\nनहीं\n"
@@ -118,12 +118,6 @@ def test_a_piped_chat_gets_a_reference_then_export_and_poster(installed: Install
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeTelegram, FakeTwilio]]:
     telegram, twilio = FakeTelegram().start(), FakeTwilio().start()
@@ -135,7 +129,7 @@ def fakes() -> Iterator[tuple[FakeTelegram, FakeTwilio]]:
 def test_serve_with_both_channels(installed: Installed,
                                   fakes: tuple[FakeTelegram, FakeTwilio]) -> None:
     telegram, twilio = fakes
-    port = _free_port()
+    port = free_port()
     public = f"http://127.0.0.1:{port}"
     config = yaml.safe_load((installed.work / "config.yaml").read_text(encoding="utf-8"))
     config["telegram"].update(public_url=public, bot_username="PrayasTestBot")
@@ -145,11 +139,8 @@ def test_serve_with_both_channels(installed: Installed,
     env = installed.env(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_BASE_URL=telegram.url,
                         TELEGRAM_WEBHOOK_SECRET=SECRET, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
                         TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_API_BASE_URL=twilio.url)
-    process = subprocess.Popen(
-        [str(installed.bin / "prayas"), "--config", "serve.yaml", "serve", "--port", str(port)],
-        cwd=installed.work, env=env, stderr=subprocess.PIPE)
-    try:
-        _wait_healthy(process, public)
+    with serving("serve.yaml", env, port, prayas=str(installed.bin / "prayas"),
+                 cwd=installed.work) as process:
         assert telegram.webhook is not None  # registered on start, at the public URL
         form = {"SmsMessageSid": "SM" + "a1" * 16, "NumMedia": "0", "ProfileName": "x",
                 "MessageType": "text", "SmsSid": "SM" + "a1" * 16, "WaId": "919800000001",
@@ -174,27 +165,12 @@ def test_serve_with_both_channels(installed: Installed,
                                    "Content-Type": "application/json"}, timeout=30)
         assert hook.status_code == 200
         assert "थाना सिमगा" in telegram.wait_for(1, 4242)[0].text
-    finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(30)
+    code = process.returncode  # stopped with SIGTERM as the block ended
     log = process.stderr.read().decode()  # type: ignore[union-attr]
     # uvicorn shuts down cleanly, then raises the signal again so the exit status says
     # what stopped it (systemd counts a SIGTERM exit as a clean stop).
     assert code in (0, -signal.SIGTERM), log
     assert "Traceback" not in log and "9800000001" not in log and "4242" not in log
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], base: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "prayas serve did not answer /healthz"
-        time.sleep(0.1)
 
 
 def test_no_folder_of_code_is_left_out_of_the_wheel() -> None:

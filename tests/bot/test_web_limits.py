@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +14,9 @@ import httpx
 import pytest
 
 from tests.bot.whatsapp.conftest import whatsapp_config
-from tests.bot.whatsapp.test_serve import _free_port, _serving
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN
+from tests.serving import free_port, serving
 
-PRAYAS = str(Path(sys.executable).parent / "prayas")
 LIMITS = {"max_connections": 10, "max_header_bytes": 8192, "max_headers": 40,
           "read_timeout_seconds": 2}
 
@@ -29,7 +27,7 @@ Server = tuple[int, subprocess.Popen[bytes]]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("limits")
-    port = _free_port()
+    port = free_port()
     config = whatsapp_config(tmp, public_url=f"http://127.0.0.1:{port}")
     text = config.read_text(encoding="utf-8")
     config.write_text(text + "web:\n" + "".join(f"  {k}: {v}\n" for k, v in LIMITS.items()),
@@ -38,7 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env.update(DATABASE_URL=f"sqlite:///{tmp / 'prayas.db'}", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
                TWILIO_AUTH_TOKEN=AUTH_TOKEN, PRAYAS_DATA_DIR=str(tmp / "data"),
                PRAYAS_HMAC_KEY="test-key-" + "0" * 40)
-    with _serving(config, env, port) as process:
+    with serving(config, env, port) as process:
         yield port, process
 
 

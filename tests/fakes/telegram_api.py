@@ -14,6 +14,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
@@ -88,6 +89,7 @@ class FakeTelegram:
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.polls = 0
+        self.handed = 0  # the highest update_id getUpdates has answered with
         # The benchmark's hook: called with (chat_id, Sent) for every sendMessage.
         self.on_send: Any = None
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -195,6 +197,19 @@ class FakeTelegram:
             self._failures.setdefault(method, []).extend(
                 [(0, {})] * after + [(status, body)] * times)
 
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 15.0,
+                   what: str = "a condition") -> None:
+        """Wait until `predicate()` holds; it is checked under the fake's lock each time
+        the bot calls, a poll is answered or `wake()` is called."""
+        with self._cond:
+            if not self._cond.wait_for(predicate, timeout):
+                raise AssertionError(f"waited {timeout:.0f} s for {what}")
+
+    def wake(self) -> None:
+        """Check what `wait_until` waits for again (something outside the fake changed)."""
+        with self._cond:
+            self._cond.notify_all()
+
     @property
     def pending(self) -> int:
         with self._cond:
@@ -210,9 +225,12 @@ class FakeTelegram:
         with self._cond:
             if offset:
                 self._confirmed = max(self._confirmed, offset)
+                self._cond.notify_all()
             while True:
                 ready = [u for u in self._updates if u["update_id"] >= self._confirmed]
                 if ready:
+                    self.handed = max(self.handed, *(u["update_id"] for u in ready[:limit]))
+                    self._cond.notify_all()
                     return ready[:limit]
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -230,6 +248,7 @@ class FakeTelegram:
         if method == "getUpdates":
             with self._cond:
                 self.polls += 1
+                self._cond.notify_all()
             return 200, self._get_updates(params)
         if method == "getMe":
             return 200, BOT

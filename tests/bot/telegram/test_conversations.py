@@ -2,13 +2,55 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
+import threading
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import Session as Db
 
+from bot.telegram import sending
 from storage.models import Answer, Conversation, Feedback
 from tests.bot.telegram.conftest import Citizen
+from tests.fakes.telegram_api import FakeTelegram
+
+_sleep = asyncio.sleep
+
+
+class _Waits:
+    """The clock bot.telegram.sending waits on, in the test's hands: each wait is noted
+    (with the calls the chat's sends had made by then) and ends at once, or, while `held`,
+    when the test releases it. Nothing waits for time to pass."""
+
+    def __init__(self, fake: FakeTelegram, chat_id: int) -> None:
+        self.fake, self.chat_id = fake, chat_id
+        self.noted: list[tuple[float, list[str]]] = []
+        self.held = False
+        self.released = threading.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        calls = [c.method for c in list(self.fake.calls) if c.chat_id == self.chat_id]
+        self.noted.append((seconds, calls))
+        if self.held:  # a bound that fails a test that never releases, not a measure
+            assert await asyncio.to_thread(self.released.wait, 60), "never released"
+        await _sleep(0)
+
+
+class _Asyncio:
+    """asyncio as bot.telegram.sending sees it, but for its sleeps."""
+
+    def __init__(self, waits: _Waits) -> None:
+        self.sleep = waits.sleep
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+
+def _waits(monkeypatch: pytest.MonkeyPatch, fake: FakeTelegram, chat_id: int) -> _Waits:
+    waits = _Waits(fake, chat_id)
+    monkeypatch.setattr(sending, "asyncio", _Asyncio(waits))
+    return waits
 
 
 def test_hindi_by_taps(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
@@ -67,41 +109,52 @@ def test_a_duplicate_update_counts_once(telegram_bot, fake_telegram, app) -> Non
         assert set(db.execute(select(Answer.question_id)).scalars()) == {"purpose"}
 
 
-def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     citizen = Citizen(fake_telegram, 506)
+    waits = _waits(monkeypatch, fake_telegram, 506)
     fake_telegram.fail_next("sendMessage", 429, retry_after=1)
-    started = time.monotonic()
     reply = citizen.say("/start BLB05")[0]
-    assert time.monotonic() - started >= 1.0 and "थाना सिमगा" in reply.text
+    # Telegram's second, waited after the 429 and before the send that got through.
+    assert waits.noted[0] == (1.0, ["failed:sendMessage"]) and "थाना सिमगा" in reply.text
     fake_telegram.fail_next("sendMessage", 502, times=2)
     assert "(2/11)" in citizen.say("1")[0].text
     assert len(fake_telegram.sent(506, "failed:sendMessage")) == 3
 
 
-def test_one_citizens_wait_does_not_hold_up_another(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_one_citizens_wait_does_not_hold_up_another(telegram_bot, fake_telegram,  # type: ignore[no-untyped-def]
+                                                    monkeypatch) -> None:
     slow, quick = Citizen(fake_telegram, 507), Citizen(fake_telegram, 508)
-    fake_telegram.fail_next("sendMessage", 429, retry_after=3)
-    fake_telegram.message(507, "/start BLB05")
-    fake_telegram.wait_for(1, method="failed:sendMessage")
-    started = time.monotonic()
-    quick.say("/start BLB06")
-    assert time.monotonic() - started < 2.0
+    waits = _waits(monkeypatch, fake_telegram, 507)
+    waits.held = True  # the slow citizen's 429 lasts until the quick one is answered
+    try:
+        fake_telegram.fail_next("sendMessage", 429, retry_after=3)
+        fake_telegram.message(507, "/start BLB05")
+        fake_telegram.wait_for(1, method="failed:sendMessage")
+        quick.say("/start BLB06")
+        assert slow.seen == 0 and waits.noted[0][0] == 3.0
+    finally:
+        waits.released.set()
     fake_telegram.wait_for(1, 507, timeout=10)
     assert slow.seen == 1
 
 
-def test_a_citizen_who_blocked_the_bot_is_marked(telegram_bot, fake_telegram, app) -> None:  # type: ignore[no-untyped-def]
+def test_a_citizen_who_blocked_the_bot_is_marked(telegram_bot, fake_telegram, app,  # type: ignore[no-untyped-def]
+                                                 monkeypatch) -> None:
+    marked = threading.Event()
+    mark_blocked = app.service.mark_blocked
+
+    def noted(*args: object) -> None:
+        mark_blocked(*args)  # committed when it returns
+        marked.set()
+
+    monkeypatch.setattr(app.service, "mark_blocked", noted)
     fake_telegram.fail_next("sendMessage", 403,
                             description="Forbidden: bot was blocked by the user")
     fake_telegram.message(509, "/start BLB05")
     fake_telegram.wait_for(1, method="failed:sendMessage")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with Db(app.engine) as db:
-            row = db.execute(select(Conversation)).scalar_one_or_none()
-            if row is not None and row.blocked_at is not None:
-                break
-        time.sleep(0.05)
+    assert marked.wait(10), "the citizen was never marked"
+    with Db(app.engine) as db:
+        row = db.execute(select(Conversation)).scalar_one_or_none()
     assert row is not None and row.blocked_at is not None
     assert fake_telegram.sent(509) == []  # not retried
 

@@ -278,11 +278,9 @@ def test_polling_passes_over_what_it_cannot_handle_and_goes_on(
         fake_telegram.message(chat, "/start BLB05")
         greeting = await asyncio.to_thread(fake_telegram.wait_for, 1, chat)
         assert "थाना सिमगा" in greeting[0].text
-        for _ in range(600):  # every update confirmed: none fetched again and again
-            if not fake_telegram.pending:
-                break
-            await asyncio.sleep(0.05)
-        assert fake_telegram.pending == 0
+        # every update confirmed: none fetched again and again
+        await asyncio.to_thread(fake_telegram.wait_until, lambda: fake_telegram.pending == 0,
+                                30, "every update to be confirmed")
         stop.set()
         await asyncio.wait_for(polling, 30)
         await runtime.stop()

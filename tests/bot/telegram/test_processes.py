@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,8 +19,8 @@ from storage.models import Answer, Feedback
 from tests.bot.telegram.conftest import Citizen
 from tests.conftest import SAMPLE_CONFIG
 from tests.fakes.telegram_api import FakeTelegram
+from tests.serving import PRAYAS, fail_if_ended, free_port, serving, wake_on_exit
 
-PRAYAS = str(Path(sys.executable).parent / "prayas")
 SECRET = "webhook-secret_0123456789"
 ANSWERS = ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "धन्यवाद", "नहीं", "नहीं"]
 
@@ -37,11 +34,10 @@ def _start_poll(fake: FakeTelegram, database_url: str) -> subprocess.Popen[bytes
     polls = fake.polls
     process = subprocess.Popen([PRAYAS, "--config", str(SAMPLE_CONFIG), "poll"],
                                env=_env(fake, database_url), stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while fake.polls == polls:
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "prayas poll did not start polling"
-        time.sleep(0.05)
+    wake_on_exit(process, fake.wake)
+    fake.wait_until(lambda: fake.polls > polls or process.poll() is not None, timeout=30,
+                    what="prayas poll to start polling")
+    fail_if_ended(process)
     return process
 
 
@@ -55,28 +51,36 @@ def _stored(database_url: str) -> tuple[list[str], dict[str, str | None]]:
     return statuses, answers
 
 
-@pytest.mark.parametrize("pause", [0.0, 0.02, 0.15])
+# Where the process dies around the fourth answer: before the bot fetched it, as soon as
+# Telegram handed it over (the turn being stored, or not yet), once the reply was sent
+# (its update not yet confirmed, or already).
+KILLED = ["pushed", "fetched", "answered"]
+
+
+@pytest.mark.parametrize("killed", KILLED)
 def test_kill_9_mid_conversation_loses_nothing(fake_telegram: FakeTelegram, database_url: str,
-                                               pause: float) -> None:
+                                               killed: str) -> None:
     citizen = Citizen(fake_telegram, 901)
     process = _start_poll(fake_telegram, database_url)
     try:
         citizen.say("/start BLB05")
         for answer in ANSWERS[:3]:
             citizen.say(answer)
-        # The fourth answer arrives, and the process dies at some moment around it.
-        fake_telegram.message(901, ANSWERS[3])
-        time.sleep(pause)
+        seen = citizen.seen
+        update = fake_telegram.message(901, ANSWERS[3])
+        if killed == "fetched":
+            fake_telegram.wait_until(lambda: fake_telegram.handed >= update, timeout=30,
+                                     what="the fourth answer to be fetched")
+        elif killed == "answered":
+            fake_telegram.wait_for(seen + 1, 901, timeout=30)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         process = _start_poll(fake_telegram, database_url)
         # The citizen sees the question they are on (again, if it was already sent).
         # Wait until the new process confirmed the fourth answer: before that, a
         # repeated question may still be on its way and would be read as the next reply.
-        deadline = time.monotonic() + 60
-        while fake_telegram.pending and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert fake_telegram.pending == 0, "the restarted poller never confirmed the answer"
+        fake_telegram.wait_until(lambda: fake_telegram.pending == 0, timeout=60,
+                                 what="the restarted poller to confirm the answer")
         assert "(5/11)" in citizen.last, [s.text[:40] for s in fake_telegram.sent(901)]
         for answer in ANSWERS[4:]:
             citizen.say(answer)
@@ -90,33 +94,15 @@ def test_kill_9_mid_conversation_loses_nothing(fake_telegram: FakeTelegram, data
     assert answers["action"] == "in_progress" and answers["comment"] == "धन्यवाद"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_answers_webhooks_with_the_secret_only(fake_telegram: FakeTelegram, sqlite_url: str,
                                                      tmp_path: Path) -> None:
     config = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
     config["telegram"].update(public_url="https://prayas.example.org", bot_username="PrayasBot")
     config_file = tmp_path / "config.yaml"
     config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    port = _free_port()
-    process = subprocess.Popen([PRAYAS, "--config", str(config_file), "serve", "--port", str(port)],
-                               env=_env(fake_telegram, sqlite_url), stderr=subprocess.PIPE)
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+    with serving(config_file, _env(fake_telegram, sqlite_url), port):
         assert fake_telegram.webhook is not None
         assert fake_telegram.webhook["url"] == "https://prayas.example.org/telegram/webhook"
         assert fake_telegram.webhook["secret_token"] == SECRET
@@ -144,7 +130,4 @@ def test_serve_answers_webhooks_with_the_secret_only(fake_telegram: FakeTelegram
         for _ in range(2):  # the same update twice: answered twice, stored once
             httpx.post(url, json=answer, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
         assert ["(2/11)" in s.text for s in fake_telegram.sent(950)] == [False, True, True]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(15)
     assert _stored(sqlite_url)[1] == {"purpose": "complaint_fir"}

@@ -11,7 +11,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -45,18 +44,17 @@ def silent_server() -> Iterator[str]:
     stop = threading.Event()
 
     def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
+        while True:
+            accepted.append(server.accept()[0])
+            if stop.is_set():
+                return
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.getsockname()[1]}"
     stop.set()
-    thread.join()
+    socket.create_connection(server.getsockname(), timeout=10).close()  # wakes the accept
+    thread.join(10)
     for conn in accepted:
         conn.close()
     server.close()
@@ -101,14 +99,12 @@ def test_a_silent_bot_api_times_out(silent_server: str) -> None:
 def test_an_upload_that_cannot_be_written_times_out(silent_server: str) -> None:
     # Bigger than the sockets' buffers: the write blocks, and nothing reads it. Without a
     # bound on the whole call, the outbox would wait here for ever.
-    started = time.monotonic()
     bot = _bot(silent_server, media_write_timeout=0.5, read_timeout=0.5, pool_timeout=0.5,
                connect_timeout=0.5)
     upload = _without_get_me(bot, lambda bot: bot.send_document(
         42, b"x" * 32_000_000, filename="big.csv"))
     with pytest.raises(TimedOut):  # the test's own bound would raise TimeoutError instead
         asyncio.run(asyncio.wait_for(upload, 30))
-    assert time.monotonic() - started < 10
 
 
 def test_a_request_that_cannot_be_made_is_not_retried_as_a_network_error(

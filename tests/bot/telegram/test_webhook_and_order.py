@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from starlette.testclient import TestClient
 from telegram import Update
@@ -41,23 +40,33 @@ def test_a_failed_turn_is_not_acknowledged(app, fake_telegram: FakeTelegram, mon
 
 
 def test_one_busy_citizen_does_not_hold_up_another() -> None:
-    async def scenario() -> float:
+    """Citizen 1's first update is busy until citizen 2's has been handled, with citizen
+    1's next two waiting behind it; two slots. Were citizen 2 held up (by the busy chat,
+    or by its queued updates holding slots), nothing could finish: the bound below
+    fails that deadlock, it measures nothing."""
+    async def scenario() -> list[str]:
         order = PerChatOrder(max_concurrent_updates=2)
-        done: dict[int, float] = {}
-        start = time.monotonic()
+        events: list[str] = []
+        busy, handled = asyncio.Event(), asyncio.Event()
 
-        async def work(chat: int, seconds: float) -> None:
-            await asyncio.sleep(seconds)
-            done[chat] = time.monotonic() - start
+        async def slow(n: int) -> None:
+            events.append(f"1:{n} began")
+            busy.set()
+            await handled.wait()
+            events.append(f"1:{n} done")
+
+        async def quick() -> None:
+            events.append("2 done")
+            handled.set()
 
         def update(n: int, chat: int) -> Update:
             return Update.de_json(_update(n, chat, "x"), None)  # type: ignore[arg-type,return-value]
 
-        tasks = [asyncio.create_task(order.process_update(update(n, 1), work(1, 0.3)))
+        tasks = [asyncio.create_task(order.process_update(update(n, 1), slow(n)))
                  for n in range(3)]
-        await asyncio.sleep(0.01)
-        tasks.append(asyncio.create_task(order.process_update(update(9, 2), work(2, 0.0))))
-        await asyncio.gather(*tasks)
-        return done[2]
+        await asyncio.wait_for(busy.wait(), 30)
+        tasks.append(asyncio.create_task(order.process_update(update(9, 2), quick())))
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        return events
 
-    assert asyncio.run(scenario()) < 0.2
+    assert asyncio.run(scenario())[:3] == ["1:0 began", "2 done", "1:0 done"]

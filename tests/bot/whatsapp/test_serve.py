@@ -5,35 +5,23 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from tests.bot.whatsapp.conftest import bodies, whatsapp_config
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.serving import PRAYAS, free_port, serving
 
-PRAYAS = str(Path(sys.executable).parent / "prayas")
 RUDE = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "हाँ", "नहीं", "2", "और कुछ नहीं", "नहीं",
         "नहीं"]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
                                    tmp_path: Path) -> None:
     from twilio.request_validator import RequestValidator
 
-    port = _free_port()
+    port = free_port()
     public = f"http://127.0.0.1:{port}"
     config = whatsapp_config(tmp_path, public_url=public)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
@@ -58,7 +46,7 @@ def test_serve_whatsapp_end_to_end(fake_twilio: FakeTwilio, sqlite_url: str,
         assert answer.status_code == 200, answer.text
         return bodies(answer.text)
 
-    with _serving(config, env, port) as process:
+    with serving(config, env, port) as process:
         unsigned = httpx.post(f"{public}/whatsapp/webhook", data={"Body": "फीडबैक BLB05"})
         assert unsigned.status_code == 403
         assert "थाना सिमगा" in send("+919900000001", token)[0]  # the officer enrols
@@ -78,7 +66,7 @@ def test_serve_believes_a_proxys_headers_only_when_configured(sqlite_url: str,
     X-Forwarded-Proto says, even from 127.0.0.1 (uvicorn would believe it by default)."""
     from twilio.request_validator import RequestValidator
 
-    port = _free_port()
+    port = free_port()
     config = whatsapp_config(tmp_path, public_url="", trust_forwarded_headers=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(DATABASE_URL=sqlite_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID,
@@ -88,7 +76,7 @@ def test_serve_believes_a_proxys_headers_only_when_configured(sqlite_url: str,
             "To": "whatsapp:+917700012345", "Body": "फीडबैक BLB05", "NumMedia": "0",
             "AccountSid": ACCOUNT_SID}
     called = f"http://127.0.0.1:{port}/whatsapp/webhook"
-    with _serving(config, env, port) as process:
+    with serving(config, env, port) as process:
         as_if_https = validator.compute_signature(called.replace("http:", "https:"), form)
         forwarded = httpx.post(called, data=form, timeout=30, headers={
             "X-Twilio-Signature": as_if_https, "X-Forwarded-Proto": "https"})
@@ -98,25 +86,3 @@ def test_serve_believes_a_proxys_headers_only_when_configured(sqlite_url: str,
             "X-Forwarded-Proto": "https"})
         assert answer.status_code == 200 and "थाना सिमगा" in bodies(answer.text)[0]
     assert "whatsapp.public_url is not set" in process.stderr.read().decode()  # type: ignore[union-attr]
-
-
-@contextmanager
-def _serving(config: Path, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`prayas serve` on `port`, up (its /healthz answers) until the block ends."""
-    process = subprocess.Popen([PRAYAS, "--config", str(config), "serve", "--port", str(port)],
-                               env=env, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(20)

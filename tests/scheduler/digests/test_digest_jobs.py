@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import event, inspect, select
 from sqlmodel import Session as Db
 
 from scheduler import jobs
+from scheduler.app import App
 from scheduler.digests import queue
 from scheduler.outbox.dispatch import Dispatcher
 from scheduler.outbox.message import split
@@ -208,8 +210,18 @@ def test_many_open_alerts_the_most_urgent_listed_all_attached(  # type: ignore[n
     assert not any("telegram:" in row or ":3" in row.split(",")[0] for row in rows)
 
 
-def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
+def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                           monkeypatch) -> None:
+    queued = threading.Event()
+    queue_daily_digests = queue.queue_daily_digests
+
+    def noted(app: App, now: datetime) -> int:
+        try:
+            return queue_daily_digests(app, now)
+        finally:
+            queued.set()
+
+    monkeypatch.setattr(queue, "queue_daily_digests", noted)
 
     async def down_then_up() -> datetime:
         first = jobs.start(app, Dispatcher(app, {}))
@@ -218,7 +230,11 @@ def test_a_digest_missed_while_down_is_sent_once_when_back(app, officers_enrolle
         job.modify(next_run_time=datetime.now(UTC) - timedelta(hours=1))
         jobs.stop(first)
         back = jobs.start(app, Dispatcher(app, {}))
-        await asyncio.sleep(1.5)
+        # Waited for until queued, whichever scheduler runs it (the first one's last wakeup
+        # can, in a thread that outlives its stop); the bound fails a digest never queued,
+        # it measures nothing. A second run would be in a thread too, and asyncio.run
+        # waits for those before the rows are read.
+        assert await asyncio.to_thread(queued.wait, 30), "the missed digest was not queued"
         next_run = back.get_job("sp_office_daily_digest", "database").next_run_time
         jobs.stop(back)
         return next_run
