@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
@@ -76,9 +75,6 @@ def _phrases(question: Question) -> Mapping[str, str]:
     return _phrases_of(question.options, question.strict)
 
 
-# Kept: each question's phrases are dozens of words, each normalised, and every answer
-# is matched against them; the survey's questions are few and never change.
-@functools.lru_cache(maxsize=256)
 def _phrases_of(options: tuple[Option, ...], strict: bool) -> Mapping[str, str]:
     phrases: dict[str, str] = {}
     for option in options:
