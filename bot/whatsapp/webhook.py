@@ -29,6 +29,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import ClientDisconnect, Request
@@ -48,6 +49,8 @@ from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.inbound import MAX_TEXT
 from bot.whatsapp.render import Outgoing
 from scheduler.config import WhatsApp
+
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 log = logging.getLogger(__name__)
 SIGNATURE = "X-Twilio-Signature"
@@ -112,7 +115,7 @@ class Signatures:
         if not signature or algorithm not in ALGORITHMS:
             return False
         validator = self.by_key if settings else self.by_token
-        return bool(validator.validate(signed_url(request, self.config, path), form,
+        return bool(validator.validate(signed_url(request, self.config, path), Fields(form),
                                        signature, algorithm))
 
 
@@ -129,15 +132,34 @@ def signed_url(request: Request, config: WhatsApp, path: str) -> str:
 
 
 def twiml(messages: list[Outgoing]) -> str:
-    """<Response><Message>text</Message>...</Response>, by twilio's MessagingResponse.
+    """<Response><Message>text</Message>...</Response>, the very text twilio's
+    MessagingResponse writes (tests/bot/whatsapp/test_webhook_plain.py holds them equal;
+    built by hand: bench/README.md).
 
     No `action` attribute: Twilio would hand the rest of the conversation to that URL and
     skip every later <Message>.
     """
+    parts = [f"<Message>{escape(m.body)}</Message>" if m.body else "<Message />"
+             for m in messages]
+    return XML_DECLARATION + (f"<Response>{''.join(parts)}</Response>" if parts
+                              else "<Response />")
+
+
+def messaging_response(messages: list[Outgoing]) -> str:
+    """The same TwiML by twilio's MessagingResponse: the plain version, beside `twiml`."""
     response = MessagingResponse()
     for message in messages:
         response.message(message.body)
     return str(response.to_xml(xml_declaration=True))
+
+
+class Fields(dict[str, str]):
+    """A form whose keys are each given once (a repeated key is refused before), read
+    by twilio's validator as the multidict it supports: `getall`, so it does not raise
+    and catch two exceptions a field looking for it (bench/README.md)."""
+
+    def getall(self, key: str) -> list[str]:
+        return [self[key]]
 
 
 async def read_form(request: Request) -> Form:

@@ -16,7 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.web import create_web_app
 from bot.whatsapp.render import Outgoing
-from bot.whatsapp.webhook import MAX_FORM, twiml
+from bot.whatsapp.webhook import MAX_FORM, messaging_response, twiml
 from storage.models import ProcessedMessage
 from tests.bot.whatsapp.conftest import Clock, Phone, bodies, sign, whatsapp_runtime
 
@@ -83,3 +83,26 @@ def test_twiml_is_messaging_responses_even_with_nothing_to_say() -> None:
     assert bodies(twiml([])) == []
     said = [Outgoing(body="नमस्ते & <स्वागत>"), Outgoing(body="")]
     assert bodies(twiml(said)) == ["नमस्ते & <स्वागत>", ""]
+
+
+def test_the_twiml_written_by_hand_is_messaging_responses_to_the_letter() -> None:
+    said = ["नमस्ते & <स्वागत>", "", "a \"quote\" and 'an apostrophe'\nnext line ]]> &amp;",
+            "1. हाँ\n2. नहीं", "\u200d\u200c tab\there"]
+    for n in range(len(said) + 1):
+        messages = [Outgoing(body=body or None) for body in said[:n]]
+        assert twiml(messages) == messaging_response(messages)
+    for empty in (None, ""):
+        assert twiml([Outgoing(body=empty)]) == messaging_response([Outgoing(body=empty)])
+
+
+def test_the_signature_is_checked_the_same_on_the_form_and_on_its_fields() -> None:
+    from twilio.request_validator import RequestValidator
+
+    from bot.whatsapp.webhook import Fields
+
+    form = {"Body": "नमस्ते", "From": "whatsapp:+919800000001", "MessageSid": "SM" + "0" * 32}
+    url = "https://prayas.example.in/whatsapp/webhook"
+    validator = RequestValidator("token")
+    signature = validator.compute_signature(url, form)
+    assert validator.validate(url, Fields(form), signature)
+    assert not validator.validate(url, Fields({**form, "Body": "x"}), signature)
