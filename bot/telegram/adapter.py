@@ -8,6 +8,7 @@ is shown the question they are on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -22,7 +23,7 @@ from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 from bot.database_work import DatabaseWork
 from bot.router import Command, Inbound, Router
 from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, OfficerTap, render
-from bot.telegram.sending import deliver, seconds
+from bot.telegram.sending import Sleep, deliver, seconds
 from conversations import messages as M
 from conversations.effects import Event, Media, MediaKind, Reply, Start, Text
 from scheduler.app import App
@@ -80,11 +81,13 @@ class TelegramChannel:
 
     def __init__(self, app: App, router: Router, work: DatabaseWork, bot: Bot,
                  clock: Clock = _now, retry_backoff: float = 0.5,
-                 max_text: int = MAX_TEXT) -> None:
+                 max_text: int = MAX_TEXT, sleep: Sleep = asyncio.sleep) -> None:
+        """`sleep`: how a retry waits (a test's clock may stand in)."""
         self.app, self.router, self.work, self.bot, self.clock = app, router, work, bot, clock
         self.max_text = max_text  # Telegram's limit; a test may split sooner
         self.codec = CallbackCodec(app.survey)
         self.retry_backoff = retry_backoff
+        self.sleep = sleep
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [TypeHandler(Update, self.on_update)]
@@ -185,7 +188,7 @@ class TelegramChannel:
                 buttons = markup if n == len(parts) else None
                 try:
                     await deliver(partial(bot.send_message, chat_id, part, reply_markup=buttons),
-                                  first_backoff=self.retry_backoff)
+                                  first_backoff=self.retry_backoff, sleep=self.sleep)
                 except Forbidden:
                     log.info("a citizen blocked the bot; not sending to them again")
                     await self.work.run(self.app.service.mark_blocked, urn, self.clock())
@@ -195,7 +198,7 @@ class TelegramChannel:
                     log.warning("Telegram refused a reply (%s); sending it without buttons",
                                 exc)
                     await deliver(partial(bot.send_message, chat_id, part),
-                                  first_backoff=self.retry_backoff)
+                                  first_backoff=self.retry_backoff, sleep=self.sleep)
 
     async def send(self, message: Proactive) -> None:
         """A proactive message (the outbox's): no retries here, the dispatcher owns them."""

@@ -24,9 +24,14 @@ def seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+Sleep = Callable[[float], Awaitable[object]]
+
+
 async def deliver(call: Callable[[], Awaitable[T]], *, attempts: int = 6,
-                  first_backoff: float = 0.5, max_wait: float = 60.0) -> T:
-    """Await `call()`, retrying on 429, 5xx and timeouts; re-raises the last failure."""
+                  first_backoff: float = 0.5, max_wait: float = 60.0,
+                  sleep: Sleep = asyncio.sleep) -> T:
+    """Await `call()`, retrying on 429, 5xx and timeouts; re-raises the last failure.
+    `sleep` waits between tries (a test's clock, which waits for no time to pass)."""
     for attempt in range(1, attempts + 1):
         try:
             return await call()
@@ -37,11 +42,11 @@ async def deliver(call: Callable[[], Awaitable[T]], *, attempts: int = 6,
                 raise
             wait = min(seconds(exc.retry_after), max_wait)
             log.warning("Telegram asked to wait %.1f s (attempt %d)", wait, attempt)
-            await asyncio.sleep(wait)
+            await sleep(wait)
         except NetworkError as exc:  # includes 5xx answers and timeouts
             if attempt == attempts:
                 raise
             wait = min(first_backoff * 2 ** (attempt - 1), max_wait)
             log.warning("Telegram send failed (%s); retrying in %.1f s", exc, wait)
-            await asyncio.sleep(wait)
+            await sleep(wait)
     raise AssertionError("unreachable")

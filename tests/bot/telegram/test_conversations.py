@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import Session as Db
 
-from bot.telegram import sending
 from storage.models import Answer, Conversation, Feedback
-from tests.bot.telegram.conftest import Citizen
+from tests.bot.telegram.conftest import Citizen, RunningBot
 from tests.fakes.telegram_api import FakeTelegram
 
 _sleep = asyncio.sleep
 
 
 class _Waits:
-    """The clock bot.telegram.sending waits on, in the test's hands: each wait is noted
+    """The clock the Telegram channel's retries wait on, in the test's hands: each wait is noted
     (with the calls the chat's sends had made by then) and ends at once, or, while `held`,
     when the test releases it. Nothing waits for time to pass."""
 
@@ -37,19 +34,12 @@ class _Waits:
         await _sleep(0)
 
 
-class _Asyncio:
-    """asyncio as bot.telegram.sending sees it, but for its sleeps."""
-
-    def __init__(self, waits: _Waits) -> None:
-        self.sleep = waits.sleep
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-
-def _waits(monkeypatch: pytest.MonkeyPatch, fake: FakeTelegram, chat_id: int) -> _Waits:
+def _waits(bot: RunningBot, fake: FakeTelegram, chat_id: int) -> _Waits:
+    """The running bot's Telegram channel waits on the test's clock from now on."""
     waits = _Waits(fake, chat_id)
-    monkeypatch.setattr(sending, "asyncio", _Asyncio(waits))
+    channel = bot.runtime.telegram_channel
+    assert channel is not None
+    channel.sleep = waits.sleep
     return waits
 
 
@@ -109,9 +99,9 @@ def test_a_duplicate_update_counts_once(telegram_bot, fake_telegram, app) -> Non
         assert set(db.execute(select(Answer.question_id)).scalars()) == {"purpose"}
 
 
-def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     citizen = Citizen(fake_telegram, 506)
-    waits = _waits(monkeypatch, fake_telegram, 506)
+    waits = _waits(telegram_bot, fake_telegram, 506)
     fake_telegram.fail_next("sendMessage", 429, retry_after=1)
     reply = citizen.say("/start BLB05")[0]
     # Telegram's second, waited after the 429 and before the send that got through.
@@ -121,10 +111,9 @@ def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram, monkeypa
     assert len(fake_telegram.sent(506, "failed:sendMessage")) == 3
 
 
-def test_one_citizens_wait_does_not_hold_up_another(telegram_bot, fake_telegram,  # type: ignore[no-untyped-def]
-                                                    monkeypatch) -> None:
+def test_one_citizens_wait_does_not_hold_up_another(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     slow, quick = Citizen(fake_telegram, 507), Citizen(fake_telegram, 508)
-    waits = _waits(monkeypatch, fake_telegram, 507)
+    waits = _waits(telegram_bot, fake_telegram, 507)
     waits.held = True  # the slow citizen's 429 lasts until the quick one is answered
     try:
         fake_telegram.fail_next("sendMessage", 429, retry_after=3)
