@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial
-from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
@@ -41,7 +40,6 @@ from storage.officers import looks_like_token
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-T = TypeVar("T")
 # Set when handling an update failed; the webhook reads it to answer 500, not 200.
 TURN_FAILED: ContextVar[bool] = ContextVar("prayas_turn_failed", default=False)
 MAX_TEXT = 4096  # Telegram's limit for one message
