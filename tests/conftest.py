@@ -158,3 +158,20 @@ async def dispatched(runtime, now) -> int:  # type: ignore[no-untyped-def]
         return int(await runtime.dispatcher.run_once(now))
     finally:
         await runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def catalogs():  # type: ignore[no-untyped-def]
+    """The Hindi and English catalogs as the app loads them."""
+    from scheduler.catalogs import Catalogs
+
+    return Catalogs.load(["hi", "en"])
+
+
+@pytest.fixture(scope="session")
+def survey(catalogs):  # type: ignore[no-untyped-def]
+    """The survey as the sample district asks it (stations, limits, translated labels)."""
+    from bot.app import district_survey
+    from scheduler.config import load_config
+
+    return district_survey(load_config(SAMPLE_CONFIG), catalogs)

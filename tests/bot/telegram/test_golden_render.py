@@ -16,29 +16,17 @@ from typing import Any
 
 import pytest
 
-from bot.app import district_survey
 from bot.telegram.keyboard import CallbackCodec, render
 from conversations.effects import Reply, Tap
 from conversations.survey import Survey
 from scheduler.catalogs import Catalogs
-from scheduler.config import load_config
-from tests.conftest import SAMPLE_CONFIG, T0
+from tests.conftest import T0
 from tests.golden import SCRIPTS, check, event_data, lines, replies
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Hindi by buttons, the picker and a re-scan, re-asks and a voice note, English typed,
 # and a follow-up a week later.
 RENDERED = ["hi_taps", "hi_picker_switch", "hi_skip_reask_voice", "en_words", "hi_follow_up"]
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(["hi", "en"])
-
-
-@pytest.fixture(scope="module")
-def survey(catalogs: Catalogs) -> Survey:
-    return district_survey(load_config(SAMPLE_CONFIG), catalogs)
 
 
 def message(reply: Reply, catalogs: Catalogs, codec: CallbackCodec) -> dict[str, Any]:

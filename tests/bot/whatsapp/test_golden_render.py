@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from bot.app import district_survey
 from bot.whatsapp.render import Outgoing, Renderer
 from bot.whatsapp.webhook import twiml
 from conversations.survey import Survey
@@ -40,16 +39,6 @@ QUICK_REPLIES = {question: {"hi": f"HX{n:032x}", "en": f"HX{n + 100:032x}"}
                                                "action", "guidance", "demand",
                                                "satisfaction", "contact", "followup"],
                                               start=1)}
-
-
-@pytest.fixture(scope="module")
-def catalogs() -> Catalogs:
-    return Catalogs.load(["hi", "en"])
-
-
-@pytest.fixture(scope="module")
-def survey(catalogs: Catalogs) -> Survey:
-    return district_survey(load_config(SAMPLE_CONFIG), catalogs)
 
 
 def outgoing(message: Outgoing) -> dict[str, Any]:
