@@ -126,7 +126,7 @@ class Runtime:
         """`receive`: Telegram updates come in (poll, serve); without it, a Bot that only
         sends (`digest --send`). `clock`: the channels' (a test's fixed one)."""
         clock = clock or _now
-        self.app, self.env = app, env
+        self.app = app
         self.work = DatabaseWork(app.service)
         self.router = Router(app, self.work)
         self.telegram: TelegramApplication | None = None

@@ -46,7 +46,10 @@ class DatabaseError(Exception):
     """A database problem an operator can fix; the message says how."""
 
 
-def _sqlite_pragmas(engine: Engine, busy_ms: int = 10000) -> None:
+BUSY_MS = 10000  # a writer waits this long for another's lock before it fails
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
@@ -54,7 +57,7 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int = 10000) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
