@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
 from bot.console import ConsoleChannel
-from bot.database_work import DatabaseWork
+from bot.database_work import database_work
 from bot.environment import Environment
 from bot.router import Router
 from bot.telegram.adapter import TelegramChannel
@@ -127,7 +127,7 @@ class Runtime:
         sends (`digest --send`). `clock`: the channels' (a test's fixed one)."""
         clock = clock or _now
         self.app = app
-        self.work = DatabaseWork(app.service)
+        self.work = database_work(app.service)
         self.router = Router(app, self.work)
         self.telegram: TelegramApplication | None = None
         self.telegram_channel: TelegramChannel | None = None

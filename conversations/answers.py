@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
@@ -75,6 +76,7 @@ def _phrases(question: Question) -> Mapping[str, str]:
     return _phrases_of(question.options, question.strict)
 
 
+@functools.cache  # a survey's few questions, each matched on every answer to it
 def _phrases_of(options: tuple[Option, ...], strict: bool) -> Mapping[str, str]:
     phrases: dict[str, str] = {}
     for option in options:

@@ -35,10 +35,9 @@ class Answer:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Answer:
-        return cls(**{k: v for k, v in data.items() if k in _ANSWER_NAMES})
-
-
-_ANSWER_NAMES = frozenset(f.name for f in fields(Answer))
+        # Keys this version does not know (written by a newer one) are left out.
+        return cls(data.get("option"), data.get("text"), data.get("voice"),
+                   data.get("skipped", False))
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class Session:
     def dumps(self) -> str:
         """`to_json()` as compact JSON text, non-ASCII kept as UTF-8 rather than escaped:
         the form sessions have always been stored in."""
-        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+        return _ENCODER.encode(self.to_json())
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
@@ -88,3 +87,5 @@ class Session:
 
 
 _NAMES = frozenset(f.name for f in fields(Session))
+# One encoder for every session: json.dumps with options builds a new one on each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

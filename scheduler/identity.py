@@ -17,11 +17,15 @@ KEY_FILE = "hmac.key"
 
 class Identity:
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        # Keyed once; each pseudonym starts from a copy (hmac's documented way to hash
+        # many messages with one key).
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def sender(self, urn: str) -> str:
         """A stable pseudonym for `telegram:123` etc.; the same citizen, the same hash."""
-        return hmac.digest(self._key, urn.encode("utf-8"), hashlib.sha256).hex()
+        mac = self._keyed.copy()
+        mac.update(urn.encode("utf-8"))
+        return mac.hexdigest()
 
 
 def load_identity(data_dir: Path, database_url: str = "sqlite://",

@@ -42,6 +42,30 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITER_OPTION: True})
 
 
+def impatient(engine: Engine) -> Engine | None:
+    """The same SQLite file, for writes run on the event loop (bot.database_work): its
+    connections never wait for another writer's lock (busy timeout 0: the caller hands
+    the work to a thread, which waits) and never checkpoint the WAL on commit (the
+    checkpoint's fsyncs would stall every channel; `checkpoint` runs it in a thread).
+    None for PostgreSQL, and for an in-memory SQLite, which a second engine would not see."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    loop_engine = create_engine(engine.url, hide_parameters=True)
+    _sqlite_pragmas(loop_engine, busy_ms=0, checkpoints=False)
+    return writer(loop_engine)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL's pages into the database file, without waiting for its readers:
+    for the writes of an `impatient` engine, which leave that to this."""
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        connection.close()
+
+
 class DatabaseError(Exception):
     """A database problem an operator can fix; the message says how."""
 
@@ -49,7 +73,7 @@ class DatabaseError(Exception):
 BUSY_MS = 10000  # a writer waits this long for another's lock before it fails
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, busy_ms: int = BUSY_MS, checkpoints: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
@@ -57,8 +81,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -121,7 +121,9 @@ class Signatures:
 
 def signed_url(request: Request, config: WhatsApp, path: str) -> str:
     """The URL Twilio called, as it signed it."""
-    query = f"?{request.url.query}" if request.url.query else ""
+    # From the ASGI scope: Request.url would build the whole URL only for its query.
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    query = f"?{raw_query}" if raw_query else ""
     if config.public_url:
         return config.public_url + path + query
     if config.trust_forwarded_headers:

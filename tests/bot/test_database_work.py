@@ -1,31 +1,43 @@
 """Citizens' turns run together: each is kept, in order, alone in its failure. On SQLite
-they are stored by the database thread, which waits when another writer holds the lock;
-the server answers all along."""
+they are stored on the event loop while the write lock is free, else by the database
+thread, which waits when another writer holds the lock; the server answers all along.
+Each test runs over the plain version (the thread only) and the loop's."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session as Db
 
-from bot.database_work import DatabaseWork
+import bot.database_work as work
+from bot.database_work import DatabaseWork, GroupsOnTheLoop, database_work
 from bot.web import create_web_app
 from conversations.effects import Start, Text
-from scheduler.service import CitizenMessage, Turn
+from scheduler.service import CitizenMessage, FeedbackService, Turn
+from storage.db import checkpoint, impatient, open_engine
 from storage.models import Answer, Conversation, Feedback
 from tests.bot.whatsapp.conftest import Clock, Phone, fake_twilio, whatsapp_config, whatsapp_runtime  # noqa: F401 (a fixture)
 from tests.conftest import T0
 
+Work = Callable[[FeedbackService], DatabaseWork]
 
-def test_turns_arriving_together_are_all_kept_in_order(app) -> None:  # type: ignore[no-untyped-def]
-    database = DatabaseWork(app.service)
+
+@pytest.fixture(params=["plain", "loop"])
+def make_work(request: pytest.FixtureRequest) -> Work:
+    """The plain version, or the one `prayas serve` picks (the loop's, on a SQLite file)."""
+    return DatabaseWork if request.param == "plain" else database_work
+
+
+def test_turns_arriving_together_are_all_kept_in_order(app, make_work: Work) -> None:  # type: ignore[no-untyped-def]
+    database = make_work(app.service)
 
     async def citizens() -> list[Turn]:
         starts = [database.handle(CitizenMessage(f"telegram:{n}", "telegram", Start("BLB05"), T0))
@@ -66,9 +78,9 @@ def test_one_failing_turn_does_not_undo_the_others(app) -> None:  # type: ignore
         app.service.handle_together([requests[1]])
 
 
-def test_a_failing_turn_in_a_group_is_its_own_and_the_group_is_kept(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_turn_in_a_group_is_its_own_and_the_group_is_kept(app, make_work: Work) -> None:  # type: ignore[no-untyped-def]
     """The group fails together; each of its turns is then run on its own."""
-    database = DatabaseWork(app.service)
+    database = make_work(app.service)
     requests = [CitizenMessage("telegram:1", "telegram", Start("BLB05"), T0, "u1"),
                 CitizenMessage("telegram:2", "telegram", Text("x"), T0, {"u": 2}),  # type: ignore[arg-type]
                 CitizenMessage("telegram:3", "telegram", Start("BLB05"), T0, "u3")]
@@ -118,12 +130,54 @@ def test_a_citizen_is_answered_once_another_writer_lets_go_and_the_server_answer
     app.engine.dispose()
 
 
+def test_the_loops_engine_never_waits_and_leaves_checkpoints_to_the_thread(
+        sqlite_url: str) -> None:
+    engine = open_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE note (n INTEGER)"))
+    loop_engine = impatient(engine)
+    assert loop_engine is not None
+    other = sqlite3.connect(_database_file(sqlite_url), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"), loop_engine.begin() as connection:
+        connection.execute(text("INSERT INTO note VALUES (1)"))
+    raw = loop_engine.raw_connection()  # refused at once, not after a timeout
+    assert raw.cursor().execute("PRAGMA busy_timeout").fetchone()[0] == 0
+    raw.close()
+    other.execute("ROLLBACK")
+    for n in range(50):
+        with loop_engine.begin() as connection:
+            connection.execute(text("INSERT INTO note VALUES (:n)"), {"n": n})
+    frames = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames[1] > 0  # the loop's commits left their pages in the WAL
+    other.execute("INSERT INTO note VALUES (99)")  # one more frame to copy
+    checkpoint(engine)
+    assert other.execute("SELECT count(*) FROM note").fetchone()[0] == 51
+    other.close()
+    loop_engine.dispose()
+    engine.dispose()
+
+
+def test_postgresql_and_a_database_in_memory_store_on_the_thread(
+        make_app, postgres_url: str, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    assert impatient(open_engine(postgres_url)) is None
+    assert impatient(open_engine("sqlite://")) is None
+    on_postgres = make_app(postgres_url)
+    assert type(database_work(on_postgres.service)) is DatabaseWork
+    on_postgres.engine.dispose()
+    on_file = make_app(sqlite_url)
+    assert type(database_work(on_file.service)) is GroupsOnTheLoop
+    on_file.engine.dispose()
+
+
 def test_the_write_ahead_log_starts_afresh_under_steady_load(
-        make_app, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """SQLite's own checkpoints, on the thread that commits, let it start its log from
-    the beginning: the file stops growing."""
+        make_app, sqlite_url: str, make_work: Work, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The log is checkpointed while no group is being stored (by SQLite on the thread
+    that commits; by the thread every few groups the loop stored): SQLite then starts
+    its log from the beginning, and the file stops growing."""
+    monkeypatch.setattr(work, "CHECKPOINT_EVERY", 8)
     app = make_app(sqlite_url)
-    database = DatabaseWork(app.service)
+    database = make_work(app.service)
     answers = ["1", "1", "4", "हाँ", "2", "हाँ", "नहीं", "5", "अच्छा व्यवहार", "नहीं", "नहीं"]
 
     async def citizen(n: int) -> None:
@@ -150,8 +204,8 @@ def test_the_write_ahead_log_starts_afresh_under_steady_load(
     app.engine.dispose()
 
 
-def test_a_turn_after_the_service_stopped_is_refused_not_left_waiting(app) -> None:  # type: ignore[no-untyped-def]
-    database = DatabaseWork(app.service)
+def test_a_turn_after_the_service_stopped_is_refused_not_left_waiting(app, make_work: Work) -> None:  # type: ignore[no-untyped-def]
+    database = make_work(app.service)
     database.close()
     request = CitizenMessage("telegram:9", "telegram", Start("BLB05"), T0)
     with pytest.raises(RuntimeError):
