@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 
 from conversations import messages as M
-from conversations.answers import NO, YES, choose_option, command, is_skip_text
+from conversations.answers import choose_option, command, is_skip_text, out_of_range
 from conversations.effects import (
     Closed,
     Completed,
@@ -25,10 +25,13 @@ from conversations.effects import (
     Tick,
 )
 from conversations.prompts import (
+    CONFIRM_QUESTION,
+    PICKER_LIST_MAX,
     SKIP_CHOICE,
     STATION_QUESTION,
     SWITCH_QUESTION,
     ask,
+    confirm_prompt,
     next_question,
     picker,
     prune,
@@ -36,8 +39,8 @@ from conversations.prompts import (
     switch_prompt,
 )
 from conversations.session import Answer, Session
-from conversations.stations import code_in_text, example_name, search
-from conversations.survey import Question, StationRef, Survey
+from conversations.stations import code_in_text, example_name, kind_asked, search
+from conversations.survey import Option, Question, StationRef, Survey
 from conversations.text import clean, hide_numbers, normalize, whole_number
 
 Result = tuple[Session, list[Effect]]
@@ -56,19 +59,20 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
         session = session.evolve(stage="ended", outcome="expired", question=None)
     if isinstance(event, Tick):
         return session, effects
-    session = session.evolve(last_seen=now)
+    # The handlers see when the citizen last wrote; the session leaves with `now`.
     if session.follow_up is not None and session.stage == "asking":
         session, more = _on_follow_up(session, event, survey)
-        return session, effects + more
-    handler = {
-        "new": _on_new,
-        "pick_station": _on_picker,
-        "confirm_switch": _on_switch,
-        "asking": _on_question,
-        "ended": _on_ended,
-    }[session.stage]
-    session, more = handler(session, event, survey)
-    return session, effects + more
+    elif session.stage == "ended":
+        session, more = _on_ended(session, event, now, survey)
+    else:
+        handler = {
+            "new": _on_new,
+            "pick_station": _on_picker,
+            "confirm_switch": _on_switch,
+            "asking": _on_question,
+        }[session.stage]
+        session, more = handler(session, event, survey)
+    return session.evolve(last_seen=now), effects + more
 
 
 def resume(session: Session, survey: Survey) -> list[Reply]:
@@ -76,8 +80,11 @@ def resume(session: Session, survey: Survey) -> list[Reply]:
     if session.follow_up is not None:
         survey = survey.for_follow_up()
     if session.stage == "asking":
-        if _current(session, survey) is None:
+        question = _current(session, survey)
+        if question is None:
             return []
+        if session.confirming and (option := question.option(session.confirming)):
+            return [confirm_prompt(session, option)]
         # Nothing answered yet: the greeting (and its privacy promise) may never have
         # reached the citizen, so it comes again.
         greeting = () if session.answers or session.follow_up else _greeting(session, survey)
@@ -199,6 +206,18 @@ def _on_picker(session: Session, event: Event, survey: Survey) -> Result:
     number = whole_number(event.text)
     if number is not None and 1 <= number <= len(session.candidates):
         return _begin(session, session.candidates[number - 1], survey)
+    if number is not None and session.candidates and code_in_text(event.text,
+                                                                  survey.stations) is None:
+        last = str(len(session.candidates))
+        new, reply = picker(session, survey, _listed(session, survey),
+                            Msg.of(M.OUT_OF_LIST, last=last))
+        return new, [reply]
+    if (kind := kind_asked(event.text)) is not None:
+        of_kind = tuple(s for s in survey.stations if s.kind == kind)[:PICKER_LIST_MAX]
+        if of_kind:
+            note = Msg(M.THANAS if kind == "thana" else M.CHOWKIS)
+            new, reply = picker(session, survey, of_kind, note)
+            return new, [reply]
     if (station := code_in_text(event.text, survey.stations)) is not None:
         return _begin(session, station.code, survey)
     found = search(event.text, survey.stations) if number is None else []
@@ -237,7 +256,7 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
             session = _language(session, cmd, survey)
         if cmd == "help":
             return session, [switch_prompt(session, survey, Msg(M.HELP))]
-        choice = _switch_choice(event.text)
+        choice = _switch_choice(event.text, survey)
     if choice == "new" and session.pending_station:
         effects: list[Effect] = [Closed("switched")] if session.answers else []
         new, more = _begin(session, session.pending_station, survey)
@@ -248,20 +267,20 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
     return session, [switch_prompt(session, survey)]
 
 
-def _switch_choice(text: str) -> str | None:
+def _switch_choice(text: str, survey: Survey) -> str | None:
     number = whole_number(text)
     if number in (1, 2):
         return "new" if number == 1 else "continue"
     norm = normalize(text)
-    if norm in _SWITCH_NEW:
+    if norm in survey.words.yes or norm in _SWITCH_NEW:
         return "new"
-    if norm in _SWITCH_CONTINUE:
+    if norm in survey.words.no or norm in _SWITCH_CONTINUE:
         return "continue"
     return None
 
 
-_SWITCH_NEW = {normalize(w) for w in [*YES, "new", "naya", "नया"]}
-_SWITCH_CONTINUE = {normalize(w) for w in [*NO, "continue", "jari", "जारी", "aage", "आगे"]}
+_SWITCH_NEW = {normalize(w) for w in ["new", "naya", "नया"]}
+_SWITCH_CONTINUE = {normalize(w) for w in ["continue", "jari", "जारी", "aage", "आगे"]}
 
 
 # ---- asking the questions -------------------------------------------------------------
@@ -284,32 +303,104 @@ def _on_question(session: Session, event: Event, survey: Survey) -> Result:
         return _carry_on(session, survey)
     if isinstance(event, Start):
         if not (event.code or "").strip():
-            return session, [ask(session, survey)]  # a bare /start: show where we are
+            return session, [*resume(session, survey)]  # a bare /start: show where we are
         return _rescan(session, event.code, survey)
+    if session.confirming is not None:
+        return _on_confirm(session, question, event, survey)
     if isinstance(event, Tap):
         if event.question != question.id:
             return session, [ask(session, survey, Msg(M.STALE_BUTTON))]
         if event.option == SKIP_CHOICE and question.type == "text" and not question.required:
             return _accept(session, question, Answer(skipped=True), survey)
-        if question.option(event.option) is None:
+        if (tapped := question.option(event.option)) is None:
             return session, [ask(session, survey, Msg(M.STALE_BUTTON))]
-        return _accept(session, question, Answer(option=event.option), survey)
+        return _chosen(session, question, tapped, survey)
     if isinstance(event, Media):
-        if question.type == "text" and event.kind in ("voice", "audio"):
-            return _accept(session, question, Answer(voice=event.ref or event.kind), survey)
+        voice = event.kind in ("voice", "audio")
+        if question.type == "text" and voice:
+            return _accept(session, question, Answer(voice=event.ref or event.kind), survey,
+                           Msg(M.VOICE_RECEIVED))
         if event.kind == "edited":  # not a wrong answer: just not something we read
             return session, [ask(session, survey, _media_note(event))]
-        return _miss(session, question, survey, _media_note(event))
+        return _miss(session, question, survey,
+                     Msg(M.VOICE_LATER) if voice else _media_note(event))
     assert isinstance(event, Text)
     cmd = command(event.text)
     if cmd is not None:
         return _command(session, question, cmd, survey)
     if question.type == "text":
         return _comment(session, question, event.text, survey)
+    if out_of_range(question, event.text):
+        return _miss(session, question, survey,
+                     Msg.of(M.OUT_OF_RANGE, last=str(len(question.options))))
     option = choose_option(question, event.text)
     if option is None:
         return _miss(session, question, survey)
+    return _chosen(session, question, option, survey)
+
+
+def _chosen(session: Session, question: Question, option: Option, survey: Survey) -> Result:
+    """An option picked: taken, or first asked back when the survey says so."""
+    if option.confirm:
+        asking = session.evolve(confirming=option.id, misses=0)
+        return asking, [confirm_prompt(asking, option)]
     return _accept(session, question, Answer(option=option.id), survey)
+
+
+def _on_confirm(session: Session, question: Question, event: Event, survey: Survey) -> Result:
+    """"You are telling us ... is that right?": yes takes the answer, no asks again."""
+    option = question.option(session.confirming or "")
+    if option is None:  # the survey file changed meanwhile
+        back = session.evolve(confirming=None)
+        return back, [ask(back, survey)]
+    choice: str | None = None
+    note = Msg(M.REASK)
+    if isinstance(event, Tap):
+        choice = event.option if event.question == CONFIRM_QUESTION else None
+        note = Msg(M.STALE_BUTTON)
+    elif isinstance(event, Media):
+        note = _media_note(event)
+    elif isinstance(event, Text):
+        cmd = command(event.text)
+        if cmd in ("stop", "restart"):
+            return _command(session.evolve(confirming=None), question, cmd, survey)
+        if cmd == "back":
+            back = session.evolve(confirming=None, misses=0)
+            return back, [ask(back, survey)]
+        if cmd and cmd.startswith("lang:"):
+            session, note = _language(session, cmd, survey), Msg(M.LANGUAGE_SET)
+        elif cmd == "help":
+            note = Msg(M.HELP)
+        else:
+            choice = _confirm_choice(event.text, survey)
+            if choice is None and choose_option(question, event.text) == option:
+                choice = "yes"  # said again in words: "500 रुपये मांगे"
+    if choice == "yes":
+        return _accept(session.evolve(confirming=None), question, Answer(option=option.id),
+                       survey)
+    if choice == "no":
+        back = session.evolve(confirming=None, misses=0)
+        return back, [ask(back, survey, Msg(M.CONFIRM_UNDONE))]
+    return session, [confirm_prompt(session, option, note)]
+
+
+def _confirm_choice(text: str, survey: Survey) -> str | None:
+    # Answer 1 is "no, by mistake": the yes of the question before was 1.
+    number = whole_number(text)
+    if number in (1, 2):
+        return "no" if number == 1 else "yes"
+    norm = normalize(text)
+    if norm in survey.words.yes_strict or norm in _CONFIRM_YES:
+        return "yes"
+    if norm in survey.words.no or norm in _CONFIRM_NO:
+        return "no"
+    return None
+
+
+_CONFIRM_YES = {normalize(w) for w in ["सही", "सही है", "हाँ सही है", "sahi", "sahi hai",
+                                       "haan sahi hai", "right", "correct", "yes right"]}
+_CONFIRM_NO = {normalize(w) for w in ["गलती", "गलती से", "गलत", "galti", "galti se", "galat",
+                                      "mistake", "wrong", "नहीं गलती से"]}
 
 
 def _rescan(session: Session, code: str | None, survey: Survey) -> Result:
@@ -351,6 +442,8 @@ def _comment(session: Session, question: Question, text: str, survey: Survey) ->
     # "1" is the "nothing to add" choice when the channel shows it as a numbered list.
     if (is_skip_text(text) or whole_number(text) == 1) and not question.required:
         return _accept(session, question, Answer(skipped=True), survey)
+    if whole_number(text) is not None:  # a number typed from habit is not a comment
+        return _miss(session, question, survey, Msg(M.COMMENT_NOT_A_NUMBER))
     typed = clean(text)
     if not typed:
         return _miss(session, question, survey)
@@ -445,10 +538,15 @@ def _on_follow_up(session: Session, event: Event, survey: Survey) -> Result:
 # ---- after the end --------------------------------------------------------------------
 
 
-def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
+def _on_ended(session: Session, event: Event, now: datetime, survey: Survey) -> Result:
     if session.follow_up is not None:  # whatever comes next is not the follow-up's
         session = session.evolve(follow_up=None, answers={}, history=())
     if isinstance(event, Start):
+        station = survey.station((event.code or "").strip())
+        if station is not None and _replaces(session, station.code, now):
+            if event.lang in survey.languages:
+                session = session.evolve(lang=event.lang)
+            return _begin(session, station.code, survey, _replacing(session))
         return _start(session, event.code, survey, event.lang)
     cmd = command(event.text) if isinstance(event, Text) else None
     if cmd and cmd.startswith("lang:"):
@@ -458,9 +556,26 @@ def _on_ended(session: Session, event: Event, survey: Survey) -> Result:
         if session.station is None:
             new, reply = picker(session, survey, None, *before)
             return new, [reply]
+        if _replaces(session, session.station, now):
+            before = (_replacing(session),)
         return _begin(session, session.station, survey, *before)
     if isinstance(event, Text) and (station := code_in_text(event.text, survey.stations)):
-        return _begin(session, station.code, survey)
+        replacing = _replaces(session, station.code, now)
+        notes = (_replacing(session),) if replacing else ()
+        return _begin(session, station.code, survey, *notes)
     if session.outcome == "complete" and session.reference:
-        return session, [_say(session, Msg.of(M.ENDED_COMPLETE, reference=session.reference))]
+        msgid = M.HELP_AFTER_FEEDBACK if cmd == "help" else M.ENDED_COMPLETE
+        return session, [_say(session, Msg.of(msgid, reference=session.reference))]
     return session, [_say(session, Msg(M.ENDED_STOPPED))]
+
+
+def _replaces(session: Session, station: str, now: datetime) -> bool:
+    """Whether a new feedback for `station` now would update the one just given (the
+    service's rule: the same station within the update window)."""
+    return (session.outcome == "complete" and session.reference is not None
+            and session.station == station and session.update_until is not None
+            and now < session.update_until)
+
+
+def _replacing(session: Session) -> Msg:
+    return Msg.of(M.RESTART_REPLACES, reference=session.reference or "")

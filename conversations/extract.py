@@ -25,3 +25,6 @@ def extract_survey(
             yield 0, None, label, [f"survey {qid}: scale label"]
         for option in question.get("options") or []:
             yield 0, None, option["label"], [f"survey {qid}: option {option['id']}"]
+            if option.get("confirm"):
+                yield 0, None, option["confirm"], [f"survey {qid}: asked back after "
+                                                   f"{option['id']}"]

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from conversations import messages as M
 from conversations.effects import Choice, Msg, Reply
 from conversations.session import Answer, Session
-from conversations.survey import Question, StationRef, Survey
+from conversations.survey import Option, Question, StationRef, Survey
 
 SKIP_CHOICE = "_skip"
 STATION_QUESTION = "_station"
 SWITCH_QUESTION = "_switch"
+CONFIRM_QUESTION = "_confirm"
 PICKER_LIST_MAX = 25  # above this a numbered list is too long for a phone screen
 
 
@@ -39,21 +40,21 @@ def prune(survey: Survey, answers: dict[str, Answer]) -> dict[str, Answer]:
     return kept
 
 
-def _progress(survey: Survey, question: Question, answers: Mapping[str, Answer]) -> tuple[int, int]:
-    """(n, total): where `question` stands among the questions that may still be asked."""
+def _progress(survey: Survey, question: Question,
+              answers: Mapping[str, Answer]) -> tuple[int, int | None]:
+    """(n, total): where `question` stands among the questions this citizen is asked.
+    The total is None while an answer still to come decides whether a question is asked:
+    it is shown only once it can no longer change under the citizen."""
     n = total = 0
+    undecided = False
     for q in survey.questions:  # most have no condition: counted without a call
-        if not q.when or _undecided_or_met(q, answers):
+        if q.when and any(other not in answers for other in q.when):
+            undecided = True
+        if not q.when or applies(q, answers) or any(other not in answers for other in q.when):
             total += 1
             if q.id == question.id:
                 n = total
-    return n, total
-
-
-def _undecided_or_met(question: Question, answers: Mapping[str, Answer]) -> bool:
-    # A question whose condition is not yet decided counts: the total may shrink, never grow.
-    return all(other not in answers or answers[other].option in wanted
-               for other, wanted in question.when.items())
+    return n, None if undecided else total
 
 
 def choices(question: Question) -> tuple[Choice, ...]:
@@ -68,8 +69,16 @@ def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
     question = survey.question(session.question or "")
     assert question is not None, "ask() is only called for a question the survey has"
     n, total = _progress(survey, question, session.answers)
-    line = Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=question.prompt)
+    line = (Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=question.prompt)
+            if total is not None else Msg.of(M.PROGRESS_OPEN, n=str(n), ask=question.prompt))
     return Reply(session.lang, (*before, line), choices(question), question.id)
+
+
+def confirm_prompt(session: Session, option: Option, *before: Msg) -> Reply:
+    """An answer asked back: "no, by mistake" is 1, so the 1 that gave it cannot confirm."""
+    return Reply(session.lang, (*before, Msg(option.confirm)),
+                 (Choice("no", 1, Msg(M.CONFIRM_NO)), Choice("yes", 2, Msg(M.CONFIRM_YES))),
+                 CONFIRM_QUESTION)
 
 
 def station_name(survey: Survey, code: str | None, lang: str) -> str:
@@ -87,7 +96,7 @@ def picker(session: Session, survey: Survey, listed: tuple[StationRef, ...] | No
     if listed is None:
         listed = survey.stations if len(survey.stations) <= PICKER_LIST_MAX else ()
     prompt: str | None = M.PICK_STATION if listed else M.PICK_STATION_TYPE
-    if listed and before and before[-1].id == M.MANY_STATIONS:
+    if listed and before and before[-1].id in _ASKS_FOR_A_NUMBER:
         prompt = None
     station_choices = tuple(
         Choice(s.code, n, Msg(s.name(session.lang))) for n, s in enumerate(listed, start=1)
@@ -96,6 +105,9 @@ def picker(session: Session, survey: Survey, listed: tuple[StationRef, ...] | No
     new = Session(lang=session.lang, stage="pick_station",
                   candidates=tuple(s.code for s in listed), last_seen=session.last_seen)
     return new, Reply(session.lang, lines, station_choices, STATION_QUESTION)
+
+
+_ASKS_FOR_A_NUMBER = {M.MANY_STATIONS, M.THANAS, M.CHOWKIS, M.OUT_OF_LIST}
 
 
 def switch_prompt(session: Session, survey: Survey, *before: Msg) -> Reply:

@@ -55,6 +55,10 @@ class Session:
     reference: str | None = None  # set by the service when the feedback completes
     last_seen: datetime | None = None
     follow_up: int | None = None  # asking the follow-up of this stored feedback
+    confirming: str | None = None  # an option of `question` asked back before it is taken
+    # Set by the service on completion: until then a new feedback for the same station
+    # updates this one, and the citizen is told so.
+    update_until: datetime | None = None
 
     def evolve(self, **changes: Any) -> Session:
         """`dataclasses.replace(self, **changes)`, for the callers that spell it so."""
@@ -67,6 +71,7 @@ class Session:
         data["history"] = list(self.history)
         data["candidates"] = list(self.candidates)
         data["last_seen"] = self.last_seen.isoformat() if self.last_seen else None
+        data["update_until"] = self.update_until.isoformat() if self.update_until else None
         return data
 
     def dumps(self) -> str:
@@ -81,8 +86,9 @@ class Session:
         data["answers"] = {q: Answer.from_json(a) for q, a in data.get("answers", {}).items()}
         data["history"] = tuple(data.get("history", ()))
         data["candidates"] = tuple(data.get("candidates", ()))
-        if data.get("last_seen"):
-            data["last_seen"] = datetime.fromisoformat(data["last_seen"])
+        for moment in ("last_seen", "update_until"):
+            if data.get(moment):
+                data[moment] = datetime.fromisoformat(data[moment])
         return cls(**data)
 
 

@@ -14,6 +14,17 @@ _GENERIC = {normalize(w) for w in ["थाना", "थाने", "चौकी
 _CODE_TOKEN = re.compile(r"[A-Za-z0-9_-]{2,64}")
 
 
+# "थाना" or "चौकी" alone: the citizen asks for the list of that kind.
+_KINDS = {**{normalize(w): "thana" for w in ["थाना", "थाने", "thana", "thane", "police station",
+                                             "पुलिस थाना", "ps"]},
+          **{normalize(w): "chowki" for w in ["चौकी", "chowki", "chauki", "choki",
+                                              "पुलिस चौकी"]}}
+
+
+def kind_asked(text: str) -> str | None:
+    return _KINDS.get(normalize(text[:MAX_TYPED]))
+
+
 MAX_TYPED = 100  # nobody types a station name longer than this; don't search a novel
 
 

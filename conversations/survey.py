@@ -44,8 +44,24 @@ class Option:
     id: str
     label: str
     emoji: str = ""
-    words: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()  # normalised; the shared yes/no/scale ones included
     value: int | None = None  # the number on a 1-5 scale
+    # "How soon": the minutes a typed duration ("10 मिनट", "2 घंटे") must fall in.
+    minutes: tuple[int, int | None] | None = None
+    # Asked back before this answer is taken (a msgid): "you are telling us ... right?"
+    confirm: str = ""
+
+
+@dataclass(frozen=True)
+class Words:
+    """What citizens type for the answers every question shares (survey file, `words:`).
+
+    Normalised. `yes_strict` is "yes" where a wrong one has consequences (a red alert)."""
+
+    yes: frozenset[str] = frozenset()
+    yes_strict: frozenset[str] = frozenset()
+    no: frozenset[str] = frozenset()
+    scale: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,17 @@ class Question:
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
 
+    @cached_property
+    def phrases(self) -> Mapping[str, str]:
+        """Every word an option is known by (normalised) -> its option id; where two
+        options share a word, the first has it."""
+        phrases: dict[str, str] = {}
+        for option in self.options:
+            for word in sorted(option.words | {normalize(option.label)}):
+                if word:
+                    phrases.setdefault(word, option.id)
+        return phrases
+
 
 @dataclass(frozen=True)
 class StationRef:
@@ -76,6 +103,7 @@ class StationRef:
     code: str
     name_hi: str
     name_en: str
+    kind: str = ""  # thana, chowki or office (config.yaml)
 
     def name(self, lang: str) -> str:
         return self.name_hi if lang == "hi" else self.name_en
@@ -94,6 +122,7 @@ class Survey:
     # Asked days later about the same visit; answered within `follow_up_timeout`.
     follow_up: tuple[Question, ...] = ()
     follow_up_timeout: timedelta = timedelta(hours=72)
+    words: Words = Words()
 
     def for_follow_up(self) -> Survey:
         """The follow-up's questions, run by the same dialogue as the survey's."""
@@ -139,17 +168,25 @@ def _fail(path: Path, where: str, message: str) -> SurveyError:
     return SurveyError(f"{path}: {where}: {message}")
 
 
-def _words(raw: Any) -> frozenset[str]:
+def _words(path: Path, where: str, raw: Any) -> frozenset[str]:
+    if raw is not None and not isinstance(raw, list):
+        raise _fail(path, where, "expected a list of words: [word, word, ...]")
+    if any(isinstance(w, bool) for w in raw or ()):
+        # YAML reads a bare yes, no, on or off as true or false.
+        raise _fail(path, where, 'write yes, no, on and off in quotes: "yes"')
     return frozenset(normalize(str(w)) for w in raw or () if normalize(str(w)))
 
 
-def _options(path: Path, where: str, qtype: str, raw: dict[str, Any]) -> tuple[Option, ...]:
+def _options(path: Path, where: str, qtype: str, raw: dict[str, Any],
+             words: Words) -> tuple[Option, ...]:
+    strict = bool(raw.get("strict", False))
     if qtype == "scale":
         labels = raw.get("labels", SCALE_LABELS)
         if len(labels) != 5:
             raise _fail(path, f"{where}.labels", "a scale needs exactly 5 labels, worst first")
         return tuple(
-            Option(id=str(n), label=str(label), emoji=SCALE_EMOJI[n - 1], value=n)
+            Option(id=str(n), label=str(label), emoji=SCALE_EMOJI[n - 1], value=n,
+                   words=words.scale.get(n, frozenset()))
             for n, label in enumerate(labels, start=1)
         )
     if qtype == "text":
@@ -162,8 +199,9 @@ def _options(path: Path, where: str, qtype: str, raw: dict[str, Any]) -> tuple[O
     result: list[Option] = []
     for n, opt in enumerate(options):
         ow = f"{where}.options[{n}]"
-        if not isinstance(opt, dict) or set(opt) - {"id", "label", "words", "emoji"}:
-            raise _fail(path, ow, "write an option as {id: ..., label: ..., words: [...]}")
+        if not isinstance(opt, dict) or set(opt) - OPTION_KEYS:
+            raise _fail(path, ow, "write an option as {id: ..., label: ..., words: [...]}; "
+                        f"its keys: {', '.join(sorted(OPTION_KEYS))}")
         oid = str(opt.get("id", ""))
         if not ID_PATTERN.match(oid):
             raise _fail(path, f"{ow}.id", f"{oid!r} is not a valid id (a-z, 0-9, _)")
@@ -171,14 +209,37 @@ def _options(path: Path, where: str, qtype: str, raw: dict[str, Any]) -> tuple[O
             raise _fail(path, f"{ow}.id", f"option id {oid!r} is used twice in this question")
         if not opt.get("label"):
             raise _fail(path, f"{ow}.label", "every option needs a label")
+        means = str(opt.get("means", oid if oid in ("yes", "no") else ""))
+        if means not in ("", "yes", "no"):
+            raise _fail(path, f"{ow}.means", "write means: yes or means: no")
+        shared = frozenset[str]()
+        if means == "yes":
+            shared = words.yes_strict if strict else words.yes
+        elif means == "no":
+            shared = words.no
         result.append(
             Option(id=oid, label=str(opt["label"]), emoji=str(opt.get("emoji", "")),
-                   words=_words(opt.get("words")))
+                   words=_words(path, f"{ow}.words", opt.get("words")) | shared,
+                   minutes=_minutes(path, f"{ow}.minutes", opt.get("minutes")),
+                   confirm=str(opt.get("confirm") or ""))
         )
     return tuple(result)
 
 
-def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question],
+OPTION_KEYS = {"id", "label", "words", "emoji", "means", "minutes", "confirm"}
+
+
+def _minutes(path: Path, where: str, raw: Any) -> tuple[int, int | None] | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) != 2 or not isinstance(raw[0], int)
+            or not (raw[1] is None or isinstance(raw[1], int))):
+        raise _fail(path, where, "write the range as [FROM, TO] in minutes, e.g. [16, 60], "
+                    "or [61, null] for no upper end")
+    return raw[0], raw[1]
+
+
+def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question], words: Words,
               section: str = "questions") -> Question:
     where = f"{section}[{n}]"
     allowed = {"id", "type", "ask", "options", "labels", "required", "strict", "when"}
@@ -209,7 +270,7 @@ def _question(path: Path, n: int, raw: Any, earlier: dict[str, Question],
         when[other] = frozenset(wanted)
     return Question(
         id=qid, type=qtype, ask=str(raw["ask"]),
-        options=_options(path, where, qtype, raw),
+        options=_options(path, where, qtype, raw, words),
         required=bool(raw.get("required", False)), strict=bool(raw.get("strict", False)),
         when=when,
     )
@@ -226,12 +287,13 @@ def load_survey(path: str | Path) -> Survey:
         raise SurveyError(f"{path}: not valid YAML; check indentation and quotes") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
         raise SurveyError(f"{path}: expected `id:` and a list under `questions:`")
-    if unknown := set(raw) - {"id", "questions", "follow_up"}:
-        raise SurveyError(f"{path}: {sorted(unknown)[0]}: unknown key; only id, questions "
-                          "and follow_up")
+    if unknown := set(raw) - {"id", "words", "questions", "follow_up"}:
+        raise SurveyError(f"{path}: {sorted(unknown)[0]}: unknown key; only id, words, "
+                          "questions and follow_up")
+    words = _shared_words(path, raw.get("words") or {})
     questions: dict[str, Question] = {}
     for n, item in enumerate(raw["questions"]):
-        q = _question(path, n, item, questions)
+        q = _question(path, n, item, questions, words)
         questions[q.id] = q
     if not questions:
         raise SurveyError(f"{path}: questions: the survey has no questions")
@@ -240,10 +302,30 @@ def load_survey(path: str | Path) -> Survey:
     # One namespace: follow-up answers are stored beside the feedback's own.
     follow_up: dict[str, Question] = dict(questions)
     for n, item in enumerate(raw.get("follow_up") or []):
-        q = _question(path, n, item, follow_up, section="follow_up")
+        q = _question(path, n, item, follow_up, words, section="follow_up")
         follow_up[q.id] = q
     return Survey(id=str(raw.get("id", path.stem)), questions=tuple(questions.values()),
-                  follow_up=tuple(q for q in follow_up.values() if q.id not in questions))
+                  follow_up=tuple(q for q in follow_up.values() if q.id not in questions),
+                  words=words)
+
+
+def _shared_words(path: Path, raw: Any) -> Words:
+    if isinstance(raw, dict) and (True in raw or False in raw):
+        raise SurveyError(f'{path}: words: write the keys "yes" and "no" in quotes (YAML '
+                          "reads them bare as true and false)")
+    if not isinstance(raw, dict) or set(raw) - {"yes", "yes_strict", "no", "scale"}:
+        raise SurveyError(f"{path}: words: expected lists under yes, yes_strict, no and "
+                          "scale (1 to 5)")
+    scale = raw.get("scale") or {}
+    if not isinstance(scale, dict) or set(scale) - {1, 2, 3, 4, 5}:
+        raise SurveyError(f"{path}: words.scale: expected lists under 1, 2, 3, 4 and 5")
+    def listed(key: str, value: Any) -> frozenset[str]:
+        return _words(path, f"words.{key}", value)
+
+    return Words(yes=listed("yes", raw.get("yes")),
+                 yes_strict=listed("yes_strict", raw.get("yes_strict")),
+                 no=listed("no", raw.get("no")),
+                 scale={n: listed(f"scale.{n}", scale.get(n)) for n in range(1, 6)})
 
 
 DEFAULT_SURVEY = Path(__file__).with_name("survey.yaml")

@@ -60,11 +60,38 @@ def hide_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(hide, text)
 
 
+# Words spelt two ways as often as one: matched as the one.
+_SPELLINGS = {"नही": "नहीं", "nahin": "nahi", "nhi": "nahi"}
+
+
 def normalize(text: str) -> str:
     """A canonical form for matching: folded case, ASCII digits, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_DEVANAGARI_DIGITS).translate(_FOLD)
     text = unicodedata.normalize("NFC", text).casefold()
-    return " ".join(_PUNCT.sub(" ", text).split())
+    return " ".join(_SPELLINGS.get(word, word) for word in _PUNCT.sub(" ", text).split())
+
+
+# "500 रुपये", "₹500", "rs 500", "500rs": an amount, which stands for the word रुपये.
+_MONEY = r"(?:रुपये|रुपए|रुपया|रूपये|रु|rupaye|rupay|rupees|rupee|rs)"
+_AMOUNT = re.compile(rf"(?:₹\s*\d+(?:\s*{_MONEY})?|\d+\s*{_MONEY}|{_MONEY}\s*\d+)(?!\w)")
+
+
+def amounts_as_word(norm: str) -> str:
+    """A normalised text with each amount of money written as the word रुपये."""
+    return _AMOUNT.sub("रुपये", norm)
+
+
+_DURATION = re.compile(r"(\d{1,3})\s*(मिनट|मिनिट|मिनिट्स|min|mins|minute|minutes|घंटे|घंटा|घण्टे|"
+                       r"घण्टा|ghante|ghanta|hour|hours|hr|hrs)(?:\s+(?:में|me|mein|lage|लगे|बाद|baad))?")
+
+
+def duration_minutes(text: str) -> int | None:
+    """'10 मिनट' -> 10, '2 घंटे' -> 120, '1 hour' -> 60; None for anything else."""
+    found = _DURATION.fullmatch(normalize(text))
+    if found is None:
+        return None
+    n = int(found.group(1))
+    return n if found.group(2).startswith(("मिन", "min")) else 60 * n
 
 
 def tokens(text: str) -> list[str]:

@@ -108,7 +108,9 @@ class Campaign(Strict):
 
 
 class Sessions(Strict):
-    idle_timeout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    # A citizen who pauses goes on where they stopped, within this; then the attempt
+    # is closed as incomplete.
+    idle_timeout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 24 * 60
     update_window_hours: Annotated[int, Field(ge=0, le=24 * 7)] = 24
     max_comment_chars: Annotated[int, Field(ge=50, le=4000)] = 1000
     # One citizen's pace (officers are not limited): past it, one "please slow down" and

@@ -252,11 +252,14 @@ class FeedbackService:
             return answer is not None and answer.option == "yes"
 
         rules = matching(self.alert_rules, session.answers)
-        reference = None if rules else tx.complete_alone(
+        alone = None if rules else tx.complete_alone(
             feedback_id, urn=urn, may_contact=agreed(CONTACT_QUESTION),
             may_follow_up=agreed(FOLLOW_UP_QUESTION), now=now, since=now - self.update_window)
-        if reference is not None:  # most feedback: no alert, not an update
-            session = session.evolve(reference=reference)
+        if alone is not None:  # most feedback: no alert, not an update
+            reference, started = alone
+            # Until then, a new feedback for this station updates this one (storage.feedback).
+            session = session.evolve(reference=reference,
+                                     update_until=started + self.update_window)
             return session, thanks(session, reference, False), reference
         with tx.orm() as db:
             feedback = db.get(Feedback, feedback_id)
@@ -266,7 +269,8 @@ class FeedbackService:
             kept, updated = store.complete(db, feedback, now, self.update_window)
             assert kept.id is not None
             raise_alerts(db, kept.id, kept.station_code, rules, now)
-        session = session.evolve(reference=kept.reference)
+        session = session.evolve(reference=kept.reference,
+                                 update_until=kept.started_at + self.update_window)
         return session, thanks(session, kept.reference, updated), kept.reference
 
     def expire_idle(self, now: datetime) -> int:

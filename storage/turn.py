@@ -65,7 +65,7 @@ _SQL = {
     "keep_contact": "INSERT INTO contact (feedback_id, urn, may_contact, may_follow_up, "
                     "created_at) VALUES (?, ?, ?, ?, ?)",
     "complete": "UPDATE feedback SET status = 'complete', completed_at = ?, updated_at = ? "
-                "WHERE id = ? RETURNING reference",
+                "WHERE id = ? RETURNING reference, started_at",
     # The per-citizen limits (scheduler.service): this minute's messages, the hour's feedback.
     # SET reads the row as it was, so both CASEs see the old `since`.
     "pace": "INSERT INTO citizen_pace (sender, since, messages) VALUES (?, ?, 1) "
@@ -109,6 +109,12 @@ class TurnStore:
         # SQLite keeps naive UTC text, as SQLAlchemy writes it: the ISO form without its
         # "+00:00".
         return utc if self._pg else utc.isoformat(" ", "microseconds")[:-6]
+
+    def _read_time(self, value: Any) -> datetime:
+        # psycopg gives an aware datetime; SQLite the naive UTC text `_time` wrote.
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
     def _state(self, session: Session) -> Any:
         # One writer for both backends (Session.dumps): JSON that SQLAlchemy's JSON type
@@ -199,10 +205,12 @@ class TurnStore:
             self._run("drop_empty", feedback_id)
 
     def complete_alone(self, feedback_id: int, *, urn: str, may_contact: bool,
-                       may_follow_up: bool, now: datetime, since: datetime) -> str | None:
+                       may_follow_up: bool, now: datetime,
+                       since: datetime) -> tuple[str, datetime] | None:
         """Complete a feedback that updates no earlier one (none by the same citizen for
-        the same station since `since`): its reference. None, having written nothing, when
-        there is one: then storage.feedback.complete merges them, on the ORM."""
+        the same station since `since`): its reference and when it started. None, having
+        written nothing, when there is one: then storage.feedback.complete merges them, on
+        the ORM."""
         if self._run("same_visit", feedback_id, self._time(since)).fetchone() is not None:
             return None
         at = self._time(now)
@@ -210,7 +218,8 @@ class TurnStore:
         # feedback completes once, so it has no contact row yet to replace.
         if may_contact or may_follow_up:
             self._run("keep_contact", feedback_id, urn, may_contact, may_follow_up, at)
-        return str(self._run("complete", at, at, feedback_id).fetchone()[0])
+        reference, started = self._run("complete", at, at, feedback_id).fetchone()
+        return str(reference), self._read_time(started)
 
     def pace(self, sender: str, now: datetime, minute_ago: datetime) -> int:
         """Count this message; how many the sender has sent in their current minute."""

@@ -172,15 +172,29 @@ SCRIPTS = {s.name: s for s in [
             Media("photo", "photo-file-1"), Media("voice", "voice-file-1"), Text("2"),
             Text("2")),
     # English from the start, by words; a red alert (a demand) and a hidden phone number.
+    # The "yes" is asked back, and confirmed by its number (2).
     _script("en_words", Start("BLB07", "en"), Text("complaint"), Text("no one listened"),
             Text("very bad"), Text("no"), Text("no action"), Text("no"), Text("yes"),
-            Text("1"), Text("They asked me for 500 rupees, call me on 9876543210"),
+            Text("2"), Text("1"), Text("They asked me for 500 rupees, call me on 9876543210"),
             Text("yes"), Text("yes")),
-    # Silent for half an hour: a Tick closes it; the next message starts again.
+    # Silent for a day: the sweep's Tick closes it; the next message starts again.
     _script("hi_idle_tick", Start("BLB05"), Text("1"),
-            (timedelta(minutes=10), Tick()), (timedelta(minutes=21), Tick()),
+            (timedelta(hours=10), Tick()), (timedelta(hours=14), Tick()),
             (timedelta(minutes=1), Text("1"))),
+    # Typed from habit and after pauses: "1" at the demand is asked back and undone by
+    # "1"; a pause of 35 minutes and one of 5 hours go on where they stopped; a number
+    # out of range says the range; "500 रुपये मांगे" confirmed; a digit as the comment,
+    # a voice note where a number is asked, then as the comment.
+    _script("hi_habit_pause", Start("BLB05"), Text("चोरी"), Text("10 मिनट"),
+            (timedelta(minutes=35), Text("अच्छे थे")), Text("मिल गई"), Text("7"), Text("नही"),
+            (timedelta(hours=5), Text("1")), Text("1"), Text("1"), Text("500 रुपये मांगे"),
+            Tap("_confirm", "yes"), Media("voice", "voice-file-1"), Text("4"), Text("3"),
+            Media("voice", "voice-file-2"), Text("ठीक है"), Text("हाँ"), Text("मदद"),
+            Text("फिर से")),
     # No code in the link: the station picker; then a poster of another station midway.
+    # "चौकी" alone lists the chowkis; a shortlist's number out of its range says so.
+    _script("hi_picker_kinds", Start(None), Text("चौकी"), Text("भाटापारा"), Text("3"),
+            Text("2")),
     _script("hi_picker_switch", Start(None), Text("सुहेला"), Text("1"), Start("BLB07"),
             Tap("_switch", "continue"), Start("BLB07"), Text("1")),
     # A week later, the follow-up of a stored feedback: asked, answered, thanked.
@@ -194,6 +208,7 @@ SCRIPTS = {s.name: s for s in [
 # The first reference of a year on a fresh database (storage/turn.py numbers them): what
 # the service would thank with. The follow-up's feedback is that one, a week earlier.
 REFERENCE = "FB-26-000001"
+UPDATE_WINDOW = timedelta(hours=24)  # config.yaml sessions.update_window_hours
 FOLLOWED_ID, FOLLOWED_STATION = 1, "BLB05"
 
 
@@ -221,7 +236,7 @@ def replies(script: Script, survey: Survey, start: datetime,
             if session.follow_up is not None:
                 said.append(follow_up_thanks(session))
             else:
-                session = session.evolve(reference=REFERENCE)
+                session = session.evolve(reference=REFERENCE, update_until=now + UPDATE_WINDOW)
                 said.append(thanks(session, REFERENCE, False))
         turns.append((event, said))
     return turns

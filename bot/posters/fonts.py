@@ -8,10 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 FONT_DIR = Path(os.environ.get("PRAYAS_FONT_DIR") or Path(__file__).with_name("fonts"))
-# Hindi is always set in the bold weight: it reads better on a wall, and one font file
-# fewer to embed makes a batch of PDFs a quarter quicker.
+# Each weight for both scripts: a line mixing Hindi and Latin ("QR कोड") is one weight.
 FILES = {
-    (True, False): "NotoSansDevanagari-Bold.ttf",
+    (True, False): "NotoSansDevanagari-Regular.ttf",
     (True, True): "NotoSansDevanagari-Bold.ttf",
     (False, False): "NotoSans-Regular.ttf",
     (False, True): "NotoSans-Bold.ttf",

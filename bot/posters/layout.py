@@ -20,7 +20,7 @@ STEP_SCAN = N_("Scan the QR code with your phone")
 STEP_ANSWER = N_("Answer a few short questions")
 STEP_DONE = N_("Done! The SP office reads every feedback")
 PRIVATE = N_("Your name and number are not shown to anyone here.")  # a thana, chowki or office
-CODE_HINT = N_("If the QR code does not work, send this code to the bot:")
+CODE_HINT = N_("If the QR code does not work, write this code and send it to:")
 CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
 PREFILLED = N_("Feedback {code}")
 

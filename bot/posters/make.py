@@ -57,20 +57,28 @@ def poster_text(config: Config, catalogs: Catalogs, district: District, station:
     return L.PosterText(
         title_hi=config.campaign.title_hi, title_en=config.campaign.title_en,
         station_hi=station.name_hi, station_en=station.name_en,
-        office_hi=f"{district.sp_office.name_hi} · {district.name_hi}",
-        office_en=f"{district.sp_office.name_en} · {district.name_en}",
+        office_hi=_footer(district.sp_office.name_hi, district.name_hi),
+        office_en=_footer(district.sp_office.name_en, district.name_en),
         steps=(both(L.STEP_SCAN), both(L.STEP_ANSWER), both(L.STEP_DONE)),
         private=both(L.PRIVATE), code_hint=both(L.CODE_HINT), code=station.code,
-        reach="  ·  ".join(_reach(config, c) for c in channel_links),
+        reach="  ·  ".join(_reach(config, catalogs.text("hi", L.CHANNEL_NAMES[c]), c)
+                           for c in channel_links),
         logo=str(logo) if logo else "",
         channels=tuple((*both(L.CHANNEL_NAMES[c]), link) for c, link in channel_links.items()),
     )
 
 
-def _reach(config: Config, channel: str) -> str:
+def _footer(office: str, district: str) -> str:
+    """The SP office, and the district unless the office's name already says where."""
+    places = [p for p in district.replace("-", " ").split() if len(p) > 2]
+    return office if any(p in office for p in places) else f"{office} · {district}"
+
+
+def _reach(config: Config, name: str, channel: str) -> str:
+    """Where to send the code by hand, the channel named in Hindi: "टेलीग्राम @…"."""
     if channel == "telegram":
-        return f"Telegram @{config.telegram.bot_username}"
-    return f"WhatsApp {config.whatsapp.number}"
+        return f"{name} @{config.telegram.bot_username}"
+    return f"{name} {config.whatsapp.number}"
 
 
 def _render(job: Job) -> str:

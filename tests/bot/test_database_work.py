@@ -54,8 +54,8 @@ def test_turns_arriving_together_are_all_kept_in_order(app, make_work: Work) -> 
         turns = asyncio.run(citizens())
     finally:
         database.close()
-    assert all("(2/11)" in app.catalogs.render(t.replies[0]) for t in turns[:20])
-    assert "(3/11)" in app.catalogs.render(turns[20].replies[0])
+    assert all("2/11:" in app.catalogs.render(t.replies[0]) for t in turns[:20])
+    assert "3/11:" in app.catalogs.render(turns[20].replies[0])
     with Db(app.engine) as db:
         assert len(db.execute(select(Feedback)).all()) == 20
         assert len(db.execute(select(Answer)).all()) == 21
@@ -122,8 +122,8 @@ def test_a_citizen_is_answered_once_another_writer_lets_go_and_the_server_answer
         other.execute("ROLLBACK")
         other.close()
         waiting.join(15)
-        assert answered and "(2/" in answered[0][-1]  # the next question: the answer is kept
-        assert "(3/" in phone.say("1")[-1]  # and the turns after it go on as before
+        assert answered and "2/11:" in answered[0][-1]  # the next question: the answer is kept
+        assert "3/11:" in phone.say("1")[-1]  # and the turns after it go on as before
     with Db(app.engine) as db:
         kept = set(db.execute(select(Answer.question_id)).scalars())
     assert kept == {"purpose", "heard"}

@@ -86,12 +86,23 @@ def test_old_buttons_do_not_answer_the_current_question(survey: Survey) -> None:
     assert M.STALE_BUTTON in ids(effects) and session.misses == 0
 
 
-def test_an_idle_conversation_expires_on_the_sweep(survey: Survey) -> None:
+def test_an_idle_conversation_expires_on_the_sweep_after_a_day(survey: Survey) -> None:
     session, _ = talk(survey, Start("BLB05"), Text("1"))
-    still, effects = step(session, Tick(), T0 + timedelta(minutes=29), survey)
+    still, effects = step(session, Tick(), T0 + timedelta(hours=23, minutes=59), survey)
     assert effects == [] and still.stage == "asking"
-    gone, effects = step(session, Tick(), T0 + timedelta(minutes=31), survey)
+    gone, effects = step(session, Tick(), T0 + timedelta(hours=24, minutes=1), survey)
     assert effects == [Closed("expired")] and gone.stage == "ended"
+
+
+@pytest.mark.parametrize("pause", [timedelta(minutes=31), timedelta(minutes=40),
+                                   timedelta(hours=5), timedelta(hours=23)])
+def test_a_citizen_who_pauses_goes_on_where_they_stopped(survey: Survey,
+                                                         pause: timedelta) -> None:
+    session, _ = talk(survey, Start("BLB05"), Text("1"), Text("1"))
+    assert session.question == "behaviour"
+    later, effects = step(session, Text("4"), T0 + pause, survey)
+    assert later.answers["behaviour"].option == "4" and later.question == "receipt"
+    assert not any(isinstance(e, Closed) for e in effects)
 
 
 def test_a_code_inside_a_whatsapp_text_starts_that_station(survey: Survey) -> None:
@@ -125,10 +136,12 @@ def test_a_phone_number_in_a_comment_is_left_out_and_the_citizen_told(survey: Su
 
 def test_a_voice_note_is_a_comment(survey: Survey) -> None:
     answers = [Text(a) for a in ["5", "1", "4", "no", "no", "4"]]
-    session, _ = talk(survey, Start("BLB05"), *answers, Media("voice", "file-123"))
+    session, effects = talk(survey, Start("BLB05"), *answers, Media("voice", "file-123"))
     assert session.answers["comment"].voice == "file-123"
+    assert M.VOICE_RECEIVED in ids(effects)  # said so, before the next question
     session, effects = talk(survey, Media("voice", "file-9"), session=session)
-    assert M.MEDIA_NOT_READ in ids(effects)  # voice where a yes/no is asked: re-ask
+    # Voice where a yes/no is asked: answer by number; a voice note fits at the end.
+    assert M.VOICE_LATER in ids(effects) and session.question == "contact"
 
 
 def test_completion_is_an_effect_for_the_service(survey: Survey) -> None:

@@ -22,6 +22,7 @@ from tests.conftest import T0
 from tests.golden import (
     REFERENCE,
     SCRIPTS,
+    UPDATE_WINDOW,
     Script,
     check,
     clock,
@@ -51,7 +52,7 @@ def transcript(script: Script, survey: Survey) -> list[dict[str, Any]]:
             if session.follow_up is not None:
                 turn["service_thanks"] = reply_data(follow_up_thanks(session))
             else:
-                session = session.evolve(reference=REFERENCE)
+                session = session.evolve(reference=REFERENCE, update_until=now + UPDATE_WINDOW)
                 turn["service_thanks"] = reply_data(thanks(session, REFERENCE, False))
         turns.append(turn)
     return turns

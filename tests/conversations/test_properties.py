@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conversations.effects import Completed, Media, Reply, Start, Tap, Text, Tick
 from conversations.engine import new_session, step
-from conversations.prompts import applies
+from conversations.prompts import CONFIRM_QUESTION, applies
 from conversations.session import Session
 from conversations.survey import Survey
 from scheduler.catalogs import Catalogs
@@ -86,18 +86,42 @@ def test_any_conversation(survey: Survey, catalogs: Catalogs, script, lang: str)
 @given(noise=st.lists(st.tuples(events, pauses), max_size=25),
        lang=st.sampled_from(["hi", "en"]))
 def test_from_any_state_a_patient_citizen_finishes(survey: Survey, noise, lang: str) -> None:  # type: ignore[no-untyped-def]
-    """Whatever happened before, scanning and answering "1" to everything completes."""
+    """Whatever happened before, scanning and answering "1" to everything completes, but
+    for saying "2", yes, when a "yes" is asked back."""
     session, now = new_session(lang), T0
     for event, pause in noise:
         now += timedelta(seconds=pause)
         session, _ = step(session, event, now, survey)
-    session, _ = step(session, Start("BLB05"), now, survey)
+    session, effects = step(session, Start("BLB05"), now, survey)
     completed = False
     for _ in range(30):
         now += timedelta(seconds=5)
-        session, effects = step(session, Text("1"), now, survey)
+        asked = [e.question for e in effects if isinstance(e, Reply)]
+        answer = "2" if asked and asked[-1] == CONFIRM_QUESTION else "1"
+        session, effects = step(session, Text(answer), now, survey)
         if Completed() in effects:
             completed = True
             _check_complete(survey, session)
             break
     assert completed and session.station == "BLB05"
+
+
+@settings(max_examples=60, deadline=None)
+@given(digit=st.sampled_from(["1", "2", "3", "१", "२", "३"]), lang=st.sampled_from(["hi", "en"]),
+       rescans=st.integers(min_value=0, max_value=2))
+def test_the_same_digit_to_every_question_never_reports_a_demand(
+        survey: Survey, digit: str, lang: str, rescans: int) -> None:  # type: ignore[no-untyped-def]
+    """A citizen who types one digit from habit, to every question, however long: the
+    "yes" that raises a red alert is asked back with "no, by mistake" as 1, so it is
+    never both given and confirmed by the same digit."""
+    session, now = new_session(lang), T0
+    session, _ = step(session, Start("BLB05"), now, survey)
+    for n in range(60):
+        now += timedelta(seconds=5)
+        if n in range(rescans):
+            session, _ = step(session, Start("BLB05"), now, survey)
+        session, _ = step(session, Text(digit), now, survey)
+        demand = session.answers.get("demand")
+        assert demand is None or demand.option != "yes"
+        if session.stage == "ended":
+            break

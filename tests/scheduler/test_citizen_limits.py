@@ -76,4 +76,7 @@ def test_feedback_after_feedback_is_capped_and_not_counted(app: Any) -> None:
     assert statuses == ["throttled"] * cap  # kept, each one, and no new one opened
     assert all(s.incomplete == 0 and s.complete == 0 for s in numbers.values())
     # An hour after the first, they may give feedback again.
-    assert M.GREETING in _said(app, URN, Start(stations[cap]), T0 + timedelta(minutes=61))
+    # (The last attempt is still open, within the day: "start a new one?", then yes.)
+    later = T0 + timedelta(minutes=61)
+    assert _said(app, URN, Start(stations[cap]), later) == [M.SWITCH_ASK]
+    assert M.GREETING in _said(app, URN, "1", later + timedelta(seconds=5))

@@ -157,7 +157,7 @@ def test_second_feedback_within_a_day_updates_the_first(app) -> None:  # type: i
     second = give_feedback(app, "telegram:9", ["5", "1", "1", "no", "no", "1", "skip", "no", "no"],
                            start=later)
     assert second.completed_reference == first.completed_reference
-    assert "आपके पिछले फीडबैक" in app.catalogs.render(second.replies[-1])
+    assert "आपका पिछला फीडबैक" in app.catalogs.render(second.replies[-1])
     with Db(app.engine) as db:
         counted = db.execute(select(Feedback).where(Feedback.status == "complete")).scalars().all()
         assert len(counted) == 1
@@ -168,12 +168,13 @@ def test_second_feedback_within_a_day_updates_the_first(app) -> None:  # type: i
 
 
 def test_an_attempt_left_in_between_does_not_take_the_update(app) -> None:  # type: ignore[no-untyped-def]
-    """Complete, then begun again and left, then complete again, all within the day: one
-    visit, one feedback, the first one's reference; the attempt left is not counted."""
+    """Complete, then begun again and left, then (the poster scanned again, "start again?"
+    yes) complete again, all within the day: one visit, one feedback, the first one's
+    reference; the attempt left is not counted."""
     first = give_feedback(app, "telegram:9", HINDI_ANSWERS)
     give_feedback(app, "telegram:9", ["2", "3"], start=T0 + timedelta(hours=1))
-    third = give_feedback(app, "telegram:9", ["5", "1", "1", "no", "no", "1", "skip", "no",
-                                              "no"], start=T0 + timedelta(hours=5))
+    third = give_feedback(app, "telegram:9", ["1", "5", "1", "1", "no", "no", "2", "skip",
+                                              "no", "no"], start=T0 + timedelta(hours=5))
     assert third.completed_reference == first.completed_reference
     with Db(app.engine) as db:
         assert store.count_feedback(db, "complete") == 1
@@ -375,15 +376,15 @@ def test_an_export_does_not_block_citizens(app) -> None:  # type: ignore[no-unty
 
 def test_the_sweep_closes_idle_conversations(app) -> None:  # type: ignore[no-untyped-def]
     give_feedback(app, "telegram:80", ["1", "2"])  # left at the third question
-    give_feedback(app, "telegram:81", ["1"], start=T0 + timedelta(minutes=20))
-    assert app.service.expire_idle(T0 + timedelta(minutes=35)) == 1
-    assert app.service.expire_idle(T0 + timedelta(minutes=35)) == 0
+    give_feedback(app, "telegram:81", ["1"], start=T0 + timedelta(hours=20))
+    assert app.service.expire_idle(T0 + timedelta(hours=24, minutes=5)) == 1
+    assert app.service.expire_idle(T0 + timedelta(hours=24, minutes=5)) == 0
     with Db(app.engine) as db:
         stages = sorted(db.execute(select(Conversation.stage)).scalars())
         statuses = sorted(db.execute(select(Feedback.status)).scalars())
     assert stages == ["asking", "ended"] and statuses == ["incomplete", "incomplete"]
     # The citizen who comes back later is told, and starts again.
-    result = app.service.handle("telegram:80", "telegram", Text("3"), T0 + timedelta(hours=1))
+    result = app.service.handle("telegram:80", "telegram", Text("3"), T0 + timedelta(hours=25))
     assert "पिछली बातचीत बंद हो गई" in app.catalogs.render(result.replies[0])
 
 

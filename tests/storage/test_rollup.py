@@ -115,7 +115,7 @@ def test_sqlite_keeps_the_statistics_its_planner_needs(sqlite_url: str, make_app
 
 def test_a_demand_is_negative_whatever_the_scores_and_breaks_a_streak(app) -> None:  # type: ignore[no-untyped-def]
     demanded = full(5, 5)
-    demanded[4] = "हाँ"  # money or a favour was asked for
+    demanded[4:5] = ["हाँ", "2"]  # money or a favour was asked for, and that is right
     answer(app, "telegram:1", full(5, 5))
     answer(app, "telegram:2", demanded, start=T0 + timedelta(minutes=3))
     answer(app, "telegram:3", full(5, 5), start=T0 + timedelta(minutes=6))

@@ -49,9 +49,9 @@ def test_hindi_by_taps(telegram_bot, fake_telegram, app) -> None:  # type: ignor
     assert "नमस्ते! यह फीडबैक थाना सिमगा के बारे में है।" in greeting.text
     assert "एसपी कार्यालय" in greeting.text
     assert greeting.buttons[0][0] == "1. शिकायत / एफआईआर"
-    for button in [1, 1, 4, 1, 2, 1, 1, 5, 1, 1, 2]:  # comment: "nothing to add"
+    for button in [1, 1, 4, 1, 2, 1, 2, 5, 1, 1, 2]:  # demand: "no"; comment: "nothing to add"
         citizen.tap(button)
-    assert "आपका फीडबैक नंबर: FB-26-000001" in citizen.last
+    assert "फीडबैक नंबर: FB-26-000001" in citizen.last
     edits = fake_telegram.wait_for(11, 501, "editMessageText")  # edits follow the replies
     assert len(edits) == 11 and edits[0].text.endswith("✅ 1. शिकायत / एफआईआर")
     assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]
@@ -66,6 +66,28 @@ def test_hindi_by_taps(telegram_bot, fake_telegram, app) -> None:  # type: ignor
     assert answers["action"] == "in_progress" and answers["followup"] == "no"
 
 
+def test_a_demand_tapped_is_asked_back_and_kept_only_when_confirmed(  # type: ignore[no-untyped-def]
+        telegram_bot, fake_telegram, app) -> None:
+    citizen = Citizen(fake_telegram, 503)
+    citizen.say("/start BLB05")
+    for button in [1, 1, 4, 1, 2, 1, 1]:  # ... demand: "1. हाँ"
+        citizen.tap(button)
+    asked_back = fake_telegram.sent(503)[-1]
+    assert asked_back.text.startswith("आप बता रहे हैं कि थाने में किसी ने")
+    assert [label for label, _ in asked_back.buttons] == ["1. नहीं, गलती से चुना",
+                                                         "2. हाँ, यह सही है"]
+    citizen.tap(1)  # by mistake: asked again, nothing kept
+    assert "यह दर्ज नहीं हुआ" in citizen.last
+    citizen.tap(1)
+    citizen.tap(2)  # yes, that is right
+    for button in [5, 1, 1, 2]:
+        citizen.tap(button)
+    assert "फीडबैक नंबर: FB-26-000001" in citizen.last
+    with Db(app.engine) as db:
+        answers = {a.question_id: a.option_id for a in db.execute(select(Answer)).scalars()}
+    assert answers["demand"] == "yes" and answers["satisfaction"] == "5"
+
+
 def test_english_by_typing(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     citizen = Citizen(fake_telegram, 502)
     citizen.say("/start BLB08")
@@ -74,7 +96,7 @@ def test_english_by_typing(telegram_bot, fake_telegram) -> None:  # type: ignore
                    "⭐⭐⭐⭐⭐", "Staff were polite.", "no", "yes"]:
         citizen.say(answer)
     assert citizen.last.startswith("Thank you! Your feedback has been recorded.")
-    assert "Reference number: FB-" in citizen.last
+    assert "Feedback number: FB-" in citizen.last
 
 
 def test_unknown_and_malformed_links_lead_to_the_picker(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +116,7 @@ def test_a_duplicate_update_counts_once(telegram_bot, fake_telegram, app) -> Non
     fake_telegram.message(505, "1", copies=2)
     replies = fake_telegram.wait_for(before + 2, 505)[before:]
     # Both deliveries are answered with the same next question; the answer is stored once.
-    assert replies[0].text == replies[1].text and "(2/11)" in replies[0].text
+    assert replies[0].text == replies[1].text and "2/11:" in replies[0].text
     with Db(app.engine) as db:
         assert set(db.execute(select(Answer.question_id)).scalars()) == {"purpose"}
 
@@ -107,7 +129,7 @@ def test_429_is_waited_out_and_5xx_retried(telegram_bot, fake_telegram) -> None:
     # Telegram's second, waited after the 429 and before the send that got through.
     assert waits.noted[0] == (1.0, ["failed:sendMessage"]) and "थाना सिमगा" in reply.text
     fake_telegram.fail_next("sendMessage", 502, times=2)
-    assert "(2/11)" in citizen.say("1")[0].text
+    assert "2/11:" in citizen.say("1")[0].text
     assert len(fake_telegram.sent(506, "failed:sendMessage")) == 3
 
 
@@ -165,7 +187,7 @@ def test_whatever_a_citizen_sends_gets_a_polite_answer(telegram_bot, fake_telegr
     fake_telegram.edited(510, "2")
     edited = fake_telegram.wait_for(before + 1, 510)[-1]
     assert "पुराने संदेश" in edited.text or "बदलाव" in edited.text
-    assert "(1/11)" in citizen.say("ब" * 10_000)[0].text
+    assert "सवाल 1:" in citizen.say("ब" * 10_000)[0].text
 
 
 def test_group_chats_are_ignored(telegram_bot, fake_telegram) -> None:  # type: ignore[no-untyped-def]

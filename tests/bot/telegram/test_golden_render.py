@@ -26,7 +26,8 @@ from tests.golden import SCRIPTS, check, event_data, lines, replies
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # Hindi by buttons, the picker and a re-scan, re-asks and a voice note, English typed,
 # and a follow-up a week later.
-RENDERED = ["hi_taps", "hi_picker_switch", "hi_skip_reask_voice", "en_words", "hi_follow_up"]
+RENDERED = ["hi_taps", "hi_picker_switch", "hi_skip_reask_voice", "en_words", "hi_follow_up",
+            "hi_habit_pause", "hi_picker_kinds"]
 
 
 def message(reply: Reply, catalogs: Catalogs, codec: CallbackCodec) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def test_the_snapshots_read_in_both_languages(survey: Survey, catalogs: Catalogs
     assert first["text"][0] == "नमस्ते! यह फीडबैक थाना सिमगा के बारे में है।"
     assert first["reply_markup"]["inline_keyboard"][0][0] == {
         "text": "1. शिकायत / एफआईआर", "callback_data": "purpose:complaint_fir"}
-    assert "आपका फीडबैक नंबर: FB-26-000001" in hindi[-2]["send_message"][-1]["text"]
+    assert "फीडबैक नंबर: FB-26-000001" in hindi[-2]["send_message"][-1]["text"]
     english = transcript("en_words", survey, catalogs)
     assert english[0]["send_message"][0]["text"][0] == (
         "Namaste! This feedback is about: Palari (थाना पलारी).")

@@ -88,8 +88,9 @@ def test_officers_read_what_citizens_wrote_but_a_demand_stays_the_sp_offices(  #
         telegram_bot, fake_telegram, app) -> None:
     def feedback(chat: int, station: str, demand: str, comment: str) -> None:
         citizen = Citizen(fake_telegram, chat)
-        for answer in [f"/start {station}", "1", "1", "2", "नहीं", "2", "नहीं", demand, "2",
-                       comment, "नहीं", "नहीं"]:
+        confirmed = ["2"] if demand == "हाँ" else []  # a demand's "yes" is asked back
+        for answer in [f"/start {station}", "1", "1", "2", "नहीं", "2", "नहीं", demand,
+                       *confirmed, "2", comment, "नहीं", "नहीं"]:
             citizen.say(answer)
 
     feedback(611, "BLB05", "नहीं", "मुंशी ने दो घंटे बिठाए रखा")

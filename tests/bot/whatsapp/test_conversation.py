@@ -52,7 +52,7 @@ def test_a_hindi_feedback_from_the_poster_link(wa_app, whatsapp_web) -> None:  #
     with whatsapp_web() as client:
         transcript = _transcript(Phone(client, "+919800000001"), HINDI)
     _check_golden("whatsapp_hi_complete.txt", transcript)
-    assert "आपका फीडबैक नंबर: FB-26-" in transcript
+    assert "फीडबैक नंबर: FB-26-" in transcript
     feedback, answers = _stored(wa_app)
     assert feedback == [("complete", "whatsapp", "BLB05")]
     assert answers["purpose"] == "complaint_fir" and answers["comment"] == "धन्यवाद"
@@ -69,8 +69,8 @@ def test_without_a_follow_up_template_no_follow_up_is_offered(make_app, sqlite_u
     try:
         with whatsapp_web(app=app) as client:
             transcript = _transcript(Phone(client, "+919800000009"), HINDI[:-1])
-        assert "(10/10)" in transcript and "/11)" not in transcript
-        assert "आपका फीडबैक नंबर: FB-26-" in transcript
+        assert "10/10:" in transcript and "/11:" not in transcript
+        assert "फीडबैक नंबर: FB-26-" in transcript
         feedback, answers = _stored(app)
         assert feedback == [("complete", "whatsapp", "BLB05")] and "followup" not in answers
     finally:
@@ -81,7 +81,7 @@ def test_an_english_feedback_typed_in_words(wa_app, whatsapp_web) -> None:  # ty
     with whatsapp_web() as client:
         transcript = _transcript(Phone(client, "+919800000002"), ENGLISH)
     _check_golden("whatsapp_en_complete.txt", transcript)
-    assert "Reference number: FB-26-" in transcript
+    assert "Feedback number: FB-26-" in transcript
     feedback, answers = _stored(wa_app)
     assert feedback == [("complete", "whatsapp", "BLB05")]
     assert answers["behaviour"] == "5" and answers["comment"] == "The munshi was helpful"
@@ -223,9 +223,9 @@ def test_a_redelivered_message_is_answered_once(wa_app, whatsapp_web) -> None:  
         form = phone.form("1")
         first = bodies(phone.post(form).text)
         again = bodies(phone.post(form).text)
-        assert first[-1].startswith("(2/11)")
-        assert again[-1].startswith("(2/11)")  # shown where they are, not answered twice
-        assert phone.say("1")[-1].startswith("(3/11)")
+        assert first[-1].startswith("सवाल 2/11:")
+        assert again[-1].startswith("सवाल 2/11:")  # shown where they are, not answered twice
+        assert phone.say("1")[-1].startswith("सवाल 3/11:")
     _, answers = _stored(wa_app)
     assert answers == {"purpose": "complaint_fir", "heard": "under_15m"}
 
@@ -257,7 +257,7 @@ def test_every_kind_of_media(wa_app, whatsapp_web) -> None:  # type: ignore[no-u
     with whatsapp_web() as client:
         phone = Phone(client, "+919800000130")
         question = next(line for line in phone.say("फीडबैक BLB05")[-1].splitlines()
-                        if line.startswith("(1/11)"))
+                        if line.startswith("सवाल 1:"))
         for content_type in kinds:
             replies = phone.say("", NumMedia="1", MediaContentType0=content_type,
                                 MediaUrl0="https://api.twilio.com/2010-04-01/Media/ME1")
@@ -268,7 +268,7 @@ def test_every_kind_of_media(wa_app, whatsapp_web) -> None:  # type: ignore[no-u
             phone.say(answer)
         voice = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME9"
         after = phone.say("", NumMedia="1", MediaContentType0="audio/ogg", MediaUrl0=voice)
-        assert after[-1].startswith("(10/11)")
+        assert after[-1].startswith("आपका वॉइस मैसेज मिल गया।\nसवाल 10/11:")
     _, answers = _stored(wa_app)
     assert answers["comment"] == voice  # the voice note, stored as a reference
     with Db(wa_app.engine) as db:

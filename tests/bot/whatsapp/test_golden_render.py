@@ -31,7 +31,8 @@ from tests.conftest import SAMPLE_CONFIG, T0
 from tests.golden import SCRIPTS, check, event_data, lines, replies
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-NUMBERED = ["hi_typed", "hi_skip_reask_voice", "hi_picker_switch", "en_words", "hi_follow_up"]
+NUMBERED = ["hi_typed", "hi_skip_reask_voice", "hi_picker_switch", "en_words", "hi_follow_up",
+            "hi_habit_pause", "hi_picker_kinds"]
 BUTTONS = ["hi_taps", "en_words"]
 # Quick-reply templates as a district would configure them (ids made up, fixed).
 QUICK_REPLIES = {question: {"hi": f"HX{n:032x}", "en": f"HX{n + 100:032x}"}
@@ -82,9 +83,9 @@ def test_the_snapshots_read_in_both_languages(survey: Survey, catalogs: Catalogs
     assert hindi[0]["twiml"][0] == ('<?xml version="1.0" encoding="UTF-8"?><Response>'
                                     "<Message>नमस्ते! यह फीडबैक थाना सुहेला के बारे में है।")
     assert "1. शिकायत / एफआईआर" in hindi[0]["twiml"]
-    assert "आपका फीडबैक नंबर: FB-26-000001" in hindi[-1]["twiml"]
+    assert "फीडबैक नंबर: FB-26-000001" in hindi[-1]["twiml"]
     english = with_buttons("en_words", survey, catalogs)
     template = english[0]["messages"][-1]
     assert template["content_sid"] == QUICK_REPLIES["purpose"]["en"]
-    assert template["variables"]["1"][-1] == "(1/11) What did you come for?"
+    assert template["variables"]["1"][-1] == "Question 1: What did you come for?"
     assert template["fallback"][-1] == "5. Other work"

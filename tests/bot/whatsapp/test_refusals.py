@@ -94,7 +94,7 @@ def test_a_value_swallowing_the_next_key_keeps_the_signature_but_is_refused(  # 
         phone.say("फीडबैक BLB05")
         captured = phone.form("1")
         signature = sign(MESSAGE, captured)
-        assert bodies(phone.post(captured, signature=signature).text)[-1].startswith("(2/11)")
+        assert bodies(phone.post(captured, signature=signature).text)[-1].startswith("सवाल 2/11:")
         # MessageSid dropped, its key and value carried by From: the same signed string.
         replay = _with(captured, MessageSid=None,
                        From=captured["From"] + "MessageSid" + captured["MessageSid"])
@@ -103,7 +103,7 @@ def test_a_value_swallowing_the_next_key_keeps_the_signature_but_is_refused(  # 
         for _ in range(12):  # twelve replays once filed a whole feedback
             _refused(wa_app, client, caplog, replay, MESSAGE, 403,
                      "its From is not a WhatsApp number", signature=signature)
-        assert phone.say("1")[-1].startswith("(3/11)")  # the citizen goes on where they were
+        assert phone.say("1")[-1].startswith("सवाल 3/11:")  # the citizen goes on where they were
         # A delivery report the same way: our From carries its MessageSid.
         report = phone.report(message_sid())
         signature = sign(STATUS, report)

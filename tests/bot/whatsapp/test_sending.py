@@ -202,7 +202,7 @@ def test_officer_words_and_acknowledging(wa_app, whatsapp_web,  # type: ignore[n
         assert "“अलर्ट” भेजें" in menu[-1] and "“टिप्पणी” भेजें" in menu[-1]
         # An officer scanning a poster tries the citizens' side.
         assert "थाना सिमगा" in officer.say("फीडबैक BLB05")[0]
-        assert officer.say("1")[-1].startswith("(2/11)")
+        assert officer.say("1")[-1].startswith("सवाल 2/11:")
     with Db(wa_app.engine) as db:
         assert db.get(Alert, alert.id).status == "acknowledged"  # type: ignore[union-attr]
 
@@ -221,11 +221,11 @@ def test_quick_reply_buttons_where_configured(make_app, sqlite_url, tmp_path,  #
         assert phone.say("फीडबैक BLB05") == []  # by REST, not TwiML
         sent = fake_twilio.wait_for(1, phone.urn)
         assert sent[0].content_sid == purpose["hi"]
-        assert "(1/11) आप किस काम से आए थे?" in sent[0].variables["1"]
+        assert "सवाल 1: आप किस काम से आए थे?" in sent[0].variables["1"]
         assert "1. शिकायत" not in sent[0].variables["1"]  # the buttons carry the options
         tapped = phone.say("शिकायत / एफआईआर", ButtonPayload="purpose:complaint_fir",
                            ButtonText="शिकायत / एफआईआर")
-        assert tapped[-1].startswith("(2/11)")
+        assert tapped[-1].startswith("सवाल 2/11:")
         # A template Twilio refuses: the numbered list instead, nothing lost.
         fake_twilio.fail_next(400, 21656)
         assert Phone(client, "+919800000302").say("फीडबैक BLB05") == []
@@ -253,14 +253,14 @@ def test_a_follow_up_outside_the_window_is_its_template_and_the_reply_its_answer
     [notice] = fake_twilio.to(f"whatsapp:{citizen}")
     assert notice.content_sid == TEMPLATES["follow_up"]["hi"]
     question = notice.variables["1"]  # the question and its options, on one line
-    assert "क्या तब से आपके मामले में कार्रवाई हुई?" in question and "\n" not in question
-    assert "1. हाँ, कार्रवाई हुई" in question and "3. अभी तक कोई कार्रवाई नहीं" in question
+    assert "क्या तब से आपका काम हुआ?" in question and "\n" not in question
+    assert "1. हाँ, काम हो गया" in question and "3. अभी नहीं हुआ" in question
     with Db(wa_app.engine) as db:
         assert db.execute(select(col(Outbox.status)).where(
             col(Outbox.kind) == "follow_up")).scalar_one() == "sent"  # nothing held for later
     with whatsapp_web(Clock(week + timedelta(hours=3))) as client:
         phone = Phone(client, citizen)
-        assert "(2/2)" in phone.say("1")[0]
+        assert "सवाल 2/2:" in phone.say("1")[0]
         assert "FB-26-000001" in phone.say("हाँ")[-1]
 
 

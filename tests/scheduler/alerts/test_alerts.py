@@ -20,10 +20,11 @@ from tests.fakes.telegram_api import FakeTelegram
 
 # purpose, heard, behaviour, receipt, action, guidance, demand, satisfaction, comment, ...
 FINE = ["1", "1", "5", "हाँ", "1", "हाँ", "नहीं", "5", "नहीं", "नहीं", "नहीं"]
-BRIBE = ["1", "1", "5", "हाँ", "1", "हाँ", "हाँ", "5", "पैसे मांगे <b>&", "नहीं", "नहीं"]
+# A demand's "हाँ" is asked back: "2" says it is right.
+BRIBE = ["1", "1", "5", "हाँ", "1", "हाँ", "हाँ", "2", "5", "पैसे मांगे <b>&", "नहीं", "नहीं"]
 RUDE = ["5", "1", "1", "नहीं", "नहीं", "1", "नहीं", "नहीं", "नहीं"]  # other work: 9 questions
 # A demand, with the lowest scores and no receipt: every other rule matches too.
-BRIBE_AND_RUDE = ["1", "1", "1", "नहीं", "1", "हाँ", "हाँ", "1", "मुंशी ने पैसे मांगे",
+BRIBE_AND_RUDE = ["1", "1", "1", "नहीं", "1", "हाँ", "हाँ", "2", "1", "मुंशी ने पैसे मांगे",
                   "नहीं", "नहीं"]
 NO_RECEIPT = ["1", "1", "4", "नहीं", "2", "हाँ", "नहीं", "4", "नहीं", "नहीं", "नहीं"]
 

@@ -42,16 +42,16 @@ def test_asked_a_week_later_and_answered_into_the_feedback(  # type: ignore[no-u
     assert ask_follow_ups(app, WEEK_LATER + timedelta(minutes=10)) == 0  # asked once only
     assert _dispatch(app, fake_telegram, WEEK_LATER) == 1
     [sent] = fake_telegram.sent(71)
-    assert f"नमस्ते! आपने 10 मार्च को थाना सिमगा के बारे में फीडबैक {reference}" in sent.text
-    assert "(1/2) क्या तब से आपके मामले में कार्रवाई हुई?" in sent.text
+    assert f"नमस्ते! आपने 10 मार्च को थाना सिमगा के बारे में फीडबैक दिया था (नंबर {reference})" in sent.text
+    assert "सवाल 1/2: क्या तब से आपका काम हुआ?" in sent.text
     assert fake_telegram.sent(72) == []
     # Hours later the citizen taps an answer, then types the next one.
     later = WEEK_LATER + timedelta(hours=5)
     turn = app.service.handle("telegram:71", "telegram", Text("2"), later)
-    assert "(2/2) क्या पुलिस आपको जानकारी देती रही?" in app.catalogs.render(turn.replies[0])
+    assert "सवाल 2/2: क्या पुलिस आपको जानकारी देती रही?" in app.catalogs.render(turn.replies[0])
     turn = app.service.handle("telegram:71", "telegram", Text("नहीं"), later)
     assert app.catalogs.render(turn.replies[0]) == (
-        f"धन्यवाद। आपके जवाब फीडबैक {reference} में जोड़ दिए गए हैं।")
+        f"धन्यवाद। आपके जवाब फीडबैक नंबर {reference} में जोड़ दिए गए हैं।")
     answers = _answers(app, reference)
     assert answers["fu_action"] == "in_progress" and answers["fu_informed"] == "no"
     assert answers["satisfaction"] == "5"  # the feedback's own answers are untouched
@@ -70,7 +70,7 @@ def test_asked_a_week_later_and_answered_into_the_feedback(  # type: ignore[no-u
            "0 को जानकारी दी गई।" in text
     # What the citizen writes next is a new conversation, not the follow-up's.
     turn = app.service.handle("telegram:71", "telegram", Start("BLB05"), later)
-    assert "(1/11)" in app.catalogs.render(turn.replies[0])
+    assert "सवाल 1:" in app.catalogs.render(turn.replies[0])
 
 
 def test_nobody_is_written_to_at_night_or_interrupted(app) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def test_a_poster_scanned_instead_starts_a_new_feedback(app) -> None:  # type: i
     reference = feedback(app, "telegram:74", AGREES, start=VISIT)
     assert ask_follow_ups(app, WEEK_LATER) == 1
     turn = app.service.handle("telegram:74", "telegram", Start("BLB06"), WEEK_LATER)
-    assert "(1/11)" in app.catalogs.render(turn.replies[0])
+    assert "सवाल 1:" in app.catalogs.render(turn.replies[0])
     app.service.handle("telegram:74", "telegram", Text("2"), WEEK_LATER)
     assert "fu_action" not in _answers(app, reference)
     with Db(app.engine) as db:
@@ -111,7 +111,9 @@ def test_whatsapp_citizens_are_not_offered_a_follow_up_that_cannot_reach_them(  
     assert turn.completed_reference is not None
     assert ask_follow_ups(app, WEEK_LATER) == 0
     turn = app.service.handle(urn, "whatsapp", Text("फीडबैक BLB05"), WEEK_LATER)
-    assert "(1/10)" in app.catalogs.render(turn.replies[0])  # a new feedback, 10 questions
+    assert "सवाल 1:" in app.catalogs.render(turn.replies[0])  # a new feedback
+    turn = app.service.handle(urn, "whatsapp", Text("1"), WEEK_LATER + timedelta(seconds=1))
+    assert "सवाल 2/10:" in app.catalogs.render(turn.replies[0])  # 10 questions: no follow-up
     app.service.handle(urn, "whatsapp", Text("बंद"), WEEK_LATER + timedelta(minutes=1))
     assert ask_follow_ups(app, WEEK_LATER + timedelta(minutes=10)) == 0
     app.engine.dispose()
@@ -133,6 +135,6 @@ def test_the_citizen_is_told_the_configured_number_of_days(app) -> None:  # type
     asked = survey.question("followup")
     assert asked is not None
     assert app.catalogs.text("hi", asked.prompt) == (
-        "क्या 3 दिन बाद हम आपसे पूछ सकते हैं कि कार्रवाई हुई या नहीं?")
+        "क्या 3 दिन बाद हम आपसे पूछ सकते हैं कि आपका काम हुआ या नहीं?")
     assert app.catalogs.text("en", asked.prompt) == (
-        "May we ask you again after 3 days whether action was taken?")
+        "May we ask you after 3 days whether your work got done?")
