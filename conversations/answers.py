@@ -95,7 +95,7 @@ def choose_option(question: Question, text: str) -> Option | None:
         return _by_number(question, stars)
     if (option := _by_emoji(question, text)) is not None:
         return option
-    if (minutes := duration_minutes(text)) is not None and (
+    if question.timed and (minutes := duration_minutes(text)) is not None and (
             option := _by_minutes(question, minutes)) is not None:
         return option
     phrases = question.phrases

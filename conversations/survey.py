@@ -85,6 +85,11 @@ class Question:
         return next((o for o in self.options if o.id == option_id), None)
 
     @cached_property
+    def timed(self) -> bool:
+        """Whether a typed duration answers it ("10 मिनट")."""
+        return any(o.minutes is not None for o in self.options)
+
+    @cached_property
     def phrases(self) -> Mapping[str, str]:
         """Every word an option is known by (normalised) -> its option id; where two
         options share a word, the first has it."""
