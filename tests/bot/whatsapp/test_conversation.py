@@ -48,6 +48,25 @@ def _stored(app) -> tuple[list[tuple[str, str, str]], dict[str, str | None]]:  #
     return feedback, answers
 
 
+def test_a_demand_typed_from_habit_is_asked_back_and_not_kept(wa_app, whatsapp_web) -> None:  # type: ignore[no-untyped-def]
+    """"1" to everything, as on the questions before: the demand's "1. हाँ" is asked back,
+    and "1" there is "no, by mistake"; nothing red is stored."""
+    with whatsapp_web() as client:
+        phone = Phone(client, "+919800000009")
+        for answer in HINDI[:7]:  # ... guidance
+            phone.say(answer)
+        asked = phone.say("1")[-1]  # demand: "1. हाँ"
+        assert asked.startswith("आप बता रहे हैं कि थाने में किसी ने आपसे पैसे")
+        assert asked.endswith("1. नहीं, गलती से चुना\n2. हाँ, यह सही है")
+        again = phone.say("1")[-1]
+        assert again.startswith("ठीक है, यह दर्ज नहीं हुआ।")
+        assert "सवाल 7/11: क्या किसी ने आपसे पैसे" in again
+        for answer in ["नहीं", *HINDI[8:]]:
+            phone.say(answer)
+    feedback, answers = _stored(wa_app)
+    assert feedback == [("complete", "whatsapp", "BLB05")] and answers["demand"] == "no"
+
+
 def test_a_hindi_feedback_from_the_poster_link(wa_app, whatsapp_web) -> None:  # type: ignore[no-untyped-def]
     with whatsapp_web() as client:
         transcript = _transcript(Phone(client, "+919800000001"), HINDI)
