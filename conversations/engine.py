@@ -27,7 +27,6 @@ from conversations.effects import (
 from conversations.prompts import (
     CONFIRM_QUESTION,
     PICKER_LIST_MAX,
-    SKIP_CHOICE,
     STATION_QUESTION,
     SWITCH_QUESTION,
     ask,
@@ -40,7 +39,7 @@ from conversations.prompts import (
 )
 from conversations.session import Answer, Session
 from conversations.stations import code_in_text, example_name, kind_asked, search
-from conversations.survey import Option, Question, StationRef, Survey
+from conversations.survey import SKIP_CHOICE, Option, Question, StationRef, Survey
 from conversations.text import clean, hide_numbers, normalize, whole_number
 
 Result = tuple[Session, list[Effect]]

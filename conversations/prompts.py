@@ -9,7 +9,6 @@ from conversations.effects import Choice, Msg, Reply
 from conversations.session import Answer, Session
 from conversations.survey import Option, Question, StationRef, Survey
 
-SKIP_CHOICE = "_skip"
 STATION_QUESTION = "_station"
 SWITCH_QUESTION = "_switch"
 CONFIRM_QUESTION = "_confirm"
@@ -58,10 +57,7 @@ def _progress(survey: Survey, question: Question,
 
 
 def choices(question: Question) -> tuple[Choice, ...]:
-    if question.type == "text":
-        return () if question.required else (Choice(SKIP_CHOICE, 1, Msg(M.NOTHING_TO_ADD)),)
-    return tuple(Choice(o.id, n, Msg(o.label), o.emoji)
-                 for n, o in enumerate(question.options, start=1))
+    return question.choices
 
 
 def ask(session: Session, survey: Survey, *before: Msg) -> Reply:

@@ -17,10 +17,12 @@ from typing import Any, Literal
 
 import yaml
 
-from conversations.effects import Msg
+from conversations.effects import Choice, Msg
+from conversations.messages import NOTHING_TO_ADD
 from conversations.text import normalize
 
-# Ids starting with "_" are the engine's own (_station, _switch, _skip).
+# Ids starting with "_" are the engine's own (_station, _switch, _confirm, _skip).
+SKIP_CHOICE = "_skip"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
 QuestionType = Literal["choice", "scale", "text"]
 
@@ -83,6 +85,14 @@ class Question:
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
+
+    @cached_property
+    def choices(self) -> tuple[Choice, ...]:
+        """What the citizen picks from, numbered; a text question's is "nothing to add"."""
+        if self.type == "text":
+            return () if self.required else (Choice(SKIP_CHOICE, 1, Msg(NOTHING_TO_ADD)),)
+        return tuple(Choice(o.id, n, Msg(o.label), o.emoji)
+                     for n, o in enumerate(self.options, start=1))
 
     @cached_property
     def timed(self) -> bool:

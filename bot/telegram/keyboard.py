@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.effects import Reply, Tap
-from conversations.prompts import SKIP_CHOICE, STATION_QUESTION, SWITCH_QUESTION
-from conversations.survey import Survey
+from conversations.prompts import STATION_QUESTION, SWITCH_QUESTION
+from conversations.survey import SKIP_CHOICE, Survey
 from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
 from scheduler.catalogs import Catalogs
 from scheduler.officers.desk import COMMANDS, OFFICER_QUESTION

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -64,8 +63,7 @@ LIMITS = {"MediaUrl0": 1024, "ButtonPayload": 256}
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
 WHATSAPP_NUMBER = re.compile(r"whatsapp:\+[1-9][0-9]{7,14}")  # E.164: 8-15 digits
 
-Form = ImmutableMultiDict[str, str]
-Handle = Callable[[Form], Awaitable[Response]]
+Handle = Callable[["Fields"], Awaitable[Response]]
 
 
 class Refused(Exception):
@@ -86,7 +84,7 @@ class Ours:
     ours: str
     theirs: str
 
-    def refusal(self, form: Form) -> str | None:
+    def refusal(self, form: Fields) -> str | None:
         if form.get("AccountSid") != self.account_sid:
             return "its AccountSid is not ours"
         if form.get(self.ours) != self.number:
@@ -107,7 +105,7 @@ class Signatures:
         self.by_token = RequestValidator(auth_token)
         self.by_key = RequestValidator(shared_key or auth_token)
 
-    def valid(self, request: Request, path: str, form: Form) -> bool:
+    def valid(self, request: Request, path: str, form: Fields) -> bool:
         signature = request.headers.get(SIGNATURE, "")
         settings = request.headers.get(SIGNATURE_SETTINGS_HEADER)
         algorithm = get_signature_algorithm(settings).upper()
@@ -115,7 +113,7 @@ class Signatures:
         if not signature or algorithm not in ALGORITHMS:
             return False
         validator = self.by_key if settings else self.by_token
-        return bool(validator.validate(signed_url(request, self.config, path), Fields(form),
+        return bool(validator.validate(signed_url(request, self.config, path), form,
                                        signature, algorithm))
 
 
@@ -156,15 +154,15 @@ def messaging_response(messages: list[Outgoing]) -> str:
 
 
 class Fields(dict[str, str]):
-    """A form whose keys are each given once (a repeated key is refused before), read
-    by twilio's validator as the multidict it supports: `getall`, so it does not raise
-    and catch two exceptions a field looking for it (bench/README.md)."""
+    """A webhook's form: each key once (a form that repeats one is refused), read by
+    twilio's validator as the multidict it supports: `getall`, so it does not raise and
+    catch two exceptions a field looking for it (bench/README.md)."""
 
     def getall(self, key: str) -> list[str]:
         return [self[key]]
 
 
-async def read_form(request: Request) -> Form:
+async def read_form(request: Request) -> Fields:
     """The request's form, its body read up to 64 KB and no further.
 
     Raises Refused, or ClientDisconnect when the caller hung up before the whole body.
@@ -179,12 +177,18 @@ async def read_form(request: Request) -> Form:
         text = body.decode()
     except UnicodeDecodeError:
         raise Refused(400, "its body is not UTF-8") from None
-    return ImmutableMultiDict(parse_qsl(text, keep_blank_values=True))
+    pairs = parse_qsl(text, keep_blank_values=True)
+    form = Fields(pairs)
+    # The signature covers a key's distinct values, each once: a value sent twice passes
+    # for once, and of two values a form keeps one. Twilio never repeats a key.
+    if len(form) != len(pairs):
+        raise Refused(403, "a key is repeated")
+    return form
 
 
-def _too_long(form: Form) -> bool:
+def _too_long(form: Fields) -> bool:
     return any(len(value) > LIMITS.get(key, MAX_FIELD)
-               for key, value in form.multi_items() if key != "Body")
+               for key, value in form.items() if key != "Body")
 
 
 class Unanswered(Response):
@@ -197,12 +201,8 @@ class Unanswered(Response):
 def webhook(path: str, signatures: Signatures, ours: Ours, handle: Handle) -> Route:
     """A Twilio webhook: the form read, the request checked, then `handle`."""
 
-    async def checked(request: Request) -> Form:
+    async def checked(request: Request) -> Fields:
         form = await read_form(request)
-        # The signature covers a key's distinct values, each once: a value sent twice passes
-        # for once, and of two values the form would keep one. Twilio never repeats a key.
-        if len(form) != len(form.multi_items()):
-            raise Refused(403, "a key is repeated")
         if not signatures.valid(request, path, form):
             raise Refused(403, "its signature is missing or wrong")
         if reason := ours.refusal(form):
@@ -231,11 +231,11 @@ def whatsapp_routes(config: WhatsApp, channel: WhatsAppChannel, auth_token: str,
     signatures = Signatures(config, auth_token, shared_key)
     account = channel.creds.account_sid
 
-    async def message(form: Form) -> Response:
+    async def message(form: Fields) -> Response:
         replies = await channel.receive(form)
         return Response(twiml(replies), media_type="application/xml")
 
-    async def status(form: Form) -> Response:
+    async def status(form: Fields) -> Response:
         await channel.delivery_report(form)
         return Response(status_code=204)
 
