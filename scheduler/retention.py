@@ -14,6 +14,7 @@ from storage import media, outbox
 from storage.db import keep_statistics, writer
 from storage.models import (
     Answer,
+    AnswerVersion,
     Contact,
     ContactWindow,
     Conversation,
@@ -41,6 +42,11 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
     words = db.exec(update(Answer).where(
         col(Answer.feedback_id).in_(old),
         or_(col(Answer.text).is_not(None), col(Answer.voice_ref).is_not(None)))
+        .values(text=None, voice_ref=None)).rowcount
+    # The answers an update replaced, kept as versions: their words go by the same rule.
+    words += db.exec(update(AnswerVersion).where(
+        col(AnswerVersion.feedback_id).in_(old),
+        or_(col(AnswerVersion.text).is_not(None), col(AnswerVersion.voice_ref).is_not(None)))
         .values(text=None, voice_ref=None)).rowcount
     contacts = db.exec(delete(Contact).where(col(Contact.created_at) < before)).rowcount
     # A conversation's saved state repeats the answers, comment included.

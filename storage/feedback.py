@@ -7,18 +7,20 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlmodel import Session as Db
 from sqlmodel import col
 
 from storage.db import upsert
 from storage.models import (
     Answer,
+    AnswerVersion,
     Contact,
     Conversation,
     Feedback,
     Station,
 )
+from storage.types import UtcDateTime
 
 
 def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
@@ -77,6 +79,12 @@ def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tu
     # The completed one is updated (its reference, its alerts), not an attempt begun and
     # left since; those attempts were the same visit, and are merged into it as well.
     earlier = next((f for f in same_visit if f.status == "complete"), same_visit[0])
+    assert earlier.id is not None
+    # Nothing the citizen said is lost: what this update replaces is kept as versions,
+    # oldest first, before the visit's current answers are rewritten.
+    for replaced in sorted(same_visit, key=lambda f: f.started_at):
+        assert replaced.id is not None
+        keep_as_version(db, earlier.id, replaced.id, now)
     for left in same_visit:
         if left is not earlier and left.status != "complete":
             db.execute(delete(Answer).where(col(Answer.feedback_id) == left.id))
@@ -94,6 +102,30 @@ def complete(db: Db, feedback: Feedback, now: datetime, window: timedelta) -> tu
     earlier.channel, earlier.language = feedback.channel, feedback.language
     feedback.status, feedback.merged_into, feedback.updated_at = "merged", earlier.id, now
     return earlier, was_complete
+
+
+def keep_as_version(db: Db, visit: int, given_in: int, now: datetime) -> None:
+    """Copy the answers of feedback `given_in` into the next version of the visit's."""
+    if db.execute(select(func.count()).select_from(Answer)
+                  .where(col(Answer.feedback_id) == given_in)).scalar_one() == 0:
+        return
+    version = 1 + int(db.execute(select(func.coalesce(func.max(AnswerVersion.version), 0))
+                                 .where(col(AnswerVersion.feedback_id) == visit)).scalar_one())
+    columns = ["question_id", "option_id", "value", "text", "voice_ref", "skipped"]
+    db.execute(insert(AnswerVersion).from_select(
+        ["feedback_id", "version", *columns, "given_in", "replaced_at"],
+        select(literal(visit), literal(version), *(getattr(Answer, c) for c in columns),
+               literal(given_in), literal(now, UtcDateTime()))
+        .where(col(Answer.feedback_id) == given_in)))
+
+
+def versions_of(db: Db, visit: int) -> dict[int, list[AnswerVersion]]:
+    """The answers an update replaced, by version, oldest first."""
+    found: dict[int, list[AnswerVersion]] = {}
+    for row in db.execute(select(AnswerVersion).where(col(AnswerVersion.feedback_id) == visit)
+                          .order_by(col(AnswerVersion.version))).scalars():
+        found.setdefault(row.version, []).append(row)
+    return found
 
 
 def keep_contact(db: Db, feedback: Feedback, urn: str, may_contact: bool, may_follow_up: bool,

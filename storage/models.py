@@ -83,6 +83,26 @@ class Answer(SQLModel, table=True):
     skipped: bool = False
 
 
+class AnswerVersion(SQLModel, table=True):
+    """An answer that a later feedback of the same visit replaced (storage.feedback
+    .complete), kept as the evidence of what the citizen said first: never deleted, its
+    words forgotten only by the retention rule. `feedback_id` is the feedback that holds
+    the visit; `version` 1 the first answers replaced, 2 the next, and so on."""
+
+    __tablename__ = "answer_version"
+
+    feedback_id: int = Field(foreign_key="feedback.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    question_id: str = Field(max_length=40, primary_key=True)
+    option_id: str | None = Field(default=None, max_length=40)
+    value: int | None = None
+    text: str | None = None
+    voice_ref: str | None = None
+    skipped: bool = False
+    given_in: int = Field(foreign_key="feedback.id")  # the feedback row they were given in
+    replaced_at: datetime = _utc(nullable=False)
+
+
 class ReferenceCounter(SQLModel, table=True):
     """The last reference number handed out per year: numbers are never reused."""
 

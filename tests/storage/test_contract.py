@@ -167,6 +167,43 @@ def test_second_feedback_within_a_day_updates_the_first(app) -> None:  # type: i
     assert "receipt" not in answers  # the new answers replace the old, they do not mix
 
 
+def test_an_update_keeps_what_it_replaced_as_evidence(app) -> None:  # type: ignore[no-untyped-def]
+    """A demand reported, then "corrected" to all 5s the same day: the current answers are
+    the update's, the red alert stays, and the demand and the comment are kept, as the
+    first version, until the retention rule forgets the words."""
+    from scheduler.retention import forget_personal_data
+    from storage.models import Alert
+
+    reported = ["1", "1", "1", "नहीं", "1", "नहीं", "हाँ", "2", "1", "मुंशी ने पैसे मांगे",
+                "नहीं", "नहीं"]
+    first = give_feedback(app, "telegram:9", reported)
+    corrected = ["1", "1", "5", "हाँ", "1", "हाँ", "नहीं", "5", "1", "नहीं", "नहीं"]
+    second = give_feedback(app, "telegram:9", corrected, start=T0 + timedelta(hours=2))
+    assert second.completed_reference == first.completed_reference
+    with Db(app.engine) as db:
+        kept = db.execute(select(Feedback).where(Feedback.status == "complete")).scalar_one()
+        assert kept.id is not None
+        now = {a.question_id: a.option_id for a in db.execute(
+            select(Answer).where(Answer.feedback_id == kept.id)).scalars()}
+        versions = store.versions_of(db, kept.id)
+        red = db.execute(select(Alert).where(Alert.severity == "red")).scalars().all()
+    assert now["demand"] == "no" and now["behaviour"] == "5"
+    assert list(versions) == [1]
+    before = {v.question_id: v for v in versions[1]}
+    assert before["demand"].option_id == "yes" and before["behaviour"].value == 1
+    assert before["comment"].text == "मुंशी ने पैसे मांगे"
+    assert before["demand"].given_in == kept.id and len(red) == 1
+    # A third answer set: the second becomes version 2, the first stays version 1.
+    give_feedback(app, "telegram:9", corrected, start=T0 + timedelta(hours=3))
+    with Db(app.engine) as db:
+        assert list(store.versions_of(db, kept.id)) == [1, 2]
+    with Db(writer(app.engine)) as db, db.begin():
+        forget_personal_data(db, T0 + timedelta(days=1))
+    with Db(app.engine) as db:
+        forgotten = {v.question_id: v for v in store.versions_of(db, kept.id)[1]}
+    assert forgotten["comment"].text is None and forgotten["demand"].option_id == "yes"
+
+
 def test_an_attempt_left_in_between_does_not_take_the_update(app) -> None:  # type: ignore[no-untyped-def]
     """Complete, then begun again and left, then (the poster scanned again, "start again?"
     yes) complete again, all within the day: one visit, one feedback, the first one's
