@@ -163,6 +163,12 @@ class AlertRule(Strict):
     any: Annotated[list[Condition], Field(min_length=1)]
     notify: Annotated[list[Literal["in_charge", "sp_office"]], Field(min_length=1)]
     severity: Literal["red", "normal"] = "normal"
+    # The reason as an officer reads it in an alert, a few words ("खराब व्यवहार").
+    label_hi: str = ""
+    label_en: str = ""
+
+    def label(self, lang: str) -> str:
+        return (self.label_hi if lang == "hi" else self.label_en) or self.label_en or self.id
 
 
 class Alerts(Strict):

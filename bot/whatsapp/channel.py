@@ -224,5 +224,6 @@ class WhatsAppChannel:
         if whole:
             text = " · ".join(m.body or m.fallback for m in self.renderer.render(reply))
             return " ".join(text.replace("\n", " · ").split())[:1000]
-        lines = [self.app.catalogs.text(reply.lang, line) for line in reply.lines[:2]]
+        # An alert's title, its reasons and its station.
+        lines = [self.app.catalogs.text(reply.lang, line) for line in reply.lines[:3]]
         return " ".join(" · ".join(lines).split())[:NOTICE_CHARS]

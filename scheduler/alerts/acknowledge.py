@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlmodel import Session as Db
+from sqlmodel import col
 
 from conversations.effects import Msg, Reply
 from conversations.messages import N_
@@ -38,8 +40,16 @@ def alert_of(option: str) -> int | None:
 
 
 def acknowledge(db: Db, alert_id: int, officer: Officer, now: datetime) -> Reply:
-    """An officer's tap on an alert's button, answered in their language."""
+    """An officer's tap on an alert's button, answered in their language. The message
+    named every reason of its feedback for this officer: the others are acknowledged too."""
     outcome = record(db, alert_id, officer, now)
+    alert = db.get(Alert, alert_id)
+    if outcome == "acknowledged" and alert is not None:
+        for sibling in db.execute(select(Alert).where(
+                col(Alert.feedback_id) == alert.feedback_id, col(Alert.id) != alert_id,
+                col(Alert.status).in_(["open", "escalated"]))).scalars():
+            if may_act_on(db, officer, sibling):
+                record(db, sibling.id, officer, now)
     msgid = {"acknowledged": ACKNOWLEDGED, "already": ALREADY,
              "withdrawn": WITHDRAWN}.get(outcome, NOT_YOURS)
     return Reply(officer.language, (Msg(msgid),))

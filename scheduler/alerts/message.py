@@ -1,11 +1,13 @@
-"""The message an officer reads about an alert.
+"""The message an officer reads about a feedback's alerts: one message for all of them.
 
-It names the station, time, reference number, answers and comment; never the citizen.
-It is plain text (no parse mode), so nothing a citizen typed can break it.
+It names the reasons (the rules' short labels), the station, time, reference number,
+answers and comment; never the citizen. It is plain text (no parse mode), so nothing a
+citizen typed can break it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from conversations.effects import Choice, Msg, Reply
@@ -19,6 +21,7 @@ RED = N_("🔴 Red alert: someone asked for money or a favour")
 NEGATIVE = N_("⚠️ Negative feedback")
 ESCALATED = N_("⏫ Not acknowledged in time: passed to the SP office")
 REOPENED = N_("🔁 Reopened: the citizen updated this feedback, still unhappy")
+REASONS = N_("Why: {reasons}")
 WHERE = N_("Station: {station}")
 WHEN = N_("Time: {time}")
 REFERENCE = N_("Feedback number: {reference}")
@@ -34,11 +37,14 @@ def marker(severity: str, status: str) -> str:
     return "🔴" if severity == "red" else ("⏫" if status == "escalated" else "⚠️")
 
 
-def alert_reply(alert: Alert, feedback: Feedback, station: Station,
-                answers: list[StoredAnswer], survey: Survey, lang: str, zone: ZoneInfo,
-                escalated: bool = False, reopened: bool = False) -> Reply:
-    title = ESCALATED if escalated else (RED if alert.severity == "red" else NEGATIVE)
+def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedback,
+                station: Station, answers: list[StoredAnswer], survey: Survey, lang: str,
+                zone: ZoneInfo, escalated: bool = False, reopened: bool = False) -> Reply:
+    """`alerts`: this feedback's, the ones for this officer; `reasons`: their labels."""
+    red = any(alert.severity == "red" for alert in alerts)
+    title = ESCALATED if escalated else (RED if red else NEGATIVE)
     lines = [Msg(title), *([Msg(REOPENED)] if reopened and not escalated else []),
+             Msg.of(REASONS, reasons=", ".join(reasons)),
              Msg.of(WHERE, station=station.name_hi if lang == "hi" else station.name_en),
              Msg.of(WHEN, time=feedback.completed_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
                     if feedback.completed_at else ""),
@@ -57,6 +63,7 @@ def alert_reply(alert: Alert, feedback: Feedback, station: Station,
         option = question.option(answer.option_id or "")
         label: Msg = Msg(option.label) if option else Msg(SKIPPED)
         lines.append(Msg.of(ANSWER, question=question.prompt, answer=label))
-    choices = () if alert.status == "acknowledged" else (
-        Choice(ack_option(alert.id), 1, Msg(ACKNOWLEDGE)),)
+    # One button: acknowledging one of a feedback's alerts acknowledges the officer's others.
+    waiting = [alert for alert in alerts if alert.status != "acknowledged"]
+    choices = (Choice(ack_option(waiting[0].id), 1, Msg(ACKNOWLEDGE)),) if waiting else ()
     return Reply(lang, tuple(lines), choices, ALERT_QUESTION)

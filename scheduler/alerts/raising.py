@@ -3,7 +3,7 @@ an alert is never lost, nor sent twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,25 +12,40 @@ from sqlmodel import col
 
 from scheduler.config import AlertRule
 from storage import alerts, outbox
-from storage.models import Alert, AlertEvent
+from storage.models import Alert, AlertEvent, Officer
 from storage.officers import officers_for
 
 
 def raise_alerts(db: Db, feedback_id: int, station: str, rules: Sequence[AlertRule],
                  now: datetime) -> None:
-    """One alert per rule matched, to whom the rule says. Once a feedback reported a
-    demand it is the SP office's alone, even if an update takes the demand back: the
-    station's alerts about it are withdrawn and only red rules raise."""
+    """One alert per rule matched; one message per officer, naming every reason of this
+    feedback that goes to them. Once a feedback reported a demand it is the SP office's
+    alone, even if an update takes the demand back: the station's alerts about it are
+    withdrawn and only red rules raise."""
     if any(r.severity == "red" for r in rules) or alerts.is_red(db, feedback_id):
         rules = [r for r in rules if r.severity == "red"]
         supersede(db, feedback_id, now)
+    raised: list[tuple[Alert, AlertEvent, AlertRule]] = []
     for rule in rules:
-        raise_alert(db, feedback_id, station, rule.id, rule.severity, rule.notify, now)
+        if (found := raise_alert(db, feedback_id, station, rule.id, rule.severity, now)):
+            raised.append((*found, rule))
+    officers: dict[int, tuple[Officer, list[tuple[Alert, AlertEvent]]]] = {}
+    for alert, event, rule in raised:
+        for officer in officers_for(db, rule.notify, station):
+            assert officer.id is not None
+            officers.setdefault(officer.id, (officer, []))[1].append((alert, event))
+    for officer_id, (officer, theirs) in officers.items():
+        red = any(alert.severity == "red" for alert, _ in theirs)
+        events = "-".join(str(event.id) for _, event in theirs)
+        outbox.queue(db, "red_alert" if red else "alert", officer.urn,
+                     f"alerts:{feedback_id}:{events}:officer:{officer_id}",
+                     {"alert_ids": [alert.id for alert, _ in theirs], "officer_id": officer_id,
+                      "reopened": any(event.event == "reopened" for _, event in theirs)}, now)
 
 
 def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity: str,
-                notify: Iterable[str], now: datetime) -> Alert | None:
-    """The alert for this feedback and rule, and a message to each officer it goes to.
+                now: datetime) -> tuple[Alert, AlertEvent] | None:
+    """The alert for this feedback and rule, and its event.
 
     None when the feedback already had it open (a second feedback within a day updated
     it: the officers' message is built when sent, so it shows the latest answers). One
@@ -55,12 +70,7 @@ def raise_alert(db: Db, feedback_id: int, station_code: str, rule: str, severity
         event = AlertEvent(alert_id=alert.id, event="reopened", at=now)
     db.add(event)
     db.flush()
-    kind = "red_alert" if severity == "red" else "alert"
-    for officer in officers_for(db, notify, station_code):
-        outbox.queue(db, kind, officer.urn, f"alert:{alert.id}:{event.id}:officer:{officer.id}",
-              {"alert_id": alert.id, "officer_id": officer.id,
-               "reopened": existing is not None}, now)
-    return alert
+    return alert, event
 
 
 def supersede(db: Db, feedback_id: int, now: datetime) -> None:

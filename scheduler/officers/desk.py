@@ -20,6 +20,7 @@ from scheduler.config import Config
 from storage import digest
 from storage import officers as store
 from storage.db import writer
+from storage.digest import OpenAlert
 from storage.models import Officer
 
 OFFICER_QUESTION = "_officer"
@@ -172,6 +173,12 @@ class OfficerDesk:
             found = digest.open_alerts(db, station=officer.scope, red=False)
         else:
             found = digest.open_alerts(db, district=officer.scope)
+        # A feedback's alerts are one line, as they were one message: acknowledging it
+        # acknowledges them all (scheduler/alerts/acknowledge.py).
+        first: dict[str, OpenAlert] = {}
+        for alert in found:  # the most urgent first
+            first.setdefault(alert.reference, alert)
+        found = list(first.values())
         if not found:
             return Reply(officer.language, (Msg(NO_ALERTS),))
         # How many there are, and the most urgent of them: as the digests list them.
@@ -185,7 +192,7 @@ class OfficerDesk:
                                 reference=alert.reference, day=day,
                                 station=self._station_name(alert.station_code, lang)))
         # Each acknowledged from the list, as from the alert itself: a button on Telegram,
-        # "ack N" on WhatsApp. A feedback that matched two rules has two alerts.
+        # "ack N" on WhatsApp.
         acks = tuple(Choice(ack_option(alert.id), n, Msg.of(ACK_LISTED, reference=alert.reference))
                      for n, alert in enumerate(listed, start=1))
         return Reply(lang, tuple(lines), acks, ALERT_QUESTION)

@@ -162,20 +162,27 @@ class Dispatcher:
             return opening(self.app, feedback, message.created_at)[1] if feedback else None
         if message.kind not in ("alert", "red_alert", "escalation"):
             return None
-        alert = db.get(Alert, message.payload["alert_id"])
+        # One alert (an escalation, or a message queued before alerts were grouped), or
+        # every alert of one feedback for this officer.
+        ids = message.payload.get("alert_ids") or [message.payload["alert_id"]]
+        found = [a for a in (db.get(Alert, i) for i in ids) if a is not None]
         officer = db.get(Officer, message.payload["officer_id"])
-        if alert is None or officer is None:
+        if not found or officer is None:
             return None
-        feedback = db.get(Feedback, alert.feedback_id)
-        station = db.get(Station, alert.station_code)
+        first = found[0]
+        feedback = db.get(Feedback, first.feedback_id)
+        station = db.get(Station, first.station_code)
         assert feedback is not None and station is not None
-        if officer.role == "in_charge" and alerts.is_red(db, alert.feedback_id):
+        if officer.role == "in_charge" and alerts.is_red(db, first.feedback_id):
             # Updated since this was queued, the feedback now reports a demand: the
             # station may be the subject, and the message would show it the answers.
             raise Withheld("its feedback now reports a demand: the SP office's alone")
         answers = list(db.execute(select(Answer).where(
-            col(Answer.feedback_id) == alert.feedback_id)).scalars())
-        return alert_reply(alert, feedback, station, answers, self.app.survey,
+            col(Answer.feedback_id) == first.feedback_id)).scalars())
+        rules = {rule.id: rule for rule in self.app.config.alerts.rules}
+        reasons = [rules[a.rule].label(officer.language) if a.rule in rules else a.rule
+                   for a in found]
+        return alert_reply(found, reasons, feedback, station, answers, self.app.survey,
                            officer.language, self.app.config.zone,
                            escalated=message.kind == "escalation",
                            reopened=bool(message.payload.get("reopened")))

@@ -92,7 +92,7 @@ def _stored(app: Any) -> dict[str, Any]:
                         "rule": a.rule, "severity": a.severity, "status": a.status}
                        for a in alerts],
             "outbox": [{"kind": o.kind, "to": officers.get(o.payload.get("officer_id")),
-                        "alert": alert_of.get(o.payload.get("alert_id")),
+                        "alerts": [alert_of.get(i) for i in o.payload.get("alert_ids", [])],
                         "reopened": o.payload.get("reopened"), "status": o.status,
                         "priority": o.priority}
                        for o in outbox],

@@ -72,6 +72,26 @@ def test_routing_follows_the_rules(app, officers_enrolled) -> None:  # type: ign
     assert rules == ["improper_demand", "not_served", "poor_treatment"]
 
 
+def test_a_feedback_matching_two_rules_is_one_message_naming_both_reasons(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram) -> None:
+    """Behaviour 1 and no receipt: poor treatment (in-charge and SP office) and not served
+    (in-charge). The in-charge gets one message with both reasons, and one tap on it
+    acknowledges both; the SP office gets its one reason."""
+    feedback(app, "telegram:6", NO_RECEIPT[:2] + ["1"] + NO_RECEIPT[3:])
+    assert outbox(app) == [("alert", "telegram:801", 1), ("alert", "telegram:900", 1)]
+    assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=10)) == 2
+    [to_in_charge] = fake_telegram.sent(801)
+    assert to_in_charge.text.startswith("⚠️ नकारात्मक फीडबैक\nकारण: खराब व्यवहार या अनुभव, "
+                                        "सुनवाई/पावती/कार्रवाई नहीं\n")
+    [to_sp_office] = fake_telegram.sent(900)
+    assert "\nकारण: खराब व्यवहार या अनुभव\n" in to_sp_office.text
+    with Db(app.engine) as db:
+        alerts = db.execute(select(Alert).order_by(Alert.id)).scalars().all()
+    officers_enrolled.acknowledge("telegram:801", alerts[0].id, T0 + timedelta(hours=1))
+    with Db(app.engine) as db:
+        assert {a.status for a in db.execute(select(Alert)).scalars()} == {"acknowledged"}
+
+
 def test_an_update_within_a_day_raises_no_second_alert(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
     feedback(app, "telegram:5", RUDE)
     feedback(app, "telegram:5", RUDE, start=T0 + timedelta(hours=2))
