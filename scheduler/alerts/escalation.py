@@ -24,8 +24,11 @@ def escalate(engine: Engine, config: Config, now: datetime) -> int:
 
 
 def escalate_overdue(db: Db, now: datetime, window: timedelta) -> int:
-    """Open alerts nobody acknowledged within `window` go to the SP office."""
+    """Open alerts nobody acknowledged within `window` go to the SP office. Not a red
+    one: it is the SP office's already, and "passed to the SP office" would be untrue;
+    it stays open and first in the SP office's digest."""
     overdue = db.execute(select(Alert).where(col(Alert.status) == "open",
+                                             col(Alert.severity) != "red",
                                              col(Alert.created_at) <= now - window)
                          .with_for_update()).scalars().all()
     for alert in overdue:

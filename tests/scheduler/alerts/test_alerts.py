@@ -160,6 +160,15 @@ def test_429_and_5xx_wait_and_a_stale_alert_is_not_sent(app, officers_enrolled, 
     assert statuses == ["sent", "stale"]
 
 
+def test_an_overdue_red_alert_is_not_passed_to_the_sp_office_that_holds_it(  # type: ignore[no-untyped-def]
+        app, officers_enrolled) -> None:
+    feedback(app, "telegram:7", BRIBE)
+    assert escalate(app.engine, app.config, T0 + timedelta(days=2)) == 0
+    with Db(app.engine) as db:
+        assert db.execute(select(Alert.status)).scalar_one() == "open"  # still first to read
+    assert [kind for kind, _, _ in outbox(app)] == ["red_alert"]  # and nothing more sent
+
+
 def test_acknowledge_and_escalate(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
     feedback(app, "telegram:8", RUDE)
     feedback(app, "telegram:9", RUDE, station="BLB06")
