@@ -77,7 +77,7 @@ def test_a_feedback_matching_two_rules_is_one_message_naming_both_reasons(  # ty
     """Behaviour 1 and no receipt: poor treatment (in-charge and SP office) and not served
     (in-charge). The in-charge gets one message with both reasons, and one tap on it
     acknowledges both; the SP office gets its one reason."""
-    feedback(app, "telegram:6", NO_RECEIPT[:2] + ["1"] + NO_RECEIPT[3:])
+    feedback(app, "telegram:6", [*NO_RECEIPT[:2], "1", *NO_RECEIPT[3:]])
     assert outbox(app) == [("alert", "telegram:801", 1), ("alert", "telegram:900", 1)]
     assert _dispatch(app, fake_telegram, T0 + timedelta(minutes=10)) == 2
     [to_in_charge] = fake_telegram.sent(801)
