@@ -182,13 +182,15 @@ class Digest:
                         date=format_date(day, format="long", locale=self._locale(lang)))]
         lines.append(self._totals(DAY, [read.today], lang))
         lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
+        # What needs action comes first, red alerts at the top: before the rankings.
+        lines += self._alerts(alerts, name, now, MORE_ALERTS, lang)
         ranks: dict[str, int] = {}
         lines += self._rankings(stations, week, name, lang, ranks)
         most = self.config.digests.listed_per_kind
         def counted(n: int) -> str:
             return self._count(n, lang)
         too_few = [name[s.code] for kind in KINDS for s in stations if s.kind == kind
-                   and s.code not in ranks and s.code in week and week[s.code].complete]
+                   and s.code not in ranks and s.code in week]  # incomplete ones only, too
         if too_few:
             lines.append(Msg.of(TOO_FEW, stations=_listed(too_few, most, counted)))
         if followed.asked or followed.answered:
@@ -200,7 +202,6 @@ class Digest:
         if silent:
             lines.append(Msg.of(SILENT, stations=_listed(silent, most, counted)))
         lines += self._flags(*read.flags, read.roaming, name, counted)
-        lines += self._alerts(alerts, name, now, MORE_ALERTS, lang)
         documents = []
         if any(m.id == BETWEEN for m in lines) or max(len(too_few), len(silent)) > most:
             documents.append((f"stations-{district.code}-{day.isoformat()}.csv",

@@ -44,14 +44,17 @@ def test_the_daily_digest_adds_up(app) -> None:  # type: ignore[no-untyped-def]
     assert lines[1] == "उस दिन के फीडबैक: पूरे 4, अधूरे 1, नकारात्मक 1।"
     assert lines[2] == ("पिछले 7 दिन: 5 पूरे (शुरू किए गए में से 83%); स्टाफ का व्यवहार 3.6, "
                         "कुल अनुभव 3.8 (5 में से); नकारात्मक 20%।")
-    assert lines[3] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
-    assert lines[4] == "1. थाना सुहेला: 2 फीडबैक, व्यवहार 4.0, अनुभव 4.0, नकारात्मक 0%"
-    assert lines[5] == "2. थाना सिमगा: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
-    assert lines[6] == "रैंक के लिए फीडबैक कम: थाना कसडोल"
-    assert lines[7].startswith("7 दिन से कोई फीडबैक नहीं (क्या पोस्टर लगा है?): "
+    # What needs action first, before the rankings.
+    assert lines[3:5] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+    assert lines[5] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
+    assert lines[6] == "1. थाना सुहेला: 2 फीडबैक, व्यवहार 4.0, अनुभव 4.0, नकारात्मक 0%"
+    assert lines[7] == "2. थाना सिमगा: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
+    # Palari had only an attempt left incomplete: it is listed too.
+    assert lines[8] == "रैंक के लिए फीडबैक कम: थाना पलारी, थाना कसडोल"
+    assert lines[9].startswith("7 दिन से कोई फीडबैक नहीं (क्या पोस्टर लगा है?): "
                                "पुलिस अधीक्षक कार्यालय बलौदाबाजार, थाना सिटी कोतवाली")
-    assert "थाना सिमगा" not in lines[7] and "थाना पलारी" not in lines[7]
-    assert lines[8:] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+    assert "थाना सिमगा" not in lines[9] and "थाना पलारी" not in lines[9]
+    assert len(lines) == 10
 
 
 def test_an_alert_raised_within_the_hour_is_not_zero_hours_old(app) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +62,7 @@ def test_an_alert_raised_within_the_hour_is_not_zero_hours_old(app) -> None:  # 
     reply = Digest(app.engine, app.config, app.catalogs).daily(
         app.config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(minutes=50))
     lines = app.catalogs.render(reply).splitlines()
-    assert lines[-1] == "⚠️ FB-26-000002 · थाना सिमगा · एक घंटे से कम पुराना"
+    assert lines[4] == "⚠️ FB-26-000002 · थाना सिमगा · एक घंटे से कम पुराना"
 
 
 def test_the_digest_in_english(app) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +71,7 @@ def test_the_digest_in_english(app) -> None:  # type: ignore[no-untyped-def]
         app.config.districts[0], date(2026, 11, 28), "en", T0 + timedelta(hours=5))
     text = app.catalogs.render(reply)
     assert text.startswith("📊 Daily report: Balodabazar-Bhatapara, 28 November 2026")
-    assert "Too few feedback to rank: Simga, Suhela, Kasdol" in text  # default minimum: 5
+    assert "Too few feedback to rank: Simga, Suhela, Palari, Kasdol" in text  # minimum: 5
 
 
 def test_prayas_digest_print(tmp_path: Path) -> None:
