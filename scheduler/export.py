@@ -22,7 +22,10 @@ if TYPE_CHECKING:  # a private module of openpyxl: for the annotation alone
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FIXED = ["reference", "station_code", "station_hi", "station_en", "district", "channel",
-         "language", "status", "started_at", "completed_at", "updated_at"]
+         "language", "status", "started_at", "completed_at", "updated_at",
+         # "rule: status" of each alert; when the last was acknowledged; how many answer
+         # sets an update replaced (kept, not shown here).
+         "alerts", "acknowledged_at", "earlier_versions"]
 
 
 def day_bounds(since: date | None, until: date | None,
@@ -75,7 +78,11 @@ def table(rows: Iterable[ExportRow], survey: Survey, catalogs: Catalogs,
         yield [
             r.reference, r.station_code, r.station_hi, r.station_en, r.district, r.channel,
             r.language, r.status, _stamp(r.started_at, zone), _stamp(r.completed_at, zone),
-            _stamp(r.updated_at, zone), *_answer_cells(survey, catalogs, r.answers),
+            _stamp(r.updated_at, zone),
+            "; ".join(f"{rule}: {status}" for rule, status, _ in r.alerts),
+            _stamp(max((at for _, _, at in r.alerts if at), default=None), zone),
+            str(r.earlier_versions) if r.earlier_versions else "",
+            *_answer_cells(survey, catalogs, r.answers),
         ]
 
 

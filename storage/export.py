@@ -10,7 +10,7 @@ from sqlalchemy import Engine, Select, func, select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
-from storage.models import Answer, Feedback, Station
+from storage.models import Alert, Answer, AnswerVersion, Feedback, Station
 
 BATCH = 500
 
@@ -29,6 +29,9 @@ class ExportRow:
     completed_at: datetime | None
     updated_at: datetime
     answers: dict[str, Answer] = field(default_factory=dict)
+    # (rule, status, acknowledged at) of each alert it raised, in the order raised
+    alerts: list[tuple[str, str, datetime | None]] = field(default_factory=list)
+    earlier_versions: int = 0  # answer sets an update replaced, kept (storage/feedback.py)
 
 
 def _query(since: datetime | None, until: datetime | None,
@@ -71,6 +74,16 @@ def export_rows(engine: Engine, since: datetime | None = None, until: datetime |
             for answer in db.execute(select(Answer)
                                      .where(col(Answer.feedback_id).in_(ids))).scalars():
                 answers.setdefault(answer.feedback_id, {})[answer.question_id] = answer
+            alerts: dict[int, list[tuple[str, str, datetime | None]]] = {}
+            for alert in db.execute(select(Alert).where(col(Alert.feedback_id).in_(ids))
+                                    .order_by(col(Alert.id))).scalars():
+                alerts.setdefault(alert.feedback_id, []).append(
+                    (alert.rule, alert.status, alert.acknowledged_at))
+            versions: dict[int, int] = {fid: n for fid, n in db.execute(
+                select(col(AnswerVersion.feedback_id),
+                       func.count(func.distinct(col(AnswerVersion.version))))
+                .where(col(AnswerVersion.feedback_id).in_(ids))
+                .group_by(col(AnswerVersion.feedback_id))).all()}
             for fb, st in batch:
                 assert fb.id is not None
                 yield ExportRow(
@@ -78,6 +91,7 @@ def export_rows(engine: Engine, since: datetime | None = None, until: datetime |
                     station_en=st.name_en, district=st.district_code, channel=fb.channel,
                     language=fb.language, status=fb.status, started_at=fb.started_at,
                     completed_at=fb.completed_at, updated_at=fb.updated_at,
-                    answers=answers.get(fb.id, {}),
+                    answers=answers.get(fb.id, {}), alerts=alerts.get(fb.id, []),
+                    earlier_versions=versions.get(fb.id, 0),
                 )
             last_id = ids[-1]

@@ -279,6 +279,23 @@ def test_export_rows_carry_no_identity(app) -> None:  # type: ignore[no-untyped-
     assert "31337" not in repr(rows) and "sender" not in repr(rows)
 
 
+def test_the_export_shows_alerts_acknowledgements_and_kept_versions(app) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.export import header, table
+
+    rude = ["1", "1", "1", "हाँ", "1", "हाँ", "नहीं", "1", "1", "नहीं", "नहीं"]
+    give_feedback(app, "telegram:7", rude)
+    give_feedback(app, "telegram:7", rude, start=T0 + timedelta(hours=1))  # an update
+    with Db(writer(app.engine)) as db, db.begin():
+        from storage.models import Alert
+        alert = db.execute(select(Alert)).scalar_one()
+        alert.status, alert.acknowledged_at = "acknowledged", T0 + timedelta(hours=2)
+    [row] = table(export_rows(app.engine), app.survey, app.catalogs, app.config.zone)
+    cells = dict(zip(header(app.survey), row, strict=True))
+    assert cells["alerts"] == "poor_treatment: acknowledged"
+    assert cells["acknowledged_at"] == "2026-11-28 12:30"  # IST
+    assert cells["earlier_versions"] == "1"
+
+
 def test_export_filters_by_day_and_station(app) -> None:  # type: ignore[no-untyped-def]
     give_feedback(app, "telegram:1", HINDI_ANSWERS, station="BLB05")
     give_feedback(app, "telegram:2", HINDI_ANSWERS, station="BLB06", start=T0 + timedelta(days=2))
