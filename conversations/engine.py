@@ -267,19 +267,22 @@ def _on_switch(session: Session, event: Event, survey: Survey) -> Result:
 
 
 def _switch_choice(text: str, survey: Survey) -> str | None:
+    return _one_of_two(text, ("new", survey.words.yes | _SWITCH_NEW),
+                       ("continue", survey.words.no | _SWITCH_CONTINUE))
+
+
+def _one_of_two(text: str, one: tuple[str, frozenset[str]],
+                two: tuple[str, frozenset[str]]) -> str | None:
+    """The reply to a prompt with two answers: its number, or one of the answer's words."""
     number = whole_number(text)
     if number in (1, 2):
-        return "new" if number == 1 else "continue"
+        return one[0] if number == 1 else two[0]
     norm = normalize(text)
-    if norm in survey.words.yes or norm in _SWITCH_NEW:
-        return "new"
-    if norm in survey.words.no or norm in _SWITCH_CONTINUE:
-        return "continue"
-    return None
+    return next((meaning for meaning, words in (one, two) if norm in words), None)
 
 
-_SWITCH_NEW = {normalize(w) for w in ["new", "naya", "नया"]}
-_SWITCH_CONTINUE = {normalize(w) for w in ["continue", "jari", "जारी", "aage", "आगे"]}
+_SWITCH_NEW = frozenset(normalize(w) for w in ["new", "naya", "नया"])
+_SWITCH_CONTINUE = frozenset(normalize(w) for w in ["continue", "jari", "जारी", "aage", "आगे"])
 
 
 # ---- asking the questions -------------------------------------------------------------
@@ -385,21 +388,15 @@ def _on_confirm(session: Session, question: Question, event: Event, survey: Surv
 
 def _confirm_choice(text: str, survey: Survey) -> str | None:
     # Answer 1 is "no, by mistake": the yes of the question before was 1.
-    number = whole_number(text)
-    if number in (1, 2):
-        return "no" if number == 1 else "yes"
-    norm = normalize(text)
-    if norm in survey.words.yes_strict or norm in _CONFIRM_YES:
-        return "yes"
-    if norm in survey.words.no or norm in _CONFIRM_NO:
-        return "no"
-    return None
+    return _one_of_two(text, ("no", survey.words.no | _CONFIRM_NO),
+                       ("yes", survey.words.yes_strict | _CONFIRM_YES))
 
 
-_CONFIRM_YES = {normalize(w) for w in ["सही", "सही है", "हाँ सही है", "sahi", "sahi hai",
-                                       "haan sahi hai", "right", "correct", "yes right"]}
-_CONFIRM_NO = {normalize(w) for w in ["गलती", "गलती से", "गलत", "galti", "galti se", "galat",
-                                      "mistake", "wrong", "नहीं गलती से"]}
+_CONFIRM_YES = frozenset(normalize(w) for w in ["सही", "सही है", "हाँ सही है", "sahi",
+                                                "sahi hai", "haan sahi hai", "right", "correct",
+                                                "yes right"])
+_CONFIRM_NO = frozenset(normalize(w) for w in ["गलती", "गलती से", "गलत", "galti", "galti se",
+                                               "galat", "mistake", "wrong", "नहीं गलती से"])
 
 
 def _rescan(session: Session, code: str | None, survey: Survey) -> Result:
