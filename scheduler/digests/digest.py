@@ -43,8 +43,8 @@ BETWEEN = N_("… and {count} more between these; the attached table has every s
 TOO_FEW = N_("Too few feedback to rank: {stations}")
 SILENT = N_("No feedback for 7 days (is the poster up?): {stations}")
 ALERTS = N_("Open alerts: {count}")
-ALERT_ROW = N_("{marker} {reference} · {station} · {hours} hours old")
-ALERT_ROW_FRESH = N_("{marker} {reference} · {station} · less than an hour old")
+ALERT_ROW = N_("{marker} {reference} · {station} · {reasons} · {hours} hours old")
+ALERT_ROW_FRESH = N_("{marker} {reference} · {station} · {reasons} · less than an hour old")
 MORE_ALERTS = N_("… open alerts not listed here: {count}; the attached table lists them all.")
 MORE_IN_MENU = N_("… open alerts not listed here: {count}; see “Open alerts” in the menu.")
 AND_MORE = N_("{names} and {count} more (in the attached table)")
@@ -324,16 +324,24 @@ class Digest:
         `more` line says how many others and where to find them."""
         if not alerts:
             return [Msg(NO_ALERTS)]
+        # A feedback's alerts are one line, as they were one message, with their reasons.
+        rules = {rule.id: rule for rule in self.config.alerts.rules}
+        by_feedback: dict[str, list[OpenAlert]] = {}
+        for alert in alerts:  # the most urgent first
+            by_feedback.setdefault(alert.reference, []).append(alert)
         most = self.config.digests.listed_alerts
-        lines = [Msg.of(ALERTS, count=self._count(len(alerts), lang))]
-        for alert in alerts[:most]:
+        lines = [Msg.of(ALERTS, count=self._count(len(by_feedback), lang))]
+        for same in list(by_feedback.values())[:most]:
+            alert = same[0]
             hours = int((now - alert.created_at).total_seconds() // 3600)
             sign = marker(alert.severity, alert.status)
             station = name.get(alert.station_code, alert.station_code)
+            reasons = ", ".join(rules[a.rule].label(lang) if a.rule in rules else a.rule
+                                for a in same)
             lines.append(Msg.of(ALERT_ROW, marker=sign, reference=alert.reference,
-                                station=station, hours=str(hours)) if hours else
-                         Msg.of(ALERT_ROW_FRESH, marker=sign, reference=alert.reference,
-                                station=station))
-        if len(alerts) > most:
-            lines.append(Msg.of(more, count=self._count(len(alerts) - most, lang)))
+                                station=station, reasons=reasons, hours=str(hours)) if hours
+                         else Msg.of(ALERT_ROW_FRESH, marker=sign, reference=alert.reference,
+                                     station=station, reasons=reasons))
+        if len(by_feedback) > most:
+            lines.append(Msg.of(more, count=self._count(len(by_feedback) - most, lang)))
         return lines

@@ -45,7 +45,8 @@ def test_the_daily_digest_adds_up(app) -> None:  # type: ignore[no-untyped-def]
     assert lines[2] == ("पिछले 7 दिन: 5 पूरे (शुरू किए गए में से 83%); स्टाफ का व्यवहार 3.6, "
                         "कुल अनुभव 3.8 (5 में से); नकारात्मक 20%।")
     # What needs action first, before the rankings.
-    assert lines[3:5] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+    assert lines[3:5] == ["खुले अलर्ट: 1",
+                          "⚠️ FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · 4 घंटे पुराना"]
     assert lines[5] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
     assert lines[6] == "1. थाना सुहेला: 2 फीडबैक, व्यवहार 4.0, अनुभव 4.0, नकारात्मक 0%"
     assert lines[7] == "2. थाना सिमगा: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
@@ -62,7 +63,7 @@ def test_an_alert_raised_within_the_hour_is_not_zero_hours_old(app) -> None:  # 
     reply = Digest(app.engine, app.config, app.catalogs).daily(
         app.config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(minutes=50))
     lines = app.catalogs.render(reply).splitlines()
-    assert lines[4] == "⚠️ FB-26-000002 · थाना सिमगा · एक घंटे से कम पुराना"
+    assert lines[4] == "⚠️ FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · एक घंटे से कम पुराना"
 
 
 def test_the_digest_in_english(app) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +96,8 @@ def test_the_in_charges_weekly_digest(app) -> None:  # type: ignore[no-untyped-d
     assert lines[1] == "आपका थाना: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
     assert lines[2] == "पूरा जिला: व्यवहार 3.6, अनुभव 3.8, नकारात्मक 20%"
     assert lines[3] == "आपकी रैंक: 2 में से 2"
-    assert lines[4:6] == ["खुले अलर्ट: 1", "⚠️ FB-26-000002 · थाना सिमगा · 4 घंटे पुराना"]
+    assert lines[4:6] == ["खुले अलर्ट: 1",
+                          "⚠️ FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · 4 घंटे पुराना"]
     # the negative feedback's words first; never who wrote them
     assert lines[6:] == ["नागरिकों ने लिखा:", "“दो घंटे बैठाया”", "“मुंशी जी ने जल्दी सुना”"]
 
