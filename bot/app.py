@@ -108,6 +108,7 @@ def build_app(config_file: Path, env: Environment | None = None) -> App:
         config.alerts.rules, unasked,
         CitizenLimits(config.sessions.max_messages_per_minute,
                       config.sessions.max_new_feedback_per_hour),
+        timedelta(hours=config.cases.due_hours.new),
     )
     return App(config, engine, survey, catalogs, service)
 

@@ -6,17 +6,18 @@ one line on stderr naming the file, key or value and the fix, and exit code 2.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
+from bot.case_cli import case
+from bot.cli_common import ENV, command_env, load_config, operator_errors
 from bot.environment import Environment
 from scheduler.errors import ConfigError
 
@@ -24,41 +25,6 @@ if TYPE_CHECKING:
     from scheduler.app import App
     from scheduler.config import Config
 
-ENV = "prayas.environment"  # ctx.meta: the environment, read once
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def load_config(path: Path) -> Config:
-    # The config's models (pydantic) and everything else load per command, not at start:
-    # `prayas --help` answers at once.
-    from scheduler.config import load_config as load
-
-    return load(path)
-
-
-def _an_operators_error(exc: Exception) -> bool:
-    from bot.posters.fonts import PosterError
-    from conversations.survey import SurveyError
-    from storage.db import DatabaseError
-
-    return isinstance(exc, ConfigError | SurveyError | DatabaseError | PosterError)
-
-
-def operator_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the errors an operator can fix into one line and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            if not _an_operators_error(exc):
-                raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,9 +43,7 @@ def main(ctx: click.Context, config_file: str | None, verbose: bool) -> None:
 
 
 def _env(ctx: click.Context) -> Environment:
-    env = ctx.meta[ENV]
-    assert isinstance(env, Environment)
-    return env
+    return command_env(ctx)
 
 
 def _app(ctx: click.Context) -> App:
@@ -585,3 +549,6 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
         sent = send_digests_now(app, _env(ctx), found.code, known.code if known else None,
                                 when, now)
         click.echo(f"sent to {sent} officer(s)", err=True)
+
+
+main.add_command(case)

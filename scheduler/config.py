@@ -176,6 +176,19 @@ class Alerts(Strict):
     rules: list[AlertRule] = []
 
 
+class CaseDeadlines(Strict):
+    """Hours a case may stay in each state before it is overdue."""
+
+    new: Annotated[int, Field(ge=1)] = 24  # until the SP office instructs the in-charge
+    instructed: Annotated[int, Field(ge=1)] = 72  # until the in-charge reports action
+    reported: Annotated[int, Field(ge=1)] = 48  # until the SP office closes or returns it
+    returned: Annotated[int, Field(ge=1)] = 72  # until the in-charge reports again
+
+
+class Cases(Strict):
+    due_hours: CaseDeadlines = CaseDeadlines()
+
+
 class FollowUps(Strict):
     """Asking, days later, whether action was taken: only those who agreed are asked."""
 
@@ -265,6 +278,7 @@ class Config(Strict):
     sessions: Sessions = Sessions()
     digests: Digests = Digests()
     alerts: Alerts = Alerts()
+    cases: Cases = Cases()
     follow_ups: FollowUps = FollowUps()
     retention: Retention = Retention()
     telegram: Telegram = Telegram()

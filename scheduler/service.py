@@ -73,8 +73,10 @@ class FeedbackService:
                  default_language: str, update_window: timedelta, zone: tzinfo = UTC,
                  alert_rules: Sequence[AlertRule] = (),
                  unasked: Mapping[str, Collection[str]] | None = None,
-                 limits: CitizenLimits | None = None) -> None:
-        """`unasked`: per channel, questions not asked there (a promise it cannot keep)."""
+                 limits: CitizenLimits | None = None,
+                 case_due: timedelta = timedelta(hours=24)) -> None:
+        """`unasked`: per channel, questions not asked there (a promise it cannot keep);
+        `case_due`: how long a new case may wait for the SP office's instruction."""
         self.engine = writer(engine)
         self.limits = limits
         self.alert_rules = list(alert_rules)
@@ -87,6 +89,7 @@ class FeedbackService:
         self.identity = identity
         self.default_language = default_language
         self.update_window = update_window
+        self.case_due = case_due
         self._values = {
             q.id: {o.id: o.value for o in q.options}
             for q in (*survey.questions, *survey.follow_up)
@@ -268,7 +271,7 @@ class FeedbackService:
                                agreed(FOLLOW_UP_QUESTION), now)
             kept, updated = store.complete(db, feedback, now, self.update_window)
             assert kept.id is not None
-            raise_alerts(db, kept.id, kept.station_code, rules, now)
+            raise_alerts(db, kept.id, kept.station_code, rules, now, self.case_due)
         session = session.evolve(reference=kept.reference,
                                  update_until=kept.started_at + self.update_window)
         return session, thanks(session, kept.reference, updated), kept.reference

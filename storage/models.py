@@ -182,6 +182,40 @@ class AlertEvent(SQLModel, table=True):
     note: str | None = None
 
 
+class FeedbackCase(SQLModel, table=True):
+    """A feedback that raised alerts, followed until the SP office closes it: one per
+    feedback, whatever rules it matched (scheduler/cases). Its reasons are its alerts."""
+
+    __tablename__ = "feedback_case"
+    __table_args__ = (Index("ix_feedback_case_state_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(foreign_key="feedback.id", unique=True)
+    station_code: str = Field(foreign_key="station.code", max_length=64, index=True)
+    red: bool = False  # it reports a demand: the SP office's alone
+    # new | instructed | reported | returned | closed
+    state: str = Field(default="new", max_length=16)
+    opened_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+    due_at: datetime = _utc(nullable=False)  # the deadline of its present state
+
+
+class CaseEvent(SQLModel, table=True):
+    """Every step of a case: what, when, who (None: the system), and what was written.
+    Never deleted; the retention rule forgets its words."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="feedback_case.id", index=True)
+    event: str = Field(max_length=16)  # opened | reopened | instructed | reported | ...
+    at: datetime = _utc(nullable=False)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    preset: str | None = Field(default=None, max_length=40)
+    text: str | None = None
+    media_ref: str | None = None
+
+
 class Outbox(SQLModel, table=True):
     """Every proactive message, written in the transaction of its cause."""
 

@@ -4,12 +4,13 @@ an alert is never lost, nor sent twice."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
+from scheduler.cases.opening import open_case
 from scheduler.config import AlertRule
 from storage import alerts, outbox
 from storage.models import Alert, AlertEvent, Officer
@@ -17,7 +18,7 @@ from storage.officers import officers_for
 
 
 def raise_alerts(db: Db, feedback_id: int, station: str, rules: Sequence[AlertRule],
-                 now: datetime) -> None:
+                 now: datetime, case_due: timedelta = timedelta(hours=24)) -> None:
     """One alert per rule matched; one message per officer, naming every reason of this
     feedback that goes to them. Once a feedback reported a demand it is the SP office's
     alone, even if an update takes the demand back: the station's alerts about it are
@@ -29,6 +30,9 @@ def raise_alerts(db: Db, feedback_id: int, station: str, rules: Sequence[AlertRu
     for rule in rules:
         if (found := raise_alert(db, feedback_id, station, rule.id, rule.severity, now)):
             raised.append((*found, rule))
+    if raised:  # the case the SP office follows it up in (scheduler/cases)
+        open_case(db, feedback_id, station, any(rule.severity == "red" for *_, rule in raised),
+                  now, case_due)
     officers: dict[int, tuple[Officer, list[tuple[Alert, AlertEvent]]]] = {}
     for alert, event, rule in raised:
         for officer in officers_for(db, rule.notify, station):

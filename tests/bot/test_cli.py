@@ -21,7 +21,8 @@ HINDI_FEEDBACK = "\n".join(
      "मुंशी जी ने अच्छे से बात की", "हाँ", "नहीं"]) + "\n"
 SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["contact"], ["db"],
                ["db", "upgrade"],
-               ["db", "current"], ["serve"], ["poll"], ["officer", "invite"], ["digest"]]
+               ["db", "current"], ["serve"], ["poll"], ["officer", "invite"], ["digest"],
+               ["case"], ["case", "list"], ["case", "show"]]
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
@@ -85,6 +86,28 @@ def test_a_piped_hindi_feedback_lands_and_is_exported(backend: str, tmp_path: Pa
               if column in ("behaviour", "satisfaction", "behaviour_hi")}
     assert scores == {"behaviour": 4, "satisfaction": 5, "behaviour_hi": "अच्छा"}  # numbers
     assert not any(sender_hash in str(v) or "citizen42" in str(v) for r in values for v in r)
+
+
+def test_the_sp_office_lists_and_reads_cases_on_its_computer() -> None:
+    rude = ["शिकायत", "तुरंत", "1", "नहीं", "चल रही है", "हाँ", "नहीं", "1", "कुछ नहीं",
+            "नहीं", "नहीं"]
+    chat = run("chat", "--station", "BLB05", stdin="\n".join(rude) + "\n")
+    assert chat.returncode == 0, chat.stderr
+    reference = chat.stdout.split("फीडबैक नंबर: ")[1].split()[0]
+    listed = run("case", "list", "--station", "blb05")
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    cells = line.split("\t")
+    assert cells[:3] == [reference, "BLB05", "new"]
+    assert cells[5] == "Poor treatment or experience, Not heard / no receipt / no action"
+    assert run("case", "list", "--state", "closed").stdout == ""
+    shown = run("case", "show", reference)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"case of {reference} · BLB05 · new\n")
+    assert "reasons: Poor treatment or experience (open), Not heard" in shown.stdout
+    assert "  opened  system" in shown.stdout
+    _operator_error(run("case", "show", "FB-26-999999"), "no case for feedback FB-26-999999")
+    assert run("case", "list", "--station", "XX99").returncode == 2
 
 
 def test_a_formula_in_a_comment_stays_text(tmp_path: Path) -> None:
