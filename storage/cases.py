@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session as Db
 from sqlmodel import col
 
+from storage.feedback import by_reference
 from storage.models import Alert, CaseEvent, Feedback, FeedbackCase
 
 
@@ -56,10 +57,7 @@ class CaseFile(NamedTuple):
 
 def case_file(db: Db, reference: str) -> CaseFile | None:
     """The case of the feedback with this reference (or of the one it was merged into)."""
-    feedback = db.execute(select(Feedback).where(
-        col(Feedback.reference) == reference.strip().upper())).scalar_one_or_none()
-    while feedback is not None and feedback.merged_into is not None:
-        feedback = db.get(Feedback, feedback.merged_into)
+    feedback = by_reference(db, reference)
     if feedback is None:
         return None
     case = db.execute(select(FeedbackCase).where(

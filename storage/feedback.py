@@ -138,13 +138,19 @@ def keep_contact(db: Db, feedback: Feedback, urn: str, may_contact: bool, may_fo
                        may_follow_up=may_follow_up, created_at=now))
 
 
-def contact_of(db: Db, reference: str) -> tuple[Feedback, Contact | None] | None:
-    """The feedback with this reference (the one kept, when it was merged into an update)
-    and the address its citizen agreed to give; None when no feedback has the reference."""
+def by_reference(db: Db, reference: str) -> Feedback | None:
+    """The feedback with this reference: the one kept, when it was merged into an update."""
     feedback = db.execute(select(Feedback).where(
         col(Feedback.reference) == reference.strip().upper())).scalar_one_or_none()
     while feedback is not None and feedback.merged_into is not None:
         feedback = db.get(Feedback, feedback.merged_into)
+    return feedback
+
+
+def contact_of(db: Db, reference: str) -> tuple[Feedback, Contact | None] | None:
+    """The feedback with this reference (`by_reference`) and the address its citizen
+    agreed to give; None when no feedback has the reference."""
+    feedback = by_reference(db, reference)
     if feedback is None:
         return None
     return feedback, db.execute(select(Contact).where(
