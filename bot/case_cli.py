@@ -34,7 +34,9 @@ def case_list(ctx: click.Context, station: str | None, state: str | None,
 
     config = load_config(ctx.obj)
     if station is not None and config.station(station.upper()) is None:
-        raise click.UsageError(f"--station {station}: no such station in the config")
+        click.echo(f"error: --station {station}: no such station in the config; "
+                   "`prayas stations` lists them", err=True)
+        ctx.exit(2)
     engine = open_database(config, command_env(ctx))
     with Db(engine) as db:
         rows = list_cases(db, station, state, datetime.now(UTC) if overdue else None)

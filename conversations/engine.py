@@ -138,12 +138,15 @@ def _greeting(session: Session, survey: Survey) -> tuple[Msg, ...]:
     return Msg.of(M.GREETING, station=name), Msg(M.PRIVACY), Msg(M.HOW_TO)
 
 
-def _start(session: Session, code: str | None, survey: Survey, lang: str | None = None) -> Result:
+def _start(session: Session, code: str | None, survey: Survey, lang: str | None = None,
+           now: datetime | None = None) -> Result:
+    """`now`: given after a completed feedback, whose update this may be."""
     if lang in survey.languages:
         session = session.evolve(lang=lang)
     station = survey.station(code.strip()) if code and code.strip() else None
     if station is not None:
-        return _begin(session, station.code, survey)
+        replaced = _replacing(session, station.code, now) if now is not None else ()
+        return _begin(session, station.code, survey, *replaced)
     notes = [Msg(M.WELCOME)]
     if code and code.strip():
         # Echo a code only if it looks like one: never repeat arbitrary link payloads.
@@ -538,40 +541,30 @@ def _on_ended(session: Session, event: Event, now: datetime, survey: Survey) -> 
     if session.follow_up is not None:  # whatever comes next is not the follow-up's
         session = session.evolve(follow_up=None, answers={}, history=())
     if isinstance(event, Start):
-        station = survey.station((event.code or "").strip())
-        if station is not None and _replaces(session, station.code, now):
-            if event.lang in survey.languages:
-                session = session.evolve(lang=event.lang)
-            return _begin(session, station.code, survey, _replacing(session))
-        return _start(session, event.code, survey, event.lang)
+        return _start(session, event.code, survey, event.lang, now)
     cmd = command(event.text) if isinstance(event, Text) else None
     if cmd and cmd.startswith("lang:"):
         session = _language(session, cmd, survey)
     if cmd == "restart" or session.outcome == "expired":
-        before = (Msg(M.EXPIRED),) if session.outcome == "expired" and cmd != "restart" else ()
+        before: tuple[Msg, ...] = (
+            (Msg(M.EXPIRED),) if session.outcome == "expired" and cmd != "restart" else ())
         if session.station is None:
             new, reply = picker(session, survey, None, *before)
             return new, [reply]
-        if _replaces(session, session.station, now):
-            before = (_replacing(session),)
+        before = before or _replacing(session, session.station, now)
         return _begin(session, session.station, survey, *before)
     if isinstance(event, Text) and (station := code_in_text(event.text, survey.stations)):
-        replacing = _replaces(session, station.code, now)
-        notes = (_replacing(session),) if replacing else ()
-        return _begin(session, station.code, survey, *notes)
+        return _begin(session, station.code, survey, *_replacing(session, station.code, now))
     if session.outcome == "complete" and session.reference:
         msgid = M.HELP_AFTER_FEEDBACK if cmd == "help" else M.ENDED_COMPLETE
         return session, [_say(session, Msg.of(msgid, reference=session.reference))]
     return session, [_say(session, Msg(M.ENDED_STOPPED))]
 
 
-def _replaces(session: Session, station: str, now: datetime) -> bool:
-    """Whether a new feedback for `station` now would update the one just given (the
-    service's rule: the same station within the update window)."""
-    return (session.outcome == "complete" and session.reference is not None
-            and session.station == station and session.update_until is not None
-            and now < session.update_until)
-
-
-def _replacing(session: Session) -> Msg:
-    return Msg.of(M.RESTART_REPLACES, reference=session.reference or "")
+def _replacing(session: Session, station: str, now: datetime) -> tuple[Msg, ...]:
+    """The note that a new feedback for `station` now replaces the one just given (the
+    service's rule: the same station within the update window), or nothing."""
+    if (session.outcome == "complete" and session.reference and session.station == station
+            and session.update_until is not None and now < session.update_until):
+        return (Msg.of(M.RESTART_REPLACES, reference=session.reference),)
+    return ()

@@ -47,17 +47,18 @@ def _progress(survey: Survey, question: Question,
     n = total = 0
     undecided = False
     for q in survey.questions:  # most have no condition: counted without a call
-        if q.when and any(other not in answers for other in q.when):
-            undecided = True
-        if not q.when or applies(q, answers) or any(other not in answers for other in q.when):
+        if not q.when or _undecided_or_met(q, answers):
             total += 1
+            undecided = undecided or (bool(q.when) and any(o not in answers for o in q.when))
             if q.id == question.id:
                 n = total
     return n, None if undecided else total
 
 
-def choices(question: Question) -> tuple[Choice, ...]:
-    return question.choices
+def _undecided_or_met(question: Question, answers: Mapping[str, Answer]) -> bool:
+    # A question whose condition is not yet decided counts: the total may shrink, never grow.
+    return all(other not in answers or answers[other].option in wanted
+               for other, wanted in question.when.items())
 
 
 def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
@@ -67,7 +68,7 @@ def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
     n, total = _progress(survey, question, session.answers)
     line = (Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=question.prompt)
             if total is not None else Msg.of(M.PROGRESS_OPEN, n=str(n), ask=question.prompt))
-    return Reply(session.lang, (*before, line), choices(question), question.id)
+    return Reply(session.lang, (*before, line), question.choices, question.id)
 
 
 def confirm_prompt(session: Session, option: Option, *before: Msg) -> Reply:
