@@ -48,7 +48,7 @@ def district_survey(config: Config, catalogs: Catalogs, path: Path = DEFAULT_SUR
     """The survey file, plus this deployment's stations, limits and translated labels."""
     survey = load_survey(path)
     labels = {o.label: catalogs.translations_of(o.label)
-              for q in (*survey.questions, *survey.follow_up) for o in q.options}
+              for q in survey.every_question for o in q.options}
     stations = tuple(StationRef(s.code, s.name_hi, s.name_en, s.kind)
                      for _, s in config.stations())
     survey = replace(

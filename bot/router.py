@@ -21,8 +21,9 @@ OFFICERS_FRESH = 30.0  # seconds
 class Command:
     """What a message says to the officers' desk, if it reads as a command."""
 
-    name: str  # menu | today | alerts | comments | language | ack
+    name: str  # menu | today | alerts | cases | comments | language | ack | case | send | cancel
     alert_id: int | None = None  # for `ack`
+    option: str = ""  # for `case`: a case's button, "report-12" (scheduler/cases/chat.py)
     # A /command or a button of the officers' menu: anyone else is told it is for
     # officers. A typed word ("menu") from anyone else is their feedback.
     explicit: bool = False
@@ -58,13 +59,16 @@ class Router:
             if command.name == "ack" and command.alert_id is not None:
                 return Turn(await self.work.run(self.desk.acknowledge, urn, command.alert_id,
                                                 now))
+            if command.name == "case":
+                return Turn(await self.work.run(self.desk.case_tap, urn, command.option, now))
             return Turn(await self.work.run(self.desk.command, urn, command.name, now))
         event = inbound.event
         scanned = isinstance(event, Start) and event.code  # an officer tries a poster
         if officer and not scanned and not await self.work.run(
                 self.app.service.in_feedback, urn):
             await self._seen(inbound)
-            return Turn(await self.work.run(self.desk.command, urn, "menu", now))
+            # The words of a step on a case they began, or else the menu.
+            return Turn(await self.work.run(self.desk.message, urn, event, now))
         return await self.work.handle(CitizenMessage(urn, inbound.channel, event, now,
                                                      inbound.provider_id))
 

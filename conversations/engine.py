@@ -77,7 +77,7 @@ def step(session: Session, event: Event, now: datetime, survey: Survey) -> Resul
 def resume(session: Session, survey: Survey) -> list[Reply]:
     """What the citizen should be looking at now: sent again after a redelivered message."""
     if session.follow_up is not None:
-        survey = survey.for_follow_up()
+        survey = _asked_later(session, survey)
     if session.stage == "asking":
         question = _current(session, survey)
         if question is None:
@@ -502,26 +502,34 @@ def _stop(session: Session) -> Result:
 
 
 def begin_follow_up(lang: str, feedback_id: int, reference: str, station: str, date: str,
-                    now: datetime, survey: Survey) -> tuple[Session, Reply]:
-    """The follow-up of a stored feedback: its session, and the message that opens it."""
-    follow = survey.for_follow_up()
+                    now: datetime, survey: Survey, closure: bool = False,
+                    ) -> tuple[Session, Reply]:
+    """The follow-up of a stored feedback (or, `closure`, the question asked when its
+    case closed): its session, and the message that opens it."""
+    session = Session(lang=lang, stage="asking", station=station, reference=reference,
+                      follow_up=feedback_id, closure=closure, last_seen=now)
+    follow = _asked_later(session, survey)
     first = next_question(follow, {})
     assert first is not None, "begin_follow_up is only called when the survey has one"
-    session = Session(lang=lang, stage="asking", station=station, question=first.id,
-                      reference=reference, follow_up=feedback_id, last_seen=now)
-    intro = Msg.of(M.FOLLOW_UP_INTRO, date=date, reference=reference,
-                   station=station_name(survey, station, lang))
+    session = session.evolve(question=first.id)
+    intro = Msg.of(M.CLOSURE_INTRO if closure else M.FOLLOW_UP_INTRO, date=date,
+                   reference=reference, station=station_name(survey, station, lang))
     return session, ask(session, follow, intro)
 
 
 def follow_up_thanks(session: Session) -> Reply:
-    return _say(session, Msg.of(M.FOLLOW_UP_THANKS, reference=session.reference or ""))
+    msgid = M.CLOSURE_THANKS if session.closure else M.FOLLOW_UP_THANKS
+    return _say(session, Msg.of(msgid, reference=session.reference or ""))
+
+
+def _asked_later(session: Session, survey: Survey) -> Survey:
+    return survey.for_closure() if session.closure else survey.for_follow_up()
 
 
 def _on_follow_up(session: Session, event: Event, survey: Survey) -> Result:
     """The follow-up's questions, answered like the survey's; a poster scanned meanwhile
     starts a new feedback and leaves the follow-up unanswered."""
-    follow = survey.for_follow_up()
+    follow = _asked_later(session, survey)
     if isinstance(event, Start) and (event.code or "").strip():
         return _start(Session(lang=session.lang, last_seen=session.last_seen), event.code,
                       survey, event.lang)
@@ -539,7 +547,7 @@ def _on_follow_up(session: Session, event: Event, survey: Survey) -> Result:
 
 def _on_ended(session: Session, event: Event, now: datetime, survey: Survey) -> Result:
     if session.follow_up is not None:  # whatever comes next is not the follow-up's
-        session = session.evolve(follow_up=None, answers={}, history=())
+        session = session.evolve(follow_up=None, closure=False, answers={}, history=())
     if isinstance(event, Start):
         return _start(session, event.code, survey, event.lang, now)
     cmd = command(event.text) if isinstance(event, Text) else None

@@ -17,7 +17,8 @@ def extract_survey(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str | None, str, list[str]]]:
     data = yaml.safe_load(fileobj.read().decode("utf-8")) or {}
-    for question in [*data.get("questions", []), *(data.get("follow_up") or [])]:
+    for question in [*data.get("questions", []), *(data.get("follow_up") or []),
+                     *(data.get("closure") or [])]:
         qid = question.get("id", "?")
         yield 0, None, question["ask"], [f"survey question {qid}"]
         labels = question.get("labels") or (SCALE_LABELS if question.get("type") == "scale" else [])

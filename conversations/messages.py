@@ -108,3 +108,7 @@ NOTHING_TO_ADD = N_("Nothing to add")
 FOLLOW_UP_INTRO = N_("Namaste! On {date} you gave feedback number {reference} about {station}. "
                      "Two short questions about what happened since:")
 FOLLOW_UP_THANKS = N_("Thank you. Your answers were added to feedback number {reference}.")
+# Never what was done or by whom: only that the SP office acted on the feedback.
+CLOSURE_INTRO = N_("Namaste! On {date} you gave feedback number {reference} about {station}. "
+                   "The SP office has taken action on it.")
+CLOSURE_THANKS = N_("Thank you. Your answer has reached the SP office.")

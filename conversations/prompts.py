@@ -66,8 +66,12 @@ def ask(session: Session, survey: Survey, *before: Msg) -> Reply:
     question = survey.question(session.question or "")
     assert question is not None, "ask() is only called for a question the survey has"
     n, total = _progress(survey, question, session.answers)
-    line = (Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=question.prompt)
-            if total is not None else Msg.of(M.PROGRESS_OPEN, n=str(n), ask=question.prompt))
+    if total == 1:  # a question asked alone (the closure's): no count to keep
+        line = question.prompt
+    elif total is not None:
+        line = Msg.of(M.PROGRESS, n=str(n), total=str(total), ask=question.prompt)
+    else:
+        line = Msg.of(M.PROGRESS_OPEN, n=str(n), ask=question.prompt)
     return Reply(session.lang, (*before, line), question.choices, question.id)
 
 

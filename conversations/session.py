@@ -55,6 +55,7 @@ class Session:
     reference: str | None = None  # set by the service when the feedback completes
     last_seen: datetime | None = None
     follow_up: int | None = None  # asking the follow-up of this stored feedback
+    closure: bool = False  # ... or, its case closed, whether the citizen is satisfied
     confirming: str | None = None  # an option of `question` asked back before it is taken
     # Set by the service on completion: until then a new feedback for the same station
     # updates this one, and the citizen is told so.
@@ -72,6 +73,8 @@ class Session:
         data["candidates"] = list(self.candidates)
         data["last_seen"] = self.last_seen.isoformat() if self.last_seen else None
         data["update_until"] = self.update_until.isoformat() if self.update_until else None
+        if not self.closure:  # as rows were stored before there was a closure question
+            del data["closure"]
         return data
 
     def dumps(self) -> str:

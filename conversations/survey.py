@@ -137,11 +137,22 @@ class Survey:
     # Asked days later about the same visit; answered within `follow_up_timeout`.
     follow_up: tuple[Question, ...] = ()
     follow_up_timeout: timedelta = timedelta(hours=72)
+    # Asked when the SP office closes the feedback's case: is the citizen satisfied now?
+    closure: tuple[Question, ...] = ()
     words: Words = Words()
 
     def for_follow_up(self) -> Survey:
         """The follow-up's questions, run by the same dialogue as the survey's."""
-        return replace(self, questions=self.follow_up, follow_up=())
+        return replace(self, questions=self.follow_up, follow_up=(), closure=())
+
+    def for_closure(self) -> Survey:
+        """The closure's question, run likewise."""
+        return replace(self, questions=self.closure, follow_up=(), closure=())
+
+    @property
+    def every_question(self) -> tuple[Question, ...]:
+        """The visit's, the follow-up's and the closure's: all stored with the feedback."""
+        return (*self.questions, *self.follow_up, *self.closure)
 
     def question(self, question_id: str) -> Question | None:
         """None when the survey file no longer has it (edited while citizens were answering)."""
@@ -176,7 +187,8 @@ class Survey:
                 for o in q.options))
 
         return replace(self, questions=tuple(worded(q) for q in self.questions),
-                       follow_up=tuple(worded(q) for q in self.follow_up))
+                       follow_up=tuple(worded(q) for q in self.follow_up),
+                       closure=tuple(worded(q) for q in self.closure))
 
 
 def _fail(path: Path, where: str, message: str) -> SurveyError:
@@ -302,9 +314,9 @@ def load_survey(path: str | Path) -> Survey:
         raise SurveyError(f"{path}: not valid YAML; check indentation and quotes") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
         raise SurveyError(f"{path}: expected `id:` and a list under `questions:`")
-    if unknown := set(raw) - {"id", "words", "questions", "follow_up"}:
+    if unknown := set(raw) - {"id", "words", "questions", "follow_up", "closure"}:
         raise SurveyError(f"{path}: {sorted(unknown)[0]}: unknown key; only id, words, "
-                          "questions and follow_up")
+                          "questions, follow_up and closure")
     words = _shared_words(path, raw.get("words") or {})
     questions: dict[str, Question] = {}
     for n, item in enumerate(raw["questions"]):
@@ -312,16 +324,20 @@ def load_survey(path: str | Path) -> Survey:
         questions[q.id] = q
     if not questions:
         raise SurveyError(f"{path}: questions: the survey has no questions")
-    if not isinstance(raw.get("follow_up") or [], list):
-        raise SurveyError(f"{path}: follow_up: expected a list of questions")
-    # One namespace: follow-up answers are stored beside the feedback's own.
-    follow_up: dict[str, Question] = dict(questions)
-    for n, item in enumerate(raw.get("follow_up") or []):
-        q = _question(path, n, item, follow_up, words, section="follow_up")
-        follow_up[q.id] = q
+    # One namespace: later answers are stored beside the feedback's own.
+    known: dict[str, Question] = dict(questions)
+    later: dict[str, tuple[Question, ...]] = {}
+    for section in ("follow_up", "closure"):
+        if not isinstance(raw.get(section) or [], list):
+            raise SurveyError(f"{path}: {section}: expected a list of questions")
+        asked: dict[str, Question] = {}
+        for n, item in enumerate(raw.get(section) or []):
+            q = _question(path, n, item, {**known, **asked}, words, section=section)
+            asked[q.id] = q
+        known.update(asked)
+        later[section] = tuple(asked.values())
     return Survey(id=str(raw.get("id", path.stem)), questions=tuple(questions.values()),
-                  follow_up=tuple(q for q in follow_up.values() if q.id not in questions),
-                  words=words)
+                  follow_up=later["follow_up"], closure=later["closure"], words=words)
 
 
 def _shared_words(path: Path, raw: Any) -> Words:

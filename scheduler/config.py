@@ -185,8 +185,45 @@ class CaseDeadlines(Strict):
     returned: Annotated[int, Field(ge=1)] = 72  # until the in-charge reports again
 
 
+class Preset(Strict):
+    """An instruction the SP office sends an in-charge with one tap."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
+    label_hi: Annotated[str, Field(min_length=1, max_length=80)]
+    label_en: Annotated[str, Field(min_length=1, max_length=80)]
+
+    def label(self, lang: str) -> str:
+        return self.label_hi if lang == "hi" else self.label_en
+
+
+PRESETS = [
+    Preset(id="call_citizen", label_hi="एसपी कार्यालय के ज़रिए नागरिक से बात करें",
+           label_en="Speak to the citizen through the SP office"),
+    Preset(id="register_fir", label_hi="एफ़आईआर दर्ज करें", label_en="Register the FIR"),
+    Preset(id="inquire", label_hi="जाँच करके रिपोर्ट दें", label_en="Inquire and report"),
+    Preset(id="counsel_staff", label_hi="स्टाफ़ को समझाइश दें", label_en="Counsel the staff"),
+]
+
+
 class Cases(Strict):
     due_hours: CaseDeadlines = CaseDeadlines()
+    presets: Annotated[list[Preset], Field(min_length=1, max_length=9)] = PRESETS
+    # Who a case past its deadline goes up to, one level at a time, above its station's
+    # in-charge.
+    escalate_to: Annotated[list[Literal["sp_office"]], Field(min_length=1)] = ["sp_office"]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Cases:
+        ids = [p.id for p in self.presets]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two presets share an id; give each its own")
+        if self.escalate_to[-1] != "sp_office" or len(set(self.escalate_to)) != len(
+                self.escalate_to):
+            raise ValueError("escalate_to must end with sp_office, each level once")
+        return self
+
+    def preset(self, preset_id: str) -> Preset | None:
+        return next((p for p in self.presets if p.id == preset_id), None)
 
 
 class FollowUps(Strict):
@@ -226,8 +263,9 @@ class WhatsApp(Strict):
     api_base_url: str = ""  # a proxy or a test's fake; TWILIO_API_BASE_URL overrides
     # Outside the 24-hour window WhatsApp takes only approved templates: a ContentSid
     # per message kind and language, its one variable {{1}} the message's first line.
-    templates: dict[Literal["alert", "red_alert", "escalation", "digest", "follow_up"],
-                    dict[str, ContentSid]] = {}
+    # A case's messages go by `case`'s, or else by `alert`'s.
+    templates: dict[Literal["alert", "red_alert", "escalation", "case", "digest", "follow_up",
+                            "closure_check"], dict[str, ContentSid]] = {}
     # Optional quick-reply buttons: a Content API template per question and language,
     # its body {{1}} and its buttons' ids "question:option".
     quick_replies: dict[str, dict[str, ContentSid]] = {}

@@ -38,7 +38,7 @@ def day_bounds(since: date | None, until: date | None,
 
 def header(survey: Survey) -> list[str]:
     columns = list(FIXED)
-    for q in (*survey.questions, *survey.follow_up):
+    for q in survey.every_question:
         if q.type == "text":
             columns += [q.id, f"{q.id}_voice"]
         else:
@@ -48,7 +48,7 @@ def header(survey: Survey) -> list[str]:
 
 def _answer_cells(survey: Survey, catalogs: Catalogs, answers: dict[str, Answer]) -> list[str]:
     cells: list[str] = []
-    for q in (*survey.questions, *survey.follow_up):
+    for q in survey.every_question:
         a = answers.get(q.id)
         if q.type == "text":
             if a is None:

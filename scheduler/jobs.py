@@ -16,6 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from scheduler import retention
 from scheduler.alerts import escalation
 from scheduler.app import App
+from scheduler.cases.confirm import ask_citizens
+from scheduler.cases.escalation import escalate_cases
 from scheduler.digests import queue
 from scheduler.follow_ups.ask import ask_follow_ups
 from scheduler.leader import Leader
@@ -51,6 +53,7 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     def escalate_overdue() -> None:
         if leader.check():
             escalation.escalate(app.engine, app.config, now())
+            escalate_cases(app.engine, app.config, now())
 
     def close_idle_conversations() -> None:
         if leader.check():
@@ -63,6 +66,7 @@ def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     def follow_up() -> None:
         if leader.check():
             ask_follow_ups(app, now())
+            ask_citizens(app, now())
 
     def lead() -> None:
         if leader.check():

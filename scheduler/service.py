@@ -22,6 +22,7 @@ from conversations.session import Session
 from conversations.survey import Survey
 from scheduler.alerts.raising import raise_alerts
 from scheduler.alerts.rules import matching
+from scheduler.cases.citizen import answered as citizen_answered
 from scheduler.config import AlertRule
 from scheduler.identity import Identity
 from storage import feedback as store
@@ -92,7 +93,7 @@ class FeedbackService:
         self.case_due = case_due
         self._values = {
             q.id: {o.id: o.value for o in q.options}
-            for q in (*survey.questions, *survey.follow_up)
+            for q in survey.every_question
         }
 
     def handle(self, urn: str, channel: str, event: Event, now: datetime,
@@ -244,7 +245,12 @@ class FeedbackService:
         replies = [e for e in effects if isinstance(e, Reply)]
         if any(isinstance(e, Completed) for e in effects):
             with tx.orm() as db:
-                follow_ups.answered(db, session.follow_up, now)
+                if session.closure:
+                    score = next((self._values.get(q, {}).get(a.option or "")
+                                  for q, a in session.answers.items()), None)
+                    citizen_answered(db, session.follow_up, score, now, self.case_due)
+                else:
+                    follow_ups.answered(db, session.follow_up, now)
             replies.append(follow_up_thanks(session))
         return replies
 
@@ -299,23 +305,26 @@ class FeedbackService:
         return closed
 
     def ask_follow_up(self, sender: str, urn: str, feedback_id: int, now: datetime,
-                      opening: Callable[[Feedback], Session]) -> bool:
+                      opening: Callable[[Feedback], Session], kind: str = "follow_up",
+                      mark: Callable[[Db], bool] | None = None) -> bool:
         """Set the citizen's conversation to a follow-up's questions (`opening`) and queue
         its first message, together. False when the citizen is giving another feedback
-        right now (they are not interrupted) or it was asked already."""
+        right now (they are not interrupted) or it was asked already (`mark`: records
+        that it is asked, False if it was; by default the follow-up's)."""
         with transaction(self.engine) as tx:
             tx.lock_sender(sender)
             row = tx.conversation(sender)
             if row is not None and row.session.stage in LIVE_STAGES:
                 return False
             with tx.orm() as db:
-                if not follow_ups.mark_asked(db, feedback_id, now):
+                asked = mark(db) if mark else follow_ups.mark_asked(db, feedback_id, now)
+                if not asked:
                     return False
                 feedback = db.get(Feedback, feedback_id)
                 assert feedback is not None
                 session = opening(feedback)
-                outbox.queue(db, "follow_up", urn, f"follow_up:{feedback_id}",
-                             {"feedback_id": feedback_id}, now)
+                key = f"{kind}:{feedback_id}" + (f":{now.isoformat()}" if mark else "")
+                outbox.queue(db, kind, urn, key, {"feedback_id": feedback_id}, now)
             tx.save_conversation(row.id if row else None, sender=sender,
                                  channel=urn.split(":", 1)[0], session=session,
                                  feedback_id=None, now=now, by_citizen=False)

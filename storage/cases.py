@@ -10,10 +10,11 @@ from sqlmodel import Session as Db
 from sqlmodel import col
 
 from storage.feedback import by_reference
-from storage.models import Alert, CaseEvent, Feedback, FeedbackCase
+from storage.models import Alert, CaseEvent, Contact, Conversation, Feedback, FeedbackCase
 
 
 class CaseRow(NamedTuple):
+    case_id: int
     reference: str
     station_code: str
     state: str
@@ -44,7 +45,7 @@ def list_cases(db: Db, station: str | None = None, state: str | None = None,
             .where(col(Alert.feedback_id).in_([c.feedback_id for c, _ in found]))
             .order_by(col(Alert.id))).all():
         rules.setdefault(feedback_id, []).append(rule)
-    return [CaseRow(reference, c.station_code, c.state, c.red, c.opened_at, c.due_at,
+    return [CaseRow(c.id, reference, c.station_code, c.state, c.red, c.opened_at, c.due_at,
                     tuple(rules.get(c.feedback_id, ()))) for c, reference in found]
 
 
@@ -69,3 +70,46 @@ def case_file(db: Db, reference: str) -> CaseFile | None:
     events = list(db.execute(select(CaseEvent).where(col(CaseEvent.case_id) == case.id)
                              .order_by(col(CaseEvent.id))).scalars())
     return CaseFile(case, feedback, alerts, events)
+
+
+def case_of(db: Db, feedback_id: int) -> FeedbackCase | None:
+    return db.execute(select(FeedbackCase).where(col(FeedbackCase.feedback_id) == feedback_id)
+                      .with_for_update()).scalar_one_or_none()
+
+
+class ToAsk(NamedTuple):
+    case_id: int
+    feedback_id: int
+    sender: str
+    urn: str
+
+
+def citizens_to_ask(db: Db, since: datetime, limit: int = 200) -> list[ToAsk]:
+    """Cases closed since `since` whose citizen agreed to be asked again and was not
+    asked since the closure (scheduler/cases/confirm.py)."""
+    asked = (select(col(CaseEvent.id)).where(
+        col(CaseEvent.case_id) == col(FeedbackCase.id), col(CaseEvent.event) == "citizen_asked",
+        col(CaseEvent.at) >= col(FeedbackCase.updated_at)).exists())
+    query = (select(col(FeedbackCase.id), col(Feedback.id), col(Feedback.sender),
+                    col(Contact.urn))
+             .join(Feedback, col(Feedback.id) == col(FeedbackCase.feedback_id))
+             .join(Contact, col(Contact.feedback_id) == col(Feedback.id))
+             .outerjoin(Conversation, col(Conversation.sender) == col(Feedback.sender))
+             .where(col(FeedbackCase.state) == "closed", col(FeedbackCase.updated_at) >= since,
+                    col(Contact.may_follow_up), col(Conversation.blocked_at).is_(None), ~asked)
+             .order_by(col(FeedbackCase.updated_at)).limit(limit))
+    return [ToAsk(*row) for row in db.execute(query)]
+
+
+def mark_citizen_asked(db: Db, case_id: int, now: datetime) -> bool:
+    """The citizen is asked about this closure now; False if they were already (by
+    another process a moment ago) or it is no longer closed."""
+    case = db.get(FeedbackCase, case_id, with_for_update=True)
+    if case is None or case.state != "closed":
+        return False
+    if db.execute(select(col(CaseEvent.id)).where(
+            col(CaseEvent.case_id) == case_id, col(CaseEvent.event) == "citizen_asked",
+            col(CaseEvent.at) >= case.updated_at)).first() is not None:
+        return False
+    db.add(CaseEvent(case_id=case_id, event="citizen_asked", at=now))
+    return True

@@ -134,6 +134,9 @@ class Officer(SQLModel, table=True):
     language: str = Field(default="hi", max_length=8)
     active: bool = True
     enrolled_at: datetime = _utc(nullable=False)
+    # A step on a case waiting for this officer's words ("report:12"): scheduler/cases/chat.py
+    pending: str | None = Field(default=None, max_length=80)
+    pending_at: datetime | None = _utc(nullable=True)
 
 
 class Enrolment(SQLModel, table=True):
@@ -198,6 +201,8 @@ class FeedbackCase(SQLModel, table=True):
     opened_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
     due_at: datetime = _utc(nullable=False)  # the deadline of its present state
+    # How many levels above its owner an overdue case has gone (config cases.escalate_to).
+    level: int = 0
 
 
 class CaseEvent(SQLModel, table=True):
@@ -213,7 +218,8 @@ class CaseEvent(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     preset: str | None = Field(default=None, max_length=40)
     text: str | None = None
-    media_ref: str | None = None
+    media_ref: str | None = None  # a Telegram file id, or a file kept under data_dir
+    media_kind: str | None = Field(default=None, max_length=8)  # voice | photo
 
 
 class Outbox(SQLModel, table=True):

@@ -21,7 +21,7 @@ from telegram.ext import BaseHandler, ContextTypes, TypeHandler
 
 from bot.database_work import DatabaseWork
 from bot.router import Command, Inbound, Router
-from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, OfficerTap, render
+from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, CaseTap, OfficerTap, render
 from bot.telegram.sending import Sleep, deliver, seconds
 from conversations import messages as M
 from conversations.effects import Event, Media, MediaKind, Reply, Start, Text
@@ -54,6 +54,8 @@ def _now() -> datetime:
 def _media(message: Message) -> Media:
     if voice := message.voice or message.audio:
         return Media("voice", voice.file_id)
+    if message.photo:  # the largest size: an officer's photo of the action taken
+        return Media("photo", message.photo[-1].file_id)
     for kind in _UNREAD:
         if getattr(message, kind):
             return Media(kind)
@@ -154,6 +156,11 @@ class TelegramChannel:
             command = Command(button.command, explicit=True)
         elif isinstance(button, AlertTap):
             command = Command("ack", button.alert_id, explicit=True)
+        elif isinstance(button, CaseTap):
+            # A case's buttons stay: the step is asked for, and may be cancelled.
+            return await self._route(urn, Text(""), update_id,
+                                     command=Command("case", option=button.option,
+                                                     explicit=True)), False
         else:
             replies = await self._route(urn, button, update_id)
             stale = any(line.id == M.STALE_BUTTON for r in replies for line in r.lines)
@@ -164,7 +171,7 @@ class TelegramChannel:
         """Show the answer in the question's message and drop its buttons: no double taps.
         In an officer's list of alerts, only the one acknowledged goes: the rest stay."""
         message = query.message
-        if not isinstance(message, Message) or not message.text:
+        if not isinstance(message, Message) or not message.text or isinstance(button, CaseTap):
             return
         rows = message.reply_markup.inline_keyboard if message.reply_markup else ()
         label = next((b.text for row in rows for b in row if b.callback_data == query.data),

@@ -19,6 +19,8 @@ from conversations.effects import Reply, Tap
 from conversations.prompts import STATION_QUESTION, SWITCH_QUESTION
 from conversations.survey import SKIP_CHOICE, Survey
 from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
+from scheduler.cases.chat import read_option
+from scheduler.cases.message import CASE_QUESTION
 from scheduler.catalogs import Catalogs
 from scheduler.officers.desk import COMMANDS, OFFICER_QUESTION
 
@@ -42,7 +44,12 @@ class AlertTap:
     alert_id: int
 
 
-Button = Tap | OfficerTap | AlertTap
+@dataclass(frozen=True)
+class CaseTap:
+    option: str  # scheduler/cases/chat.py reads it
+
+
+Button = Tap | OfficerTap | AlertTap | CaseTap
 
 
 def _hashed(data: str) -> str:
@@ -56,7 +63,7 @@ def encode(question: str, option: str) -> str:
 
 class CallbackCodec:
     def __init__(self, survey: Survey) -> None:
-        questions = (*survey.questions, *survey.follow_up)
+        questions = survey.every_question
         pairs = [(q.id, o.id) for q in questions for o in q.options]
         pairs += [(q.id, SKIP_CHOICE) for q in questions if q.type == "text"]
         pairs += [(STATION_QUESTION, s.code) for s in survey.stations]
@@ -71,14 +78,18 @@ class CallbackCodec:
             question, option = self._long.get(data, (OLD_BUTTON.question, OLD_BUTTON.option))
             return Tap(question, option)
         question, _, option = data.partition(":")
-        if question == ALERT_QUESTION:
+        if question == ALERT_QUESTION:  # an alert's buttons: acknowledge, or a case's step
             alert_id = alert_of(option)
-            return AlertTap(alert_id) if alert_id is not None else None
+            if alert_id is not None:
+                return AlertTap(alert_id)
+            return CaseTap(option) if read_option(option) else None
         plain = _PLAIN.fullmatch(data)
         if plain is None:
             return None
         if plain[1] == OFFICER_QUESTION:
             return OfficerTap(plain[2]) if plain[2] in COMMANDS else None
+        if plain[1] == CASE_QUESTION:
+            return CaseTap(plain[2]) if read_option(plain[2]) else None
         return Tap(plain[1], plain[2])
 
 

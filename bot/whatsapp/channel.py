@@ -28,6 +28,7 @@ from bot.whatsapp.twilio_api import Credentials, OptedOut, OutsideWindow, Twilio
 from conversations.effects import Event, Reply, Tap, Text
 from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
 from scheduler.app import App
+from scheduler.cases.message import CASE_QUESTION
 from scheduler.officers.desk import OFFICER_QUESTION
 from scheduler.outbox.message import Outcome, Piece, Proactive, Refused, send_pieces, text_pieces
 
@@ -94,12 +95,15 @@ class WhatsAppChannel:
     def _command(self, event: Event) -> Command | None:
         """An officer's typed word ("menu", "ack 12"), or a tap on a quick reply of theirs."""
         if isinstance(event, Text) and (word := self.renderer.officer_command(event.text)):
-            return Command(*word)
+            name, number, option = word
+            return Command(name, number, option=option)
         if isinstance(event, Tap) and event.question == ALERT_QUESTION:
             alert_id = alert_of(event.option)
             return Command("ack", alert_id, explicit=True) if alert_id else None
         if isinstance(event, Tap) and event.question == OFFICER_QUESTION:
             return Command(event.option, explicit=True)
+        if isinstance(event, Tap) and event.question == CASE_QUESTION:
+            return Command("case", option=event.option, explicit=True)
         return None
 
     async def _send_in_order(self, urn: str, messages: list[Outgoing]) -> None:
@@ -196,15 +200,17 @@ class WhatsAppChannel:
     async def _notice(self, message: Proactive, now: datetime) -> Outcome:
         """The approved template, its variable the message's opening; the rest waits."""
         assert self.sender is not None
-        by_lang = self.config.templates.get(message.kind, {})  # type: ignore[call-overload]
+        templates = self.config.templates
+        by_lang = templates.get(message.kind) or (  # type: ignore[call-overload]
+            templates.get("alert", {}) if message.kind == "case" else {})
         sid = by_lang.get(message.reply.lang) or next(iter(by_lang.values()), None)
         # A follow-up's template is its question; the citizen's reply is their answer,
         # so nothing is held for them (and without a template they cannot be reached).
-        citizen = message.kind == "follow_up"
+        citizen = message.kind in ("follow_up", "closure_check")
         if sid is None:
             if citizen:
-                raise Refused("no WhatsApp template for follow-ups (whatsapp.templates."
-                              "follow_up)")
+                raise Refused(f"no WhatsApp template for {message.kind} messages "
+                              f"(whatsapp.templates.{message.kind})")
             log.warning("no WhatsApp template for %s messages: holding it until the officer "
                         "writes (set whatsapp.templates.%s)", message.kind, message.kind)
             return "held"

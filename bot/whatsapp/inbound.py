@@ -77,7 +77,8 @@ def read(form: Mapping[str, str], words: ScanWords) -> TwilioMessage:
         return TwilioMessage(urn, sid, tap, button=payload)
     if _count(form.get("NumMedia")) > 0:
         kind = _media_kind(form.get("MediaContentType0", ""))
-        ref = form.get("MediaUrl0", "") if kind == "voice" else ""
+        # a citizen's voice note, an officer's voice note or photo of the action taken
+        ref = form.get("MediaUrl0", "") if kind in ("voice", "photo") else ""
         return TwilioMessage(urn, sid, Media(kind, ref))
     if form.get("Latitude") and form.get("Longitude"):
         return TwilioMessage(urn, sid, Media("location"))  # where they are is never kept

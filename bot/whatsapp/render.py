@@ -17,6 +17,8 @@ from conversations.effects import Choice, Reply
 from conversations.messages import N_
 from conversations.text import normalize
 from scheduler.alerts.acknowledge import ALERT_QUESTION, alert_of
+from scheduler.cases.chat import read_option
+from scheduler.cases.message import CASE_QUESTION, case_option
 from scheduler.catalogs import Catalogs
 from scheduler.officers.desk import OFFICER_QUESTION
 from scheduler.outbox.message import split
@@ -25,8 +27,12 @@ MAX_BODY = 1600  # Twilio's limit for one WhatsApp message body
 MAX_VARIABLE = 1024  # a Content template variable
 
 WORDS = {"menu": N_("menu"), "today": N_("today"), "alerts": N_("alerts"),
-         "comments": N_("comments"), "language": N_("language")}
+         "cases": N_("cases"), "comments": N_("comments"), "language": N_("language"),
+         "send": N_("send"), "cancel": N_("cancel")}
 ACK_WORD = N_("ack")
+# A case's steps: the word and the case's number ("report 12").
+CASE_WORDS = {"instruct": N_("instruct"), "report": N_("report"), "close": N_("close"),
+              "return": N_("return")}
 SEND_WORD = N_("{label}: send “{word}”")
 
 
@@ -45,9 +51,14 @@ class Renderer:
         self.catalogs, self.quick_replies = catalogs, quick_replies
         self._commands = {normalize(t): name for name, msgid in WORDS.items()
                           for t in [*catalogs.translations_of(msgid), msgid]}
-        acks = "|".join(re.escape(normalize(t))
-                        for t in {*catalogs.translations_of(ACK_WORD), ACK_WORD})
-        self._ack = re.compile(rf"^(?:{acks})\s*([0-9]{{1,9}})$")
+        self._ack = self._numbered(ACK_WORD)
+        self._steps = {verb: self._numbered(msgid) for verb, msgid in CASE_WORDS.items()}
+
+    def _numbered(self, msgid: str) -> re.Pattern[str]:
+        """The word in every language, then a number: "ack 12", "रिपोर्ट 12"."""
+        words = "|".join(re.escape(normalize(t))
+                         for t in {*self.catalogs.translations_of(msgid), msgid})
+        return re.compile(rf"^(?:{words})\s*([0-9]{{1,9}})$")
 
     def render(self, reply: Reply) -> list[Outgoing]:
         return list(self._render(reply))
@@ -59,7 +70,7 @@ class Renderer:
             head, last = self._cut(text, MAX_VARIABLE)
             numbered = split(self.catalogs.render(reply, numbered=True), MAX_BODY)[-1]
             return (*head, Outgoing(content_sid=sid, variables={"1": last}, fallback=numbered))
-        if reply.question in (OFFICER_QUESTION, ALERT_QUESTION):
+        if reply.question in (OFFICER_QUESTION, ALERT_QUESTION, CASE_QUESTION):
             text = self._with_words(reply)
         else:
             text = self.catalogs.render(reply, numbered=True)
@@ -77,16 +88,28 @@ class Renderer:
     def _word_line(self, lang: str, choice: Choice) -> str:
         if (alert_id := alert_of(choice.id)) is not None:
             word = f"{self.catalogs.text(lang, ACK_WORD)} {alert_id}"
+        elif (step := read_option(choice.id)) is not None:
+            verb, case_id, _ = step
+            if verb in CASE_WORDS:
+                word = f"{self.catalogs.text(lang, CASE_WORDS[verb])} {case_id}"
+            elif verb == "preset":  # asked while the instruction waits: its number
+                word = str(choice.number)
+            else:
+                word = self.catalogs.text(lang, WORDS[verb])
         else:
             word = self.catalogs.text(lang, WORDS.get(choice.id, WORDS["menu"]))
         label = self.catalogs.text(lang, choice.label)
         return self.catalogs.text(lang, SEND_WORD).format(label=label, word=word)
 
-    def officer_command(self, text: str) -> tuple[str, int | None] | None:
-        """An officer's word: ("today", None), ("ack", 12) ...; None for anything else."""
+    def officer_command(self, text: str) -> tuple[str, int | None, str] | None:
+        """An officer's word: ("today", None, ""), ("ack", 12, ""), ("case", None,
+        "report-12") ...; None for anything else."""
         typed = normalize(text)
         if typed in self._commands:
-            return self._commands[typed], None
+            return self._commands[typed], None, ""
         if found := self._ack.match(typed):
-            return "ack", int(found.group(1))
+            return "ack", int(found.group(1)), ""
+        for verb, pattern in self._steps.items():
+            if found := pattern.match(typed):
+                return "case", None, case_option(verb, int(found.group(1)))
         return None

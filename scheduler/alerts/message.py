@@ -8,6 +8,7 @@ citizen typed can break it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from conversations.effects import Choice, Msg, Reply
@@ -39,8 +40,10 @@ def marker(severity: str, status: str) -> str:
 
 def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedback,
                 station: Station, answers: list[StoredAnswer], survey: Survey, lang: str,
-                zone: ZoneInfo, escalated: bool = False, reopened: bool = False) -> Reply:
-    """`alerts`: this feedback's, the ones for this officer; `reasons`: their labels."""
+                zone: ZoneInfo, escalated: bool = False, reopened: bool = False,
+                steps: Sequence[Choice] = ()) -> Reply:
+    """`alerts`: this feedback's, the ones for this officer; `reasons`: their labels;
+    `steps`: what the officer may do on its case (scheduler/cases/message.py)."""
     red = any(alert.severity == "red" for alert in alerts)
     title = ESCALATED if escalated else (RED if red else NEGATIVE)
     lines = [Msg(title), *([Msg(REOPENED)] if reopened and not escalated else []),
@@ -65,5 +68,6 @@ def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedb
         lines.append(Msg.of(ANSWER, question=question.prompt, answer=label))
     # One button: acknowledging one of a feedback's alerts acknowledges the officer's others.
     waiting = [alert for alert in alerts if alert.status != "acknowledged"]
-    choices = (Choice(ack_option(waiting[0].id), 1, Msg(ACKNOWLEDGE)),) if waiting else ()
-    return Reply(lang, tuple(lines), choices, ALERT_QUESTION)
+    choices = [Choice(ack_option(waiting[0].id), 1, Msg(ACKNOWLEDGE))] if waiting else []
+    choices += [replace(step, number=n) for n, step in enumerate(steps, start=len(choices) + 1)]
+    return Reply(lang, tuple(lines), tuple(choices), ALERT_QUESTION)

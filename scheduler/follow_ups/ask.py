@@ -26,15 +26,17 @@ log = logging.getLogger(__name__)
 LATE = timedelta(days=3)  # asked at most this long after it fell due
 
 
-def opening(app: App, feedback: Feedback, now: datetime) -> tuple[Session, Reply]:
-    """The follow-up's session and first message (the outbox builds the same again)."""
+def opening(app: App, feedback: Feedback, now: datetime,
+            closure: bool = False) -> tuple[Session, Reply]:
+    """The follow-up's session and first message (the outbox builds the same again);
+    `closure`: the question asked when its case closed."""
     assert feedback.id is not None and feedback.completed_at is not None
     lang = feedback.language if feedback.language in app.survey.languages \
         else app.config.default_language
     visited = feedback.completed_at.astimezone(app.config.zone).date()
     date = format_date(visited, format="d MMMM", locale="hi_IN" if lang == "hi" else "en_IN")
     return begin_follow_up(lang, feedback.id, feedback.reference, feedback.station_code, date,
-                           now, app.survey)
+                           now, app.survey, closure)
 
 
 def ask_follow_ups(app: App, now: datetime) -> int:

@@ -12,10 +12,12 @@ from babel.numbers import format_decimal
 from sqlalchemy import Engine
 from sqlmodel import Session as Db
 
-from conversations.effects import Choice, Msg, Reply
+from conversations.effects import Choice, Event, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option, acknowledge
 from scheduler.alerts.message import marker
+from scheduler.cases import chat
+from scheduler.cases.list import open_cases
 from scheduler.config import Config
 from storage import digest
 from storage import officers as store
@@ -24,7 +26,7 @@ from storage.digest import OpenAlert
 from storage.models import Officer
 
 OFFICER_QUESTION = "_officer"
-COMMANDS = ("menu", "today", "alerts", "comments", "language")
+COMMANDS = ("menu", "today", "alerts", "cases", "comments", "language")
 
 WELCOME = N_("Welcome, {name}. You are enrolled as {role} for {scope}.")
 WELCOME_UNNAMED = N_("Welcome. You are enrolled as {role} for {scope}.")  # no --name given
@@ -41,6 +43,7 @@ MENU = N_("What would you like to see?")
 MENU_TODAY = N_("Today's numbers")
 MENU_ALERTS = N_("Open alerts")
 MENU_ALERTS_LISTED = 10  # one phone screen
+MENU_CASES = N_("Cases to act on")
 MENU_COMMENTS = N_("What citizens wrote")
 MENU_COMMENTS_LISTED = 10
 COMMENTS_DAYS = 7
@@ -101,6 +104,34 @@ class OfficerDesk:
                 return [self._alerts(db, officer)]
             if name == "comments":
                 return [self._comments(db, officer, now)]
+            if name == "cases":
+                return [open_cases(db, officer, self.config)]
+            if name == "send" and (sent := chat.send_as_is(db, officer, now,
+                                                           self.config.cases)):
+                return [sent]
+            if name == "cancel" and chat.waiting(officer, now):
+                return [chat.forget(officer), self._menu(officer)]
+            return [self._menu(officer)]
+
+    def case_tap(self, urn: str, option: str, now: datetime) -> list[Reply]:
+        """A button of a case (or its word on WhatsApp): a step begins, or is taken."""
+        with Db(self.engine) as db, db.begin():
+            officer = store.officer_of(db, urn)
+            if officer is None:
+                return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
+            return [chat.tapped(db, officer, option, now, self.config.cases)]
+
+    def message(self, urn: str, event: Event, now: datetime) -> list[Reply]:
+        """An officer's message that is no command: the words of the step waiting for
+        them, or else the menu."""
+        with Db(self.engine) as db, db.begin():
+            officer = store.officer_of(db, urn)
+            if officer is None:
+                return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
+            if chat.waiting(officer, now):
+                return [chat.wrote(db, officer, event, now, self.config.cases)]
+            if officer.pending:  # a step left waiting too long is forgotten
+                officer.pending, officer.pending_at = None, None
             return [self._menu(officer)]
 
     def acknowledge(self, urn: str, alert_id: int, now: datetime) -> list[Reply]:
@@ -113,8 +144,9 @@ class OfficerDesk:
 
     def _menu(self, officer: Officer) -> Reply:
         choices = (Choice("today", 1, Msg(MENU_TODAY)), Choice("alerts", 2, Msg(MENU_ALERTS)),
-                   Choice("comments", 3, Msg(MENU_COMMENTS)),
-                   Choice("language", 4, Msg(MENU_LANGUAGE)))
+                   Choice("cases", 3, Msg(MENU_CASES)),
+                   Choice("comments", 4, Msg(MENU_COMMENTS)),
+                   Choice("language", 5, Msg(MENU_LANGUAGE)))
         return Reply(officer.language, (Msg(MENU),), choices, OFFICER_QUESTION)
 
     def _role_name(self, officer: Officer) -> str:

@@ -22,13 +22,22 @@ from sqlmodel import col
 from conversations.effects import Reply
 from scheduler.alerts.message import alert_reply
 from scheduler.app import App
+from scheduler.cases.message import actions
+from scheduler.cases.outgoing import case_message
 from scheduler.digests.chart_process import ChartProcess
 from scheduler.digests.digest import Digest
 from scheduler.follow_ups.ask import opening
-from scheduler.outbox.message import Channel, Proactive, Refused, RetryLater, text_pieces
+from scheduler.outbox.message import (
+    Channel,
+    Proactive,
+    Refused,
+    RetryLater,
+    Withheld,
+    text_pieces,
+)
 from storage import alerts, outbox
 from storage.db import writer
-from storage.models import Alert, Answer, Feedback, Officer, Outbox, Station
+from storage.models import Alert, Answer, Feedback, FeedbackCase, Officer, Outbox, Station
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +54,6 @@ class Job:
     sent: frozenset[str] = frozenset()  # pieces an earlier attempt delivered
     texts: tuple[str, ...] = ()  # the text's parts as that attempt cut them
     withheld: str | None = None  # why it must not go out any more
-
-
-class Withheld(Exception):
-    """A message that must not go out any more (not a failure: nothing went wrong)."""
 
 
 class Dispatcher:
@@ -157,9 +162,13 @@ class Dispatcher:
     def _reply(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
         if message.kind == "digest":
             return self._digest(db, message, digest)
-        if message.kind == "follow_up":
+        if message.kind == "case":
+            return case_message(db, self.app.config, message.payload)
+        if message.kind in ("follow_up", "closure_check"):
             feedback = db.get(Feedback, message.payload["feedback_id"])
-            return opening(self.app, feedback, message.created_at)[1] if feedback else None
+            closure = message.kind == "closure_check"
+            return opening(self.app, feedback, message.created_at, closure)[1] \
+                if feedback else None
         if message.kind not in ("alert", "red_alert", "escalation"):
             return None
         # One alert (an escalation, or a message queued before alerts were grouped), or
@@ -182,10 +191,13 @@ class Dispatcher:
         rules = {rule.id: rule for rule in self.app.config.alerts.rules}
         reasons = [rules[a.rule].label(officer.language) if a.rule in rules else a.rule
                    for a in found]
+        case = db.execute(select(FeedbackCase).where(
+            col(FeedbackCase.feedback_id) == first.feedback_id)).scalar_one_or_none()
         return alert_reply(found, reasons, feedback, station, answers, self.app.survey,
                            officer.language, self.app.config.zone,
                            escalated=message.kind == "escalation",
-                           reopened=bool(message.payload.get("reopened")))
+                           reopened=bool(message.payload.get("reopened")),
+                           steps=actions(case, officer) if case else ())
 
     def _digest(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
         officer = db.get(Officer, message.payload["officer_id"])

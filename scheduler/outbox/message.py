@@ -15,12 +15,16 @@ from conversations.effects import Reply
 Outcome = Literal["sent", "held"]  # held: outside WhatsApp's window, waiting for the officer
 
 
+class Withheld(Exception):
+    """A message that must not go out any more (not a failure: nothing went wrong)."""
+
+
 @dataclass(frozen=True)
 class Proactive:
     """One outbox message, ready to send."""
 
     id: int
-    kind: str  # red_alert | alert | escalation | follow_up | digest
+    kind: str  # red_alert | alert | escalation | case | follow_up | digest
     recipient: str  # a URN: telegram:123, whatsapp:+91...
     reply: Reply
     template: bool = False  # free text was refused earlier: send the approved template

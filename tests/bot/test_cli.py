@@ -22,7 +22,8 @@ HINDI_FEEDBACK = "\n".join(
 SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["contact"], ["db"],
                ["db", "upgrade"],
                ["db", "current"], ["serve"], ["poll"], ["officer", "invite"], ["digest"],
-               ["case"], ["case", "list"], ["case", "show"]]
+               ["case"], ["case", "list"], ["case", "show"], ["case", "instruct"],
+               ["case", "close"], ["case", "return"]]
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
@@ -108,6 +109,67 @@ def test_the_sp_office_lists_and_reads_cases_on_its_computer() -> None:
     assert "  opened  system" in shown.stdout
     _operator_error(run("case", "show", "FB-26-999999"), "no case for feedback FB-26-999999")
     _operator_error(run("case", "list", "--station", "XX99"), "--station XX99")
+
+
+def test_the_sp_office_instructs_and_closes_from_its_computer(app) -> None:  # type: ignore[no-untyped-def]
+    """The same steps as the chat's, by a named SP-office officer; the in-charge hears of
+    them in the outbox; every refusal is one line and exit code 2, nothing changed."""
+    from datetime import timedelta
+
+    from sqlmodel import Session as Db
+
+    from scheduler.officers.desk import OfficerDesk
+    from storage import officers
+    from storage.cases import case_file
+    from storage.db import writer
+    from tests.conftest import T0
+    from tests.scheduler.alerts.test_alerts import BRIBE, RUDE, feedback
+
+    desk = OfficerDesk(app.engine, app.config)
+    for chat, role, scope, name in [(801, "in_charge", "BLB05", "SI Verma"),
+                                    (900, "sp_office", "BLB", "Reader Sahu")]:
+        with Db(writer(app.engine)) as db, db.begin():
+            token = officers.invite(db, role, scope, name, T0, timedelta(days=1))
+        desk.enrol(f"telegram:{chat}", token, T0)
+    rude = feedback(app, "telegram:5", RUDE)
+    red = feedback(app, "telegram:6", BRIBE, start=T0 + timedelta(minutes=2))
+
+    def events(reference: str) -> list[str]:
+        with Db(app.engine) as db:
+            found = case_file(db, reference)
+        assert found is not None
+        return [e.event for e in found.events]
+
+    _operator_error(run("case", "instruct", rude, "--preset", "pray", "--as", "Reader Sahu"),
+                    "--preset pray", "register_fir")
+    _operator_error(run("case", "instruct", rude, "--preset", "inquire", "--as", "SI Verma"),
+                    "--as SI Verma", "prayas officer list")
+    _operator_error(run("case", "instruct", red, "--preset", "inquire", "--as", "reader sahu"),
+                    "a red case is the SP office's alone")
+    _operator_error(run("case", "return", rude, "--text", "more", "--as", "Reader Sahu"),
+                    "no report to return yet")
+    _operator_error(run("case", "close", "FB-26-999999", "--text", "x", "--as", "Reader Sahu"),
+                    "no case for feedback FB-26-999999")
+    assert events(rude) == ["opened"]
+    done = run("case", "instruct", rude.lower(), "--preset", "inquire", "--text",
+               "दो दिन में रिपोर्ट दें", "--as", "reader sahu")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{rude}: instruct done; the case is instructed\n"
+    closed = run("case", "close", red, "--text", "एसपी कार्यालय ने जाँच की", "--as",
+                 "Reader Sahu")
+    assert closed.returncode == 0, closed.stderr
+    _operator_error(run("case", "close", red, "--text", "again", "--as", "Reader Sahu"),
+                    "the case is closed already")
+    shown = run("case", "show", rude).stdout
+    assert "  instruct  Reader Sahu — दो दिन में रिपोर्ट दें" in shown
+    assert events(rude) == ["opened", "instruct"] and events(red) == ["opened", "close"]
+    with Db(app.engine) as db:
+        from sqlalchemy import select
+
+        from storage.models import Outbox
+        kinds = [(m.kind, m.recipient) for m in db.execute(
+            select(Outbox).where(Outbox.kind == "case")).scalars()]
+    assert kinds == [("case", "telegram:801")]  # the red case's station hears nothing
 
 
 def test_a_formula_in_a_comment_stays_text(tmp_path: Path) -> None:

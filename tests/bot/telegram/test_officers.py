@@ -30,8 +30,8 @@ def test_an_in_charge_enrols_once_and_sees_todays_numbers(telegram_bot, fake_tel
     welcome, menu = officer.say(f"/start {token}", expect=2)
     assert "स्वागत है, उप निरीक्षक वर्मा। आप थाना सिमगा के लिए थाना प्रभारी" in welcome.text
     assert [label for label, _ in menu.buttons] == [
-        "1. आज के आँकड़े", "2. खुले अलर्ट", "3. नागरिकों ने क्या लिखा",
-        "4. भाषा: हिंदी / English"]
+        "1. आज के आँकड़े", "2. खुले अलर्ट", "3. कार्रवाई वाले केस", "4. नागरिकों ने क्या लिखा",
+        "5. भाषा: हिंदी / English"]
     today = officer.tap(1)[0].text
     assert "आज, थाना सिमगा:" in today and "पूरे फीडबैक: 1" in today
     assert "स्टाफ का व्यवहार (1-5): 1.0" in today and "नकारात्मक: 1" in today
@@ -76,7 +76,7 @@ def test_the_sp_office_sees_the_district_and_can_switch_language(telegram_bot, f
     sp = Citizen(fake_telegram, 704)
     welcome, _ = sp.say(f"/start {token}", expect=2)
     assert "बलौदाबाजार-भाटापारा के लिए एसपी कार्यालय" in welcome.text
-    changed, menu = sp.tap(4, expect=2)
+    changed, menu = sp.tap(5, expect=2)
     assert changed.text == "Okay, let us continue in English."
     assert menu.buttons[0][0] == "1. Today's numbers"
     assert "Today, Balodabazar-Bhatapara:" in sp.tap(1)[0].text
@@ -103,7 +103,7 @@ def test_officers_read_what_citizens_wrote_but_a_demand_stays_the_sp_offices(  #
     assert "611" not in seen and "612" not in seen  # never who wrote
     sp = Citizen(fake_telegram, 711)
     sp.say(f"/start {invite(app, role='sp_office', scope='BLB')}", expect=2)
-    district = sp.tap_menu(3)
+    district = sp.tap_menu(4)
     assert "थाना सिमगा: “रिपोर्ट लिखने के पैसे मांगे”" in district
     assert "थाना सिमगा: “मुंशी ने दो घंटे बिठाए रखा”" in district
     assert "दूसरे थाने की बात" in district

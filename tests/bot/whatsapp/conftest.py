@@ -27,7 +27,7 @@ OURS = "whatsapp:+917700012345"  # NUMBER as Twilio writes it
 PUBLIC = "https://prayas.example.in"
 TEMPLATES = {kind: {"hi": f"HX{n:032x}", "en": f"HX{n + 100:032x}"}
              for n, kind in enumerate(["alert", "red_alert", "escalation", "digest",
-                                       "follow_up"], start=1)}
+                                       "follow_up", "closure_check"], start=1)}
 
 
 @pytest.fixture
