@@ -78,6 +78,20 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A voice note or photo sent after a message's text (an alert's, a case step's):
+    by the platform's own reference where the recipient is on that platform, or as the
+    file fetched and kept (storage/recordings.py)."""
+
+    kind: Literal["voice", "photo"]
+    ref: str  # a Telegram file id, or Twilio's media URL
+    name: str  # the file's name as the officer sees it: FB-26-000001-voice.ogg
+    citizen: bool = False  # a citizen's: kept only as long as the retention rule allows
+    body: bytes | None = None
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     lang: str
     lines: tuple[Msg, ...]
@@ -85,6 +99,7 @@ class Reply:
     question: str | None = None  # the question the choices answer ("_station", ...)
     image: bytes | None = None  # a PNG sent after the text (the digest's chart)
     documents: tuple[tuple[str, bytes], ...] = ()  # files sent last: (name, contents)
+    attached: tuple[Attached, ...] = ()  # voice notes and photos, sent after the text
 
 
 @dataclass(frozen=True)

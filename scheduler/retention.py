@@ -1,5 +1,6 @@
-"""Personal data goes by the retention rule (`retention.personal_data_days`): contacts
-kept for a call-back, and the copies of digest files WhatsApp fetched. Nothing else."""
+"""Personal data goes by the retention rule (`retention.personal_data_days`): comments and
+voice notes, contacts kept for a call-back, what officers wrote on a case, and the copies
+of digest files WhatsApp fetched. The numbers and the steps of cases stay."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from sqlmodel import Session as Db
 from sqlmodel import col
 
 from scheduler.app import App
-from storage import media, outbox
+from storage import media, outbox, recordings
 from storage.db import keep_statistics, writer
 from storage.models import (
     Answer,
     AnswerVersion,
+    CaseEvent,
     Contact,
     ContactWindow,
     Conversation,
     Delivery,
     Feedback,
+    FeedbackCase,
     Outbox,
     ProcessedMessage,
 )
@@ -48,6 +51,14 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
         col(AnswerVersion.feedback_id).in_(old),
         or_(col(AnswerVersion.text).is_not(None), col(AnswerVersion.voice_ref).is_not(None)))
         .values(text=None, voice_ref=None)).rowcount
+    # What officers wrote on a case may name the citizen (a call-back): its words go too,
+    # the steps (who, when, which instruction) stay. So do citizens' voice notes.
+    words += db.exec(update(CaseEvent).where(
+        col(CaseEvent.case_id).in_(select(col(FeedbackCase.id)).where(
+            col(FeedbackCase.feedback_id).in_(old))), col(CaseEvent.text).is_not(None),
+        col(CaseEvent.event).not_in(["citizen_answered", "citizen_unhappy"]))
+        .values(text=None)).rowcount
+    recorded = recordings.forget_citizens(db, before)
     contacts = db.exec(delete(Contact).where(col(Contact.created_at) < before)).rowcount
     # A conversation's saved state repeats the answers, comment included.
     talks = db.exec(delete(Conversation).where(col(Conversation.updated_at) < before)).rowcount
@@ -62,4 +73,5 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
                                     col(Outbox.status).not_in(["pending", "held"])))
     left = db.execute(select(col(Outbox.id)).where(col(Outbox.created_at) < before)).scalars()
     outbox.forget_texts(db, list(left))  # held for an officer who has not written since
-    return {"comments": words, "contacts": contacts, "conversations": talks}
+    return {"comments": words, "contacts": contacts, "conversations": talks,
+            "recordings": recorded}

@@ -334,3 +334,18 @@ class Media(SQLModel, table=True):
     content_type: str = Field(max_length=128)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     expires_at: datetime = _utc(nullable=False, index=True)
+
+
+class Recording(SQLModel, table=True):
+    """A voice note or photo fetched from Telegram or Twilio, kept so that an officer on
+    either channel receives it: a citizen's under the retention rule (its body deleted
+    with their other personal data), an officer's as the case's record."""
+
+    ref_hash: str = Field(primary_key=True, max_length=64)  # sha256 of the platform's ref
+    kind: str = Field(max_length=8)  # voice | photo
+    citizen: bool = False
+    content_type: str = Field(default="", max_length=128)
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # None while kept; why it could not be fetched ("twilio 404"), or that it was forgotten
+    missing: str | None = Field(default=None, max_length=200)
+    fetched_at: datetime = _utc(nullable=False, index=True)

@@ -24,9 +24,10 @@ from bot.router import Command, Inbound, Router
 from bot.telegram.keyboard import AlertTap, Button, CallbackCodec, CaseTap, OfficerTap, render
 from bot.telegram.sending import Sleep, deliver, seconds
 from conversations import messages as M
-from conversations.effects import Event, Media, MediaKind, Reply, Start, Text
+from conversations.effects import Attached, Event, Media, MediaKind, Reply, Start, Text
 from scheduler.app import App
 from scheduler.officers.desk import COMMANDS as OFFICER_COMMANDS
+from scheduler.outbox.attachments import came_by
 from scheduler.outbox.message import (
     Piece,
     Proactive,
@@ -43,6 +44,7 @@ Clock = Callable[[], datetime]
 # Set when handling an update failed; the webhook reads it to answer 500, not 200.
 TURN_FAILED: ContextVar[bool] = ContextVar("prayas_turn_failed", default=False)
 MAX_TEXT = 4096  # Telegram's limit for one message
+MAX_FILE = 20 * 1024 * 1024  # the largest file a bot may download
 # Kinds of message the bot cannot read, each answered with the same polite note.
 _UNREAD: tuple[MediaKind, ...] = ("photo", "sticker", "video", "document", "location")
 
@@ -233,7 +235,35 @@ class TelegramChannel:
             pieces.append(("chart.png", partial(bot.send_photo, chat, image)))
         pieces += [(name, partial(bot.send_document, chat, contents, filename=name))
                    for name, contents in message.reply.documents]
+        pieces += [(item.name, send) for item in message.reply.attached
+                   if (send := self._attached(bot, chat, item)) is not None]
         await send_pieces(message, pieces, parts)
+
+    @staticmethod
+    def _attached(bot: Bot, chat: int, item: Attached) -> Callable[[], Awaitable[object]] | None:
+        """A voice note or photo: by its file id when it came by Telegram, else the file
+        kept; None when neither can be sent (the text says one was sent)."""
+        what: str | bytes | None = (item.ref if came_by(item.ref) == "telegram"
+                                    else item.body)
+        if what is None:
+            return None
+        if item.kind == "photo":
+            return partial(bot.send_photo, chat, what)
+        return partial(bot.send_voice, chat, what, filename=item.name)
+
+    async def fetch(self, ref: str) -> tuple[str, bytes]:
+        """A voice note or photo sent to the bot, by its file id (for an officer on
+        WhatsApp, or to keep)."""
+        try:
+            found = await self.bot.get_file(ref)
+            if (found.file_size or 0) > MAX_FILE:
+                raise Refused("telegram file too large")
+            body = bytes(await found.download_as_bytearray())
+        except BadRequest as exc:  # an unknown or expired file id
+            raise Refused(f"telegram: {exc}") from exc
+        kind = "image/jpeg" if (found.file_path or "").endswith((".jpg", ".jpeg")) \
+            else "audio/ogg"
+        return kind, body
 
     @staticmethod
     async def _quietly(awaitable: Awaitable[object]) -> None:

@@ -49,7 +49,8 @@ def sending_bot(app: App, env: Environment) -> Bot:
     """A Bot for sending only (`prayas digest --send`): no updates, no handlers."""
     root = env.telegram_api_root(app.config)
     # Bot's own default address unless a proxy or a test's fake stands in
-    where: dict[str, Any] = {"base_url": f"{root}/bot"} if root else {}
+    where: dict[str, Any] = {"base_url": f"{root}/bot",
+                             "base_file_url": f"{root}/file/bot"} if root else {}
     return Bot(env.bot_token(), **where, request=AiohttpRequest(),
                get_updates_request=AiohttpRequest(1))
 

@@ -145,6 +145,11 @@ class WhatsAppChannel:
                                          status_callback=self.status_url)
         await self._db(self.deliveries.sent, sid, None, self.clock())
 
+    async def fetch(self, ref: str) -> tuple[str, bytes]:
+        """A voice note or photo sent to our number (Twilio's media URL)."""
+        assert self.sender is not None, "start() the channel first"
+        return await self.sender.fetch(ref)
+
     async def delivery_report(self, form: Mapping[str, str]) -> None:
         code = form.get("ErrorCode", "")
         await self._db(self.deliveries.report, form.get("MessageSid", ""),
@@ -178,6 +183,9 @@ class WhatsAppChannel:
         parts = message.text_parts([p.body or p.fallback for p in
                                     self.renderer.render(message.reply)])
         attached = files(message.reply) if self.config.public_url else []
+        attached += [File(item.name, item.content_type or "application/octet-stream",
+                          item.body) for item in message.reply.attached
+                     if item.body is not None and self.config.public_url]
         if not self.config.public_url and (message.reply.image or message.reply.documents):
             log.warning("a digest's chart and tables cannot go by WhatsApp without "
                         "whatsapp.public_url: sending its text only")

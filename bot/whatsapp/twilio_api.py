@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # twilio logs each request's parameters at INFO, the recipient's number among them.
 logging.getLogger("twilio").setLevel(logging.WARNING)
 
+MEDIA_HOST = "api.twilio.com"  # where a message's media is; nowhere else gets our credentials
+MAX_MEDIA = 16 * 1024 * 1024  # WhatsApp's largest audio
 OUTSIDE_WINDOW = 63016  # free text outside the 24-hour window
 OPTED_OUT = 21610  # the recipient unsubscribed
 TOO_MANY = 20429
@@ -69,6 +71,19 @@ class _ToBaseUrl(AsyncTwilioHttpClient):
         return await super().request(method, url, *args, **kwargs)
 
 
+async def _media_body(answer: aiohttp.ClientResponse) -> tuple[str, bytes]:
+    if answer.status >= 500 or answer.status == 429:
+        raise RetryLater(30, f"twilio media {answer.status}")
+    if answer.status != 200:
+        raise Refused(f"twilio media {answer.status}")
+    if (answer.content_length or 0) > MAX_MEDIA:
+        raise Refused("twilio media too large")
+    body = await answer.content.read(MAX_MEDIA + 1)
+    if len(body) > MAX_MEDIA:
+        raise Refused("twilio media too large")
+    return answer.headers.get("Content-Type", "application/octet-stream"), body
+
+
 def basic_authorization(login: str, password: str) -> str:
     """HTTP Basic credentials, as aiohttp's BasicAuth encoded them (latin-1, then base64)."""
     return "Basic " + base64.b64encode(f"{login}:{password}".encode("latin1")).decode("ascii")
@@ -81,6 +96,8 @@ class TwilioSender:
                  per_second: float = 20.0, first_backoff: float = 0.5,
                  timeout: float = 15.0) -> None:
         self.sender = sender
+        self._creds, self._base_url, self._timeout = creds, base_url.rstrip("/"), timeout
+        self._media: aiohttp.ClientSession | None = None
         self._http = _ToBaseUrl(base_url, timeout)
         self._client = Client(creds.account_sid, creds.auth_token, http_client=self._http)
         self._gap = 1.0 / per_second
@@ -90,6 +107,28 @@ class TwilioSender:
 
     async def close(self) -> None:
         await self._http.close()
+        if self._media is not None:
+            await self._media.close()
+
+    async def fetch(self, url: str) -> tuple[str, bytes]:
+        """A message's media (a voice note, a photo) from Twilio, with the account's
+        credentials; Twilio redirects to its store, which is asked without them."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.hostname != MEDIA_HOST:
+            raise Refused("not a Twilio media address")
+        if self._media is None:
+            self._media = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout * 4))
+        target = (self._base_url + parts.path) if self._base_url else url
+        auth = {"Authorization": basic_authorization(self._creds.account_sid,
+                                                     self._creds.auth_token)}
+        async with self._media.get(target, headers=auth, allow_redirects=False) as answer:
+            if answer.status in (301, 302, 303, 307, 308) and answer.headers.get("Location"):
+                target = answer.headers["Location"]
+            else:
+                return await _media_body(answer)
+        async with self._media.get(target) as answer:
+            return await _media_body(answer)
 
     async def _paced(self) -> None:
         """Keep under the sender's messages-per-second, so Twilio queues nothing."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from conversations.effects import Choice, Msg, Reply
+from conversations.effects import Attached, Choice, Msg, Reply
 from conversations.messages import N_
 from conversations.survey import Survey
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option
@@ -53,6 +53,7 @@ def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedb
                     if feedback.completed_at else ""),
              Msg.of(REFERENCE, reference=feedback.reference)]
     by_question = {a.question_id: a for a in answers}
+    attached: list[Attached] = []
     for question in survey.questions:
         answer = by_question.get(question.id)
         if answer is None or question.id in ("contact", "followup"):
@@ -62,6 +63,8 @@ def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedb
                 lines.append(Msg.of(COMMENT, comment=answer.text))
             elif answer.voice_ref:
                 lines.append(Msg(VOICE))
+                attached.append(Attached("voice", answer.voice_ref,
+                                         f"{feedback.reference}-voice.ogg", citizen=True))
             continue
         option = question.option(answer.option_id or "")
         label: Msg = Msg(option.label) if option else Msg(SKIPPED)
@@ -70,4 +73,5 @@ def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedb
     waiting = [alert for alert in alerts if alert.status != "acknowledged"]
     choices = [Choice(ack_option(waiting[0].id), 1, Msg(ACKNOWLEDGE))] if waiting else []
     choices += [replace(step, number=n) for n, step in enumerate(steps, start=len(choices) + 1)]
-    return Reply(lang, tuple(lines), tuple(choices), ALERT_QUESTION)
+    return Reply(lang, tuple(lines), tuple(choices), ALERT_QUESTION,
+                 attached=tuple(attached))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from conversations.effects import Choice, Msg, Reply
+from conversations.effects import Attached, Choice, Msg, Reply
 from conversations.messages import N_
 from scheduler.alerts.message import REASONS, REFERENCE, WHERE
 from scheduler.config import Cases
@@ -72,11 +72,16 @@ def step_reply(event: CaseEvent, case: FeedbackCase, reference: str, station: st
     elif event.text:
         said = ACTION_TAKEN if event.event == "report" else SP_WORDS
         lines.append(Msg.of(said, text=event.text))
-    if event.media_kind:
-        lines.append(Msg(VOICE_CAME if event.media_kind == "voice" else PHOTO_CAME))
+    attached: tuple[Attached, ...] = ()
+    if event.media_kind and event.media_ref:
+        voice = event.media_kind == "voice"
+        lines.append(Msg(VOICE_CAME if voice else PHOTO_CAME))
+        name = f"{reference}-{event.event}-{event.id}." + ("ogg" if voice else "jpg")
+        attached = (Attached("voice" if voice else "photo", event.media_ref, name),)
     if by.strip():
         lines.append(Msg.of(BY, name=by))
-    return Reply(officer.language, tuple(lines), actions(case, officer), CASE_QUESTION)
+    return Reply(officer.language, tuple(lines), actions(case, officer), CASE_QUESTION,
+                 attached=attached)
 
 
 def overdue_reply(case: FeedbackCase, reference: str, station: str, reasons: Sequence[str],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from scheduler.cases.outgoing import case_message
 from scheduler.digests.chart_process import ChartProcess
 from scheduler.digests.digest import Digest
 from scheduler.follow_ups.ask import opening
+from scheduler.outbox.attachments import Attachments, stored
 from scheduler.outbox.message import (
     Channel,
     Proactive,
@@ -61,6 +62,7 @@ class Dispatcher:
                  too_old: timedelta = timedelta(hours=24), batch: int = 50) -> None:
         self.app, self.channels, self.too_old, self.batch = app, channels, too_old, batch
         self.engine = writer(app.engine)
+        self.attachments = Attachments(app.engine, channels)
         # A state-sized district's digest draws its chart in a process of its own.
         self.charts = ChartProcess() if ChartProcess.pays_for(app.config) else None
 
@@ -82,6 +84,16 @@ class Dispatcher:
         """Send what is due (only `keys`, if given); returns how many messages went out."""
         sent = 0
         for job in await asyncio.to_thread(self._due, now, keys):
+            try:
+                if job.reply is not None and not job.stale:
+                    job = replace(job, reply=await self.attachments.fetched(
+                        job.reply, job.recipient, now))
+            except Exception as exc:  # the platform's hiccup: the message waits for it
+                log.warning("fetching a message's voice note or photo failed: %s",
+                            type(exc).__name__)
+                await asyncio.to_thread(self._settle, job.id, "pending", now, "fetching a file",
+                                        now + timedelta(seconds=30))
+                continue
             outcome, retry_at, error = await self._try(job, now)
             await asyncio.to_thread(self._settle, job.id, outcome, now, error, retry_at)
             sent += outcome == "sent"
@@ -144,6 +156,7 @@ class Dispatcher:
                 withheld = None
                 try:
                     reply = self._reply(db, m, digest)
+                    reply = stored(db, reply) if reply is not None else None
                 except Withheld as why:
                     reply, withheld = None, str(why)
                 except Exception:  # a broken row is marked failed, not retried forever

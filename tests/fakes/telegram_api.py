@@ -88,6 +88,8 @@ class FakeTelegram:
         self.calls: list[Sent] = []
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.webhook: dict[str, Any] | None = None
+        # Files the bot may download (getFile): file id -> bytes, as if a user sent them.
+        self.files: dict[str, bytes] = {}
         self.polls = 0
         self.handed = 0  # the highest update_id getUpdates has answered with
         # The benchmark's hook: called with (chat_id, Sent) for every sendMessage.
@@ -266,6 +268,17 @@ class FakeTelegram:
                       "chat": self._chat(int(params.get("chat_id") or 1)), "from": BOT,
                       "photo": [{"file_id": "ph", "file_unique_id": "ph", "width": 1,
                                  "height": 1}]}
+        elif method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return 400, {"ok": False, "error_code": 400,
+                             "description": "Bad Request: invalid file_id"}
+            result = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                      "file_size": len(self.files[file_id]), "file_path": f"voice/{file_id}.ogg"}
+        elif method in ("sendVoice", "sendAudio"):
+            result = {"message_id": next(self._message_ids), "date": int(time.time()),
+                      "chat": self._chat(int(params.get("chat_id") or 1)), "from": BOT,
+                      "voice": {"file_id": "sent-voice", "file_unique_id": "sv", "duration": 1}}
         elif method == "sendDocument":
             result = {"message_id": next(self._message_ids), "date": int(time.time()),
                       "chat": self._chat(int(params.get("chat_id") or 1)), "from": BOT,
@@ -327,6 +340,14 @@ class FakeTelegram:
 
             def _serve(self) -> None:
                 prefix = f"/bot{fake.token}/"
+                downloads = f"/file/bot{fake.token}/voice/"
+                if self.path.startswith(downloads) and self.path.endswith(".ogg"):
+                    found = fake.files.get(self.path[len(downloads):-len(".ogg")])
+                    self.send_response(200 if found is not None else 404)
+                    self.send_header("Content-Length", str(len(found or b"")))
+                    self.end_headers()
+                    self.wfile.write(found or b"")
+                    return
                 if not self.path.startswith(prefix):
                     status, body = 401, {"ok": False, "error_code": 401,
                                          "description": "Unauthorized"}

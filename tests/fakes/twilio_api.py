@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/MM\w+/Media/(ME\w+)$")
+STORE = "/store/"  # where Twilio redirects a media request, asked without credentials
 ERRORS = {63016: "Failed to send freeform message because you are outside the allowed window.",
           21610: "Attempt to send to unsubscribed recipient", 20429: "Too Many Requests",
           21656: "The ContentVariables Parameter is invalid."}
@@ -42,6 +44,9 @@ class Sent:
 class FakeTwilio:
     def __init__(self) -> None:
         self.sent: list[Sent] = []
+        # Media users sent (a voice note, a photo): media sid -> (content type, bytes).
+        self.media: dict[str, tuple[str, bytes]] = {}
+        self.media_requests: list[tuple[str, str]] = []  # (path, Authorization)
         self.refused: list[tuple[int, dict[str, str]]] = []  # (code, form) of planned failures
         self._failures: list[tuple[int, int]] = []  # (http status, twilio code)
         self._cond = threading.Condition()
@@ -53,6 +58,17 @@ class FakeTwilio:
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                status, kind, body, location = fake._media(
+                    self.path, self.headers.get("Authorization", ""))
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -83,6 +99,27 @@ class FakeTwilio:
         """The next `times` sends fail with this HTTP status and Twilio error code."""
         with self._cond:
             self._failures += [(status, code)] * times
+
+    def media_url(self, media_sid: str) -> str:
+        """The MediaUrl0 Twilio posts for a message with this media."""
+        return (f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"
+                f"MM{media_sid[2:]}/Media/{media_sid}")
+
+    def _media(self, path: str, auth: str) -> tuple[int, str, bytes, str]:
+        """As Twilio does: the API answers an authenticated request with a redirect to
+        its store, which serves the file to anyone holding the link."""
+        with self._cond:
+            self.media_requests.append((path, auth))
+        expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        if path.startswith(STORE):
+            found = self.media.get(path[len(STORE):])
+            return (200, *found, "") if found else (404, "text/plain", b"", "")
+        matched = MEDIA.match(path)
+        if not matched or matched.group(1) != ACCOUNT_SID or matched.group(2) not in self.media:
+            return 404, "application/json", b'{"code": 20404}', ""
+        if auth != expected:
+            return 401, "application/json", b'{"code": 20003}', ""
+        return 307, "text/plain", b"", f"{self.url}{STORE}{matched.group(2)}"
 
     def _answer(self, path: str, auth: str, form: dict[str, str]) -> tuple[int, Any]:
         found = MESSAGES.match(path)

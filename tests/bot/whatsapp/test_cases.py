@@ -13,10 +13,11 @@ from scheduler.cases.confirm import ask_citizens
 from storage import officers
 from storage.cases import case_file
 from storage.db import writer
-from tests.bot.whatsapp.conftest import TEMPLATES, Clock, Phone, whatsapp_runtime
+from tests.bot.whatsapp.conftest import PUBLIC, TEMPLATES, Clock, Phone, whatsapp_runtime
 from tests.conftest import T0
 from tests.fakes.twilio_api import FakeTwilio
 
+VOICE = b"OggS\x00\x02" + bytes(200)  # enough of an Ogg file for the test
 SP, IN_CHARGE, CITIZEN = "+919900000011", "+919900000012", "+919800000301"
 RUDE_ASK_AGAIN = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "हाँ", "नहीं", "2", "और कुछ नहीं",
                   "नहीं", "हाँ"]
@@ -77,17 +78,25 @@ def test_a_whole_case_in_words_and_numbers(wa_app, whatsapp_web,  # type: ignore
     assert CITIZEN[3:] not in instruction
 
     clock.now += timedelta(hours=5)
+    fake_twilio.media["ME1"] = ("audio/ogg", VOICE)
     with whatsapp_web(clock) as client:
         in_charge = Phone(client, IN_CHARGE)
         assert "वॉइस मैसेज या फ़ोटो भेजें" in in_charge.say(f"रिपोर्ट {number}")[0]
         voice = {"NumMedia": "1", "MediaContentType0": "audio/ogg",
-                 "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/"
-                              "Media/ME1", "MessageType": "audio"}
+                 "MediaUrl0": fake_twilio.media_url("ME1"), "MessageType": "audio"}
         assert in_charge.say("", **voice) == ["आपकी रिपोर्ट एसपी कार्यालय पहुँच गई है। धन्यवाद।"]
     assert _dispatch(wa_app, clock.now) == 1
-    report = _last(fake_twilio, SP)
-    assert report.startswith("📝 थाने से कार्रवाई की रिपोर्ट\n")
-    assert f"“वापस {number}” भेजें" in report and "साथ में एक वॉइस मैसेज भी है।" in report
+    *_, report, audio = fake_twilio.to(f"whatsapp:{SP}")
+    assert report.body.startswith("📝 थाने से कार्रवाई की रिपोर्ट\n")
+    assert f"“वापस {number}” भेजें" in report.body and "साथ में एक वॉइस मैसेज भी है।" in report.body
+    # The voice note itself: fetched from Twilio with the account's credentials (its
+    # store without them), kept, and sent from our address for Twilio to fetch.
+    assert [auth != "" for _, auth in fake_twilio.media_requests] == [True, False]
+    assert audio.media_url.startswith(f"{PUBLIC}/whatsapp/media/")
+    assert audio.media_url.endswith("/FB-26-000001-report-3.ogg")
+    with whatsapp_web(clock) as client:
+        served = client.get(audio.media_url.removeprefix(PUBLIC))
+    assert served.status_code == 200 and served.content == VOICE
 
     with whatsapp_web(clock) as client:
         sp = Phone(client, SP)
@@ -128,3 +137,91 @@ def test_a_closure_question_days_later_goes_by_template(wa_app, whatsapp_web,  #
     [template] = [m for m in fake_twilio.to(f"whatsapp:{CITIZEN}") if m.content_sid]
     assert template.content_sid == TEMPLATES["closure_check"]["hi"]
     assert "संतुष्ट" in template.variables["1"]
+
+
+def test_a_voice_note_twilio_will_not_serve_leaves_the_report_in_words(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
+    from sqlalchemy import select
+
+    from storage.models import Recording
+
+    clock = Clock(T0)
+    with whatsapp_web(clock) as client:
+        _enrol(client, wa_app, SP, "sp_office", "BLB")
+        _enrol(client, wa_app, IN_CHARGE, "in_charge", "BLB05")
+        for line in RUDE_ASK_AGAIN:
+            Phone(client, CITIZEN).say(line)
+        in_charge = Phone(client, IN_CHARGE)
+        in_charge.say("रिपोर्ट 1")
+        gone = {"NumMedia": "1", "MediaContentType0": "audio/ogg",
+                "MediaUrl0": fake_twilio.media_url("ME404"), "MessageType": "audio"}
+        assert "पहुँच गई" in in_charge.say("", **gone)[0]
+    _dispatch(wa_app, clock.now)
+    sent = fake_twilio.to(f"whatsapp:{SP}")
+    assert sent[-1].body.startswith("📝 थाने से कार्रवाई की रिपोर्ट\n")
+    assert not any(m.media_url for m in sent)
+    with Db(wa_app.engine) as db:
+        kept = db.execute(select(Recording)).scalar_one()
+    assert kept.body is None and kept.missing == "twilio media 404"
+    # Asked once: the next round does not ask Twilio again.
+    asked = len(fake_twilio.media_requests)
+    _dispatch(wa_app, clock.now)
+    assert len(fake_twilio.media_requests) == asked
+
+
+def test_a_citizens_voice_note_reaches_officers_on_either_channel(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web, fake_twilio: FakeTwilio, fake_telegram, monkeypatch) -> None:
+    """A WhatsApp citizen's voice note goes to an in-charge on Telegram as the file; a
+    Telegram citizen's goes to the SP office on WhatsApp as the file, fetched by the bot."""
+    from bot.app import Runtime
+    from bot.environment import Environment
+    from conversations.effects import Media, Start, Text
+    from scheduler.officers.desk import OfficerDesk
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake_telegram.token)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", fake_telegram.url)
+    desk = OfficerDesk(wa_app.engine, wa_app.config)
+    with Db(writer(wa_app.engine)) as db, db.begin():
+        token = officers.invite(db, "in_charge", "BLB05", "SI Verma", T0, timedelta(days=1))
+    desk.enrol("telegram:801", token, T0)
+    clock = Clock(T0)
+    fake_twilio.media["ME7"] = ("audio/ogg", VOICE)
+    with whatsapp_web(clock) as client:
+        _enrol(client, wa_app, SP, "sp_office", "BLB")
+        citizen = Phone(client, CITIZEN)
+        for line in RUDE_ASK_AGAIN[:9]:
+            citizen.say(line)
+        citizen.say("", NumMedia="1", MediaContentType0="audio/ogg",
+                    MediaUrl0=fake_twilio.media_url("ME7"), MessageType="audio")
+        for line in RUDE_ASK_AGAIN[10:]:
+            citizen.say(line)
+    # A Telegram citizen, the same complaint, a voice note the bot can download.
+    fake_telegram.files["tg-comment-9"] = b"OggS-telegram" + bytes(100)
+    urn, now = "telegram:555", T0 + timedelta(minutes=30)
+    wa_app.service.handle(urn, "telegram", Start("BLB05"), now)
+    for line in RUDE_ASK_AGAIN[1:9]:
+        wa_app.service.handle(urn, "telegram", Text(line), now)
+    wa_app.service.handle(urn, "telegram", Media("voice", "tg-comment-9"), now)
+    for line in RUDE_ASK_AGAIN[10:]:
+        turn = wa_app.service.handle(urn, "telegram", Text(line), now)
+    assert turn.completed_reference == "FB-26-000002"
+
+    async def both() -> int:
+        runtime = Runtime(wa_app, Environment.read(), telegram=True, receive=False,
+                          whatsapp=True, retry_backoff=0.01, clock=lambda: now)
+        await runtime.start(scheduler=False)
+        try:
+            return await runtime.dispatcher.run_once(now)
+        finally:
+            await runtime.stop()
+
+    assert asyncio.run(both()) == 4  # each officer: two alerts, each with its voice note
+    voices = fake_telegram.sent(801, "sendVoice")
+    assert [v.params["voice"] for v in voices] == [VOICE, "tg-comment-9"]
+    assert voices[0].params["voice:filename"] == "FB-26-000001-voice.ogg"
+    media = [m.media_url for m in fake_twilio.to(f"whatsapp:{SP}") if m.media_url]
+    assert [url.rsplit("/", 1)[1] for url in media] == ["FB-26-000001-voice.ogg",
+                                                        "FB-26-000002-voice.ogg"]
+    with whatsapp_web(clock) as client:
+        assert client.get(media[1].removeprefix(PUBLIC)).content == fake_telegram.files[
+            "tg-comment-9"]

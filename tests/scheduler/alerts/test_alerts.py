@@ -210,7 +210,8 @@ def test_an_alert_survives_a_crash_before_sending(make_app, database_url, office
 
 def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  # type: ignore[no-untyped-def]
     from scheduler.retention import forget
-    from storage.models import Answer, Contact, Conversation
+    from storage import recordings
+    from storage.models import Answer, CaseEvent, Contact, Conversation, FeedbackCase, Recording
 
     talk = ["1", "1", "2", "हाँ", "1", "हाँ", "नहीं", "2", "थानेदार ने डांटा", "हाँ", "हाँ"]
     feedback(app, "telegram:77", talk)
@@ -225,10 +226,24 @@ def test_retention_forgets_words_and_addresses_but_keeps_scores(app) -> None:  #
                       payload={"station": "BLB05", "pieces_sent": ["text:1"],
                                "text_parts": ["…", "“थानेदार ने डांटा”"]},
                       status="held", next_attempt_at=T0, created_at=T0 + timedelta(days=1)))
-    assert forget(app, T0 + timedelta(days=300)) == {"comments": 0, "contacts": 0,
-                                                     "conversations": 0, "media": 0}
-    assert forget(app, T0 + timedelta(days=373)) == {"comments": 1, "contacts": 1,
-                                                     "conversations": 1, "media": 0}
+        # Its case: what the SP office wrote may name the citizen; the citizen's score
+        # is a number. The citizen's voice note, fetched; an officer's, kept as a record.
+        case = db.execute(select(FeedbackCase)).scalar_one()
+        db.add(CaseEvent(case_id=case.id, event="close", at=T0, text="रमेश जी से बात हुई"))
+        db.add(CaseEvent(case_id=case.id, event="citizen_answered", at=T0, text="4"))
+        recordings.keep(db, "https://api.twilio.com/x/ME1", "voice", True, T0, "audio/ogg",
+                        b"citizen")
+        recordings.keep(db, "tg-officer-voice", "voice", False, T0, "audio/ogg", b"officer")
+    assert forget(app, T0 + timedelta(days=300)) == {
+        "comments": 0, "contacts": 0, "conversations": 0, "media": 0, "recordings": 0}
+    assert forget(app, T0 + timedelta(days=373)) == {
+        "comments": 2, "contacts": 1, "conversations": 1, "media": 0, "recordings": 1}
+    with Db(app.engine) as db:
+        assert [e.text for e in db.execute(select(CaseEvent).order_by(CaseEvent.id))
+                .scalars()] == [None, None, "4"]
+        kept = {r.citizen: r for r in db.execute(select(Recording)).scalars()}
+        assert kept[True].body is None and kept[True].missing.startswith("forgotten")
+        assert kept[False].body == b"officer"
     with Db(app.engine) as db:
         answers = {a.question_id: a for a in db.execute(select(Answer)).scalars()}
         assert db.execute(select(Contact)).scalars().all() == []

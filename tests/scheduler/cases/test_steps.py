@@ -94,6 +94,8 @@ def test_a_whole_case_from_the_alert_to_the_citizens_answer(  # type: ignore[no-
     assert "साथ में एक वॉइस मैसेज भी है।" in report.text
     assert [label for label, _ in report.buttons] == [
         "1. और कार्रवाई के लिए लौटाएँ", "2. निर्देश भेजें", "3. केस बंद करें"]
+    [voice] = fake_telegram.sent(900, "sendVoice")  # sent again by its Telegram file id
+    assert voice.params["voice"] == "tg-voice-1"
     desk.case_tap(SP, f"return-{case}", later)
     [sent] = desk.message(SP, Text("मुंशी का लिखित बयान भी भेजें"), later)
     assert "लौटा दिया" in _text(sent)
