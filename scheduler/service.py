@@ -23,6 +23,7 @@ from conversations.survey import Survey
 from scheduler.alerts.raising import raise_alerts
 from scheduler.alerts.rules import matching
 from scheduler.cases.citizen import answered as citizen_answered
+from scheduler.cases.opening import flag_pressure
 from scheduler.config import AlertRule
 from scheduler.identity import Identity
 from storage import feedback as store
@@ -278,6 +279,8 @@ class FeedbackService:
             kept, updated = store.complete(db, feedback, now, self.update_window)
             assert kept.id is not None
             raise_alerts(db, kept.id, kept.station_code, rules, now, self.case_due)
+            if updated and not rules:  # negative, now "corrected" within the window
+                flag_pressure(db, kept.id, now)
         session = session.evolve(reference=kept.reference,
                                  update_until=kept.started_at + self.update_window)
         return session, thanks(session, kept.reference, updated), kept.reference

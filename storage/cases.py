@@ -10,7 +10,15 @@ from sqlmodel import Session as Db
 from sqlmodel import col
 
 from storage.feedback import by_reference
-from storage.models import Alert, CaseEvent, Contact, Conversation, Feedback, FeedbackCase
+from storage.models import (
+    Alert,
+    CaseEvent,
+    Contact,
+    Conversation,
+    Feedback,
+    FeedbackCase,
+    Station,
+)
 
 
 class CaseRow(NamedTuple):
@@ -22,10 +30,14 @@ class CaseRow(NamedTuple):
     opened_at: datetime
     due_at: datetime
     rules: tuple[str, ...]
+    level: int = 0  # levels it went up past its deadline
+    pressure: bool = False  # an update took the negative back (scheduler/cases/opening.py)
+    seen: bool = False  # every alert of it acknowledged
 
 
 def list_cases(db: Db, station: str | None = None, state: str | None = None,
-               overdue_at: datetime | None = None) -> list[CaseRow]:
+               overdue_at: datetime | None = None, district: str | None = None,
+               open_only: bool = False) -> list[CaseRow]:
     """Cases, red first, then the oldest deadline first; `overdue_at`: only those past
     their deadline at that moment and not closed."""
     query = (select(FeedbackCase, col(Feedback.reference))
@@ -33,20 +45,31 @@ def list_cases(db: Db, station: str | None = None, state: str | None = None,
              .order_by(col(FeedbackCase.red).desc(), col(FeedbackCase.due_at)))
     if station is not None:
         query = query.where(col(FeedbackCase.station_code) == station.upper())
+    if district is not None:
+        query = query.join(Station, col(Station.code) == col(FeedbackCase.station_code)).where(
+            col(Station.district_code) == district)
     if state is not None:
         query = query.where(col(FeedbackCase.state) == state)
+    if open_only or overdue_at is not None:
+        query = query.where(col(FeedbackCase.state) != "closed")
     if overdue_at is not None:
-        query = query.where(col(FeedbackCase.due_at) < overdue_at,
-                            col(FeedbackCase.state) != "closed")
+        query = query.where(col(FeedbackCase.due_at) < overdue_at)
     found = db.execute(query).all()
     rules: dict[int, list[str]] = {}
-    for feedback_id, rule in db.execute(
-            select(col(Alert.feedback_id), col(Alert.rule))
+    waiting: set[int] = set()
+    for feedback_id, rule, status in db.execute(
+            select(col(Alert.feedback_id), col(Alert.rule), col(Alert.status))
             .where(col(Alert.feedback_id).in_([c.feedback_id for c, _ in found]))
             .order_by(col(Alert.id))).all():
         rules.setdefault(feedback_id, []).append(rule)
-    return [CaseRow(c.id, reference, c.station_code, c.state, c.red, c.opened_at, c.due_at,
-                    tuple(rules.get(c.feedback_id, ()))) for c, reference in found]
+        if status in ("open", "escalated"):
+            waiting.add(feedback_id)
+    pressed = set(db.execute(select(col(CaseEvent.case_id)).where(
+        col(CaseEvent.event) == "pressure",
+        col(CaseEvent.case_id).in_([c.id for c, _ in found]))).scalars())
+    return [CaseRow(c.id or 0, reference, c.station_code, c.state, c.red, c.opened_at,
+                    c.due_at, tuple(rules.get(c.feedback_id, ())), c.level, c.id in pressed,
+                    c.feedback_id not in waiting) for c, reference in found]
 
 
 class CaseFile(NamedTuple):
@@ -113,3 +136,14 @@ def mark_citizen_asked(db: Db, case_id: int, now: datetime) -> bool:
         return False
     db.add(CaseEvent(case_id=case_id, event="citizen_asked", at=now))
     return True
+
+
+def last_instructions(db: Db, case_ids: list[int]) -> dict[int, str]:
+    """Each case's latest instruction's preset."""
+    found: dict[int, str] = {}
+    for case_id, preset in db.execute(
+            select(col(CaseEvent.case_id), col(CaseEvent.preset))
+            .where(col(CaseEvent.case_id).in_(case_ids), col(CaseEvent.event) == "instruct")
+            .order_by(col(CaseEvent.id))).all():
+        found[case_id] = preset or ""
+    return found

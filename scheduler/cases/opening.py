@@ -31,3 +31,15 @@ def open_case(db: Db, feedback_id: int, station: str, red: bool, now: datetime,
     assert case.id is not None  # the flush gave it its id
     db.add(CaseEvent(case_id=case.id, event=event, at=now))
     return case
+
+
+def flag_pressure(db: Db, feedback_id: int, now: datetime) -> bool:
+    """An update with nothing negative left, while the feedback's case is open: the
+    station may have pressed the citizen to "correct" it. The case says so, and stays
+    as it was (red stays red); the SP office's digest lists it first."""
+    case = db.execute(select(FeedbackCase).where(
+        col(FeedbackCase.feedback_id) == feedback_id)).scalar_one_or_none()
+    if case is None or case.state == "closed" or case.id is None:
+        return False
+    db.add(CaseEvent(case_id=case.id, event="pressure", at=now))
+    return True

@@ -20,11 +20,13 @@ from conversations.messages import N_
 from scheduler.alerts.message import marker
 from scheduler.catalogs import Catalogs
 from scheduler.config import Config, District
-from scheduler.digests import tables
+from scheduler.digests import actions, tables
 from scheduler.digests.chart import chart_rows, drawn
 from scheduler.digests.chart_process import ChartProcess
 from storage import digest as store
 from storage import follow_ups, integrity, rollup
+from storage.case_numbers import CaseNumbers, case_numbers
+from storage.cases import CaseRow, last_instructions, list_cases
 from storage.digest import OpenAlert, StationNumbers, StationRow
 
 T = TypeVar("T")
@@ -46,6 +48,8 @@ ALERTS = N_("Open alerts: {count}")
 ALERT_ROW = N_("{marker} {reference} · {station} · {reasons} · {hours} hours old")
 ALERT_ROW_FRESH = N_("{marker} {reference} · {station} · {reasons} · less than an hour old")
 MORE_ALERTS = N_("… open alerts not listed here: {count}; the attached table lists them all.")
+IN_THE_TABLE = N_("More in the attached table of stations.")
+FIRST_MESSAGE = 4096  # Telegram's longest message: the digest's text is one
 MORE_IN_MENU = N_("… open alerts not listed here: {count}; see “Open alerts” in the menu.")
 AND_MORE = N_("{names} and {count} more (in the attached table)")
 NO_ALERTS = N_("No open alerts.")
@@ -79,7 +83,8 @@ class _DayRead(NamedTuple):
     week: dict[str, StationNumbers]
     today: StationNumbers
     flags: tuple[dict[str, int], dict[str, int]]  # bursts, streaks
-    alerts: list[OpenAlert]
+    cases: list[CaseRow]  # open ones
+    case_numbers: dict[str, CaseNumbers]  # the 7 days'
     followed: follow_ups.Summary
     roaming: int
 
@@ -152,7 +157,9 @@ class Digest:
         # database answers them on the other core (SQLite leaves the GIL while it reads;
         # PostgreSQL is another process): bench/digest_scale.py, bench/README.md.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="digest") as pool:
-            alerts = pool.submit(self._read, store.open_alerts, district=district.code)
+            cases = pool.submit(self._read, list_cases, district=district.code,
+                                open_only=True)
+            counted = pool.submit(self._read, case_numbers, district.code, week_start, end, now)
             roaming = pool.submit(self._read, integrity.roaming_senders, district.code,
                                   (start, end), week_start, d.sender_stations)
             followed = pool.submit(self._read, follow_ups.summary, district.code,
@@ -169,47 +176,81 @@ class Digest:
             else:
                 png = drawn(rows, title)
                 chart = lambda: png  # noqa: E731
-            read = _DayRead(stations, week, today, flags, alerts.result(), followed.result(),
-                            roaming.result())
+            read = _DayRead(stations, week, today, flags, cases.result(), counted.result(),
+                            followed.result(), roaming.result())
         return read, chart
 
     def _day_lines(self, district: District, day: date, lang: str, now: datetime,
                    read: _DayRead) -> tuple[list[Msg], list[tuple[str, bytes]]]:
-        stations, week, alerts, followed = read.stations, read.week, read.alerts, read.followed
+        """What needs action first, then the numbers; what does not fit one message goes
+        in the attached table of stations."""
+        stations, week, followed = read.stations, read.week, read.followed
         codes = {s.code for s in stations}
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
-        lines = [Msg.of(TITLE, district=district.name_hi if lang == "hi" else district.name_en,
-                        date=format_date(day, format="long", locale=self._locale(lang)))]
-        lines.append(self._totals(DAY, [read.today], lang))
-        lines.append(self._totals(WEEK, [n for c, n in week.items() if c in codes], lang))
-        # What needs action comes first, red alerts at the top: before the rankings.
-        lines += self._alerts(alerts, name, now, MORE_ALERTS, lang)
-        ranks: dict[str, int] = {}
-        lines += self._rankings(stations, week, name, lang, ranks)
-        most = self.config.digests.listed_per_kind
+
         def counted(n: int) -> str:
             return self._count(n, lang)
+
+        waiting = actions.waiting(read.cases, now)
+        numbers = [self._totals(DAY, [read.today], lang),
+                   self._totals(WEEK, [n for c, n in week.items() if c in codes], lang)]
+        if cases := actions.cases_line(list(read.case_numbers.values()), lang, counted):
+            numbers.append(cases)
+        listed = self.config.digests.listed_alerts
+        while True:  # as many cases as leave room for the numbers in the first message
+            head = [Msg.of(TITLE, district=district.name_hi if lang == "hi"
+                           else district.name_en,
+                           date=format_date(day, format="long", locale=self._locale(lang))),
+                    *actions.action_lines(waiting, now, self.config, name, lang, listed,
+                                          counted), *numbers]
+            if listed <= 1 or len(self._rendered([*head, Msg(IN_THE_TABLE)], lang)) \
+                    < FIRST_MESSAGE:
+                break
+            listed = max(1, listed - 5)
+        ranks: dict[str, int] = {}
+        rest = [self._rankings(stations, week, name, lang, ranks)]
+        most = self.config.digests.listed_per_kind
         too_few = [name[s.code] for kind in KINDS for s in stations if s.kind == kind
                    and s.code not in ranks and s.code in week]  # incomplete ones only, too
         if too_few:
-            lines.append(Msg.of(TOO_FEW, stations=_listed(too_few, most, counted)))
+            rest.append([Msg.of(TOO_FEW, stations=_listed(too_few, most, counted))])
         if followed.asked or followed.answered:
-            lines.append(Msg.of(FOLLOW_UPS, asked=counted(followed.asked),
+            rest.append([Msg.of(FOLLOW_UPS, asked=counted(followed.asked),
                                 answered=counted(followed.answered),
                                 done=counted(followed.action_taken),
-                                informed=counted(followed.kept_informed)))
+                                informed=counted(followed.kept_informed))])
         silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
-            lines.append(Msg.of(SILENT, stations=_listed(silent, most, counted)))
-        lines += self._flags(*read.flags, read.roaming, name, counted)
+            rest.append([Msg.of(SILENT, stations=_listed(silent, most, counted))])
+        rest.append(self._flags(*read.flags, read.roaming, name, counted))
+        lines, cut = self._fitted(head, rest, lang)
         documents = []
-        if any(m.id == BETWEEN for m in lines) or max(len(too_few), len(silent)) > most:
+        if cut or any(m.id == BETWEEN for m in lines) or max(len(too_few), len(silent)) > most:
             documents.append((f"stations-{district.code}-{day.isoformat()}.csv",
-                              tables.stations(stations, week, ranks, lang)))
-        if len(alerts) > self.config.digests.listed_alerts:
-            documents.append((f"open-alerts-{district.code}-{day.isoformat()}.csv",
-                              tables.alerts(alerts, name, now, self.config.zone)))
+                              tables.stations(stations, week, ranks, lang,
+                                              read.case_numbers)))
+        if len(waiting) > listed:
+            documents.append((f"open-cases-{district.code}-{day.isoformat()}.csv",
+                              tables.cases(waiting, name, now, self.config.zone)))
         return lines, documents
+
+    def _fitted(self, head: list[Msg], rest: list[list[Msg]],
+                lang: str) -> tuple[list[Msg], bool]:
+        """The head, and as many of the other sections, in order, as fit one Telegram
+        message with the line saying the rest is attached; whether any was left out."""
+        lines = list(head)
+        room = FIRST_MESSAGE - len(self._rendered([*lines, Msg(IN_THE_TABLE)], lang))
+        for n, section in enumerate(rest):
+            size = len(self._rendered(section, lang)) + 1
+            if size > room:
+                left = [line for later in rest[n:] for line in later]
+                return ([*lines, Msg(IN_THE_TABLE)], True) if left else (lines, False)
+            lines += section
+            room -= size
+        return lines, False
+
+    def _rendered(self, lines: list[Msg], lang: str) -> str:
+        return self.catalogs.render(Reply(lang, tuple(lines))) if lines else ""
 
     def _flags(self, bursts: dict[str, int], streaks: dict[str, int], roaming: int,
                name: dict[str, str], counted: Callable[[int], str]) -> list[Msg]:
@@ -234,6 +275,8 @@ class Digest:
         with Db(self.engine) as db:
             alerts = store.open_alerts(db, station=code, red=False)  # the in-charge's
             words = store.comments(db, code, start, end)
+            cases = list_cases(db, station=code, open_only=True)
+            presets = last_instructions(db, [c.case_id for c in cases])
         station = next(s for s in stations if s.code == code)
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en) for s in stations}
         locale = self._locale(lang)
@@ -246,6 +289,8 @@ class Digest:
         lines.append(self._totals(DISTRICT, everyone, lang))
         lines.append(self._rank(station, stations, week, lang))
         lines += self._alerts(alerts, name, now, MORE_IN_MENU, lang)
+        lines += actions.instruction_lines(cases, presets, self.config, lang,
+                                           lambda n: self._count(n, lang))
         if words:
             lines.append(Msg(WROTE))
             lines += [Msg.of(QUOTE, comment=w) for w in words]

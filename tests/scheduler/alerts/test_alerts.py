@@ -87,14 +87,14 @@ def test_a_feedback_matching_two_rules_is_one_message_naming_both_reasons(  # ty
     assert "\nकारण: खराब व्यवहार या अनुभव\n" in to_sp_office.text
     with Db(app.engine) as db:
         alerts = db.execute(select(Alert).order_by(Alert.id)).scalars().all()
-    # The SP office's digest: one line for the feedback, with both reasons.
+    # The SP office's digest: one line for its case, with both reasons.
     from datetime import date
 
     from scheduler.digests.digest import Digest
     digest = app.catalogs.render(Digest(app.engine, app.config, app.catalogs).daily(
         app.config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(hours=1)))
-    assert "खुले अलर्ट: 1\n⚠️ FB-26-000001 · थाना सिमगा · खराब व्यवहार या अनुभव, " \
-           "सुनवाई/पावती/कार्रवाई नहीं · " in digest
+    assert "पहले इन पर कार्रवाई करें: 1\n🆕 FB-26-000001 · थाना सिमगा · खराब व्यवहार या अनुभव, " \
+           "सुनवाई/पावती/कार्रवाई नहीं · नया · " in digest
     officers_enrolled.acknowledge("telegram:801", alerts[0].id, T0 + timedelta(hours=1))
     with Db(app.engine) as db:
         assert {a.status for a in db.execute(select(Alert)).scalars()} == {"acknowledged"}

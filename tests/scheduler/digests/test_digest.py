@@ -41,29 +41,30 @@ def test_the_daily_digest_adds_up(app) -> None:  # type: ignore[no-untyped-def]
         config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(hours=5))
     lines = app.catalogs.render(reply).splitlines()
     assert lines[0] == "📊 दैनिक रिपोर्ट: बलौदाबाजार-भाटापारा, 28 नवंबर 2026"
-    assert lines[1] == "उस दिन के फीडबैक: पूरे 4, अधूरे 1, नकारात्मक 1।"
-    assert lines[2] == ("पिछले 7 दिन: 5 पूरे (शुरू किए गए में से 83%); स्टाफ का व्यवहार 3.6, "
+    # What needs action first: the case of the negative feedback, new, with its reason.
+    assert lines[1:3] == ["पहले इन पर कार्रवाई करें: 1",
+                          "🆕 FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · नया · 4 घंटे"]
+    assert lines[3] == "उस दिन के फीडबैक: पूरे 4, अधूरे 1, नकारात्मक 1।"
+    assert lines[4] == ("पिछले 7 दिन: 5 पूरे (शुरू किए गए में से 83%); स्टाफ का व्यवहार 3.6, "
                         "कुल अनुभव 3.8 (5 में से); नकारात्मक 20%।")
-    # What needs action first, before the rankings.
-    assert lines[3:5] == ["खुले अलर्ट: 1",
-                          "⚠️ FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · 4 घंटे पुराना"]
-    assert lines[5] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
-    assert lines[6] == "1. थाना सुहेला: 2 फीडबैक, व्यवहार 4.0, अनुभव 4.0, नकारात्मक 0%"
-    assert lines[7] == "2. थाना सिमगा: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
+    assert lines[5] == "पिछले 7 दिनों में केस: 1 खुले, कोई बंद नहीं, 0 की समय सीमा निकल चुकी है।"
+    assert lines[6] == "थाने, सबसे अच्छे पहले (7 दिन में कम से कम 2 फीडबैक):"
+    assert lines[7] == "1. थाना सुहेला: 2 फीडबैक, व्यवहार 4.0, अनुभव 4.0, नकारात्मक 0%"
+    assert lines[8] == "2. थाना सिमगा: 2 फीडबैक, व्यवहार 3.5, अनुभव 4.0, नकारात्मक 50%"
     # Palari had only an attempt left incomplete: it is listed too.
-    assert lines[8] == "रैंक के लिए फीडबैक कम: थाना पलारी, थाना कसडोल"
-    assert lines[9].startswith("7 दिन से कोई फीडबैक नहीं (क्या पोस्टर लगा है?): "
-                               "पुलिस अधीक्षक कार्यालय बलौदाबाजार, थाना सिटी कोतवाली")
-    assert "थाना सिमगा" not in lines[9] and "थाना पलारी" not in lines[9]
-    assert len(lines) == 10
+    assert lines[9] == "रैंक के लिए फीडबैक कम: थाना पलारी, थाना कसडोल"
+    assert lines[10].startswith("7 दिन से कोई फीडबैक नहीं (क्या पोस्टर लगा है?): "
+                                "पुलिस अधीक्षक कार्यालय बलौदाबाजार, थाना सिटी कोतवाली")
+    assert "थाना सिमगा" not in lines[10] and "थाना पलारी" not in lines[10]
+    assert len(lines) == 11
 
 
-def test_an_alert_raised_within_the_hour_is_not_zero_hours_old(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_opened_within_the_hour_is_not_zero_hours_old(app) -> None:  # type: ignore[no-untyped-def]
     seed(app)
     reply = Digest(app.engine, app.config, app.catalogs).daily(
         app.config.districts[0], date(2026, 11, 28), "hi", T0 + timedelta(minutes=50))
     lines = app.catalogs.render(reply).splitlines()
-    assert lines[4] == "⚠️ FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · एक घंटे से कम पुराना"
+    assert lines[2] == "🆕 FB-26-000002 · थाना सिमगा · खराब व्यवहार या अनुभव · नया · एक घंटे से कम"
 
 
 def test_the_digest_in_english(app) -> None:  # type: ignore[no-untyped-def]

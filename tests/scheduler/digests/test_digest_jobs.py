@@ -186,7 +186,7 @@ def test_a_district_too_big_to_list_gets_its_table_as_a_file(  # type: ignore[no
     assert sum(row[4] == "no_feedback" for row in table) == 15
 
 
-def test_many_open_alerts_the_most_urgent_listed_all_attached(  # type: ignore[no-untyped-def]
+def test_many_open_cases_the_most_urgent_listed_all_attached(  # type: ignore[no-untyped-def]
         app, officers_enrolled, fake_telegram) -> None:
     busy = with_digests(app, listed_alerts=2)
     feedback(busy, "telegram:1", RUDE, start=T0 - timedelta(days=1, hours=5))
@@ -197,16 +197,18 @@ def test_many_open_alerts_the_most_urgent_listed_all_attached(  # type: ignore[n
     _dispatch(busy, fake_telegram, at_nine + timedelta(minutes=5))
     text = "\n".join(s.text for s in fake_telegram.sent(900, "sendMessage") if s.text)
     digest = text[text.index("📊"):]
-    assert "खुले अलर्ट: 3" in digest
-    listed = [line for line in digest.splitlines() if " घंटे पुराना" in line]
+    assert digest.splitlines()[1] == "पहले इन पर कार्रवाई करें: 3"
+    listed = [line for line in digest.splitlines() if "FB-26-" in line]
     assert len(listed) == 2 and listed[0].startswith("🔴")  # the red one first
-    assert "… यहाँ न दिखाए गए खुले अलर्ट: 1; सबकी तालिका साथ भेजी गई फ़ाइल में है।" in digest
+    # Past their deadline of a day for the SP office's instruction, the oldest first.
+    assert listed[1].startswith("⏰ FB-26-000001 · थाना सिमगा · खराब व्यवहार या अनुभव · नया · ")
+    assert "… और 1; सभी खुले केस साथ लगी तालिका में हैं।" in digest
     [sent] = fake_telegram.sent(900, "sendDocument")
-    assert sent.params["document:filename"] == "open-alerts-BLB-2026-11-27.csv"
+    assert sent.params["document:filename"] == "open-cases-BLB-2026-11-27.csv"
     rows = sent.params["document"].decode("utf-8-sig").splitlines()
-    assert rows[0] == ("reference,code,station,severity,status,rule,opened_local_time,"
-                       "hours_open")
-    assert len(rows) == 4 and rows[1].split(",")[3] == "red"
+    assert rows[0] == ("reference,code,station,state,red,possible_pressure,levels_up,rules,"
+                       "opened_local_time,due_local_time,hours_open")
+    assert len(rows) == 4 and rows[1].split(",")[4] == "yes"
     assert not any("telegram:" in row or ":3" in row.split(",")[0] for row in rows)
 
 
@@ -300,7 +302,7 @@ def test_a_retried_digest_sends_the_rest_of_the_text_it_began(  # type: ignore[n
     lines = "\n".join(texts).split("\n")
     assert texts[0] == began and "उस दिन के फीडबैक: पूरे 2," not in "\n".join(texts)
     assert len(lines) == len(set(lines))  # not a line twice
-    week = [line for line in lines if line.startswith("पिछले 7 दिन")]
+    week = [line for line in lines if line.startswith("पिछले 7 दिन:")]
     assert len(week) == 1 and "1 पूरे" in week[0]  # the week as the first attempt saw it
     with Db(app.engine) as db:  # kept for the retry only: it may quote citizens
         digest = db.execute(select(Outbox).where(Outbox.kind == "digest")).scalar_one()
@@ -324,7 +326,7 @@ def test_a_retried_digest_sends_the_pieces_still_missing_by_name(  # type: ignor
     later = with_digests(app, listed_alerts=2)
     assert _dispatch(later, fake_telegram, at_nine + timedelta(minutes=10)) == 1
     tables = [s.params["document:filename"] for s in fake_telegram.sent(900, "sendDocument")]
-    assert tables == ["stations-BLB-2026-11-27.csv", "open-alerts-BLB-2026-11-27.csv"]
+    assert tables == ["stations-BLB-2026-11-27.csv", "open-cases-BLB-2026-11-27.csv"]
     texts = [s.text for s in fake_telegram.sent(900) if s.text.startswith("📊")]
     assert len(texts) == 1 and len(fake_telegram.sent(900, "sendPhoto")) == 1
 
