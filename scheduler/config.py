@@ -173,6 +173,9 @@ class AlertRule(Strict):
 
 class Alerts(Strict):
     acknowledge_within_hours: Annotated[int, Field(ge=1)] = 24
+    # A station with fewer completed feedback in the week before: its in-charge reads
+    # an alert's time as the part of the day, so that it cannot point at one visitor.
+    exact_time_from_weekly: Annotated[int, Field(ge=0)] = 30
     rules: list[AlertRule] = []
 
 

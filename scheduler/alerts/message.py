@@ -15,6 +15,7 @@ from conversations.effects import Attached, Choice, Msg, Reply
 from conversations.messages import N_
 from conversations.survey import Survey
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option
+from scheduler.alerts.when import when
 from storage.models import Alert, Feedback, Station
 from storage.models import Answer as StoredAnswer
 
@@ -41,15 +42,16 @@ def marker(severity: str, status: str) -> str:
 def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedback,
                 station: Station, answers: list[StoredAnswer], survey: Survey, lang: str,
                 zone: ZoneInfo, escalated: bool = False, reopened: bool = False,
-                steps: Sequence[Choice] = ()) -> Reply:
+                steps: Sequence[Choice] = (), exact_time: bool = True) -> Reply:
     """`alerts`: this feedback's, the ones for this officer; `reasons`: their labels;
-    `steps`: what the officer may do on its case (scheduler/cases/message.py)."""
+    `steps`: what the officer may do on its case (scheduler/cases/message.py);
+    `exact_time`: the minute, or else the part of the day (scheduler/alerts/when.py)."""
     red = any(alert.severity == "red" for alert in alerts)
     title = ESCALATED if escalated else (RED if red else NEGATIVE)
     lines = [Msg(title), *([Msg(REOPENED)] if reopened and not escalated else []),
              Msg.of(REASONS, reasons=", ".join(reasons)),
              Msg.of(WHERE, station=station.name_hi if lang == "hi" else station.name_en),
-             Msg.of(WHEN, time=feedback.completed_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+             Msg.of(WHEN, time=when(feedback.completed_at, zone, exact_time)
                     if feedback.completed_at else ""),
              Msg.of(REFERENCE, reference=feedback.reference)]
     by_question = {a.question_id: a for a in answers}

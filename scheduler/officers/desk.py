@@ -16,6 +16,7 @@ from conversations.effects import Choice, Event, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option, acknowledge
 from scheduler.alerts.message import marker
+from scheduler.alerts.when import busy, when
 from scheduler.cases import chat
 from scheduler.cases.list import open_cases
 from scheduler.config import Config
@@ -218,8 +219,10 @@ class OfficerDesk:
         locale = "hi_IN" if lang == "hi" else "en_IN"
         lines = [Msg.of(ALERTS, count=format_decimal(len(found), locale=locale))]
         zone, listed = self.config.zone, found[:MENU_ALERTS_LISTED]
+        exact = officer.role != "in_charge" or busy(
+            db, officer.scope, listed[0].created_at, self.config.alerts.exact_time_from_weekly)
         for alert in listed:
-            day = alert.created_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+            day = when(alert.created_at, zone, exact)
             lines.append(Msg.of(ALERT_LINE, marker=marker(alert.severity, alert.status),
                                 reference=alert.reference, day=day,
                                 station=self._station_name(alert.station_code, lang)))

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from conversations.effects import Reply
 from scheduler.alerts.message import alert_reply
+from scheduler.alerts.when import busy
 from scheduler.app import App
 from scheduler.cases.message import actions
 from scheduler.cases.outgoing import case_message
@@ -210,7 +211,15 @@ class Dispatcher:
                            officer.language, self.app.config.zone,
                            escalated=message.kind == "escalation",
                            reopened=bool(message.payload.get("reopened")),
-                           steps=actions(case, officer) if case else ())
+                           steps=actions(case, officer) if case else (),
+                           exact_time=self._exact_time(db, officer, feedback))
+
+    def _exact_time(self, db: Db, officer: Officer, feedback: Feedback) -> bool:
+        """The SP office reads the minute; an in-charge only where many visit."""
+        if officer.role != "in_charge" or feedback.completed_at is None:
+            return True
+        return busy(db, feedback.station_code, feedback.completed_at,
+                    self.app.config.alerts.exact_time_from_weekly)
 
     def _digest(self, db: Db, message: Outbox, digest: Digest) -> Reply | None:
         officer = db.get(Officer, message.payload["officer_id"])

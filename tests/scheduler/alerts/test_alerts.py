@@ -336,3 +336,24 @@ def test_one_odd_message_does_not_block_the_outbox(app, officers_enrolled,  # ty
     with Db(app.engine) as db:
         statuses = {r.idempotency_key: r.status for r in db.execute(select(Outbox)).scalars()}
     assert statuses["broken"] == "failed" and list(statuses.values()).count("sent") == 1
+
+
+def test_at_a_quiet_station_the_in_charge_reads_the_part_of_the_day(  # type: ignore[no-untyped-def]
+        app, officers_enrolled, fake_telegram: FakeTelegram) -> None:
+    """Two visitors that week: the minute could point at one of them. The SP office
+    reads the minute; where thirty or more visit, so does the in-charge."""
+    feedback(app, "telegram:71", FINE)
+    feedback(app, "telegram:72", RUDE, start=T0 + timedelta(hours=5))  # 15:30 in the district
+    _dispatch(app, fake_telegram, T0 + timedelta(hours=6))
+    [to_in_charge] = fake_telegram.sent(801)
+    assert "\nसमय: 28-11-2026, दोपहर\n" in to_in_charge.text
+    [to_sp_office] = fake_telegram.sent(900)
+    assert "\nसमय: 28-11-2026 15:31\n" in to_sp_office.text
+    listed = officers_enrolled.command("telegram:801", "alerts", T0 + timedelta(hours=6))
+    assert app.catalogs.render(listed[0]).splitlines()[1].endswith(" · 28-11-2026, दोपहर")
+    busy = replace(app, config=app.config.model_copy(update={"alerts": app.config.alerts
+                                                             .model_copy(update={
+                                                                 "exact_time_from_weekly": 2})}))
+    feedback(busy, "telegram:73", RUDE, start=T0 + timedelta(hours=12))  # 22:30: night
+    _dispatch(busy, fake_telegram, T0 + timedelta(hours=13))
+    assert "\nसमय: 28-11-2026 22:31\n" in fake_telegram.sent(801)[-1].text
