@@ -266,9 +266,9 @@ class WhatsApp(Strict):
     api_base_url: str = ""  # a proxy or a test's fake; TWILIO_API_BASE_URL overrides
     # Outside the 24-hour window WhatsApp takes only approved templates: a ContentSid
     # per message kind and language, its one variable {{1}} the message's first line.
-    # A case's messages go by `case`'s, or else by `alert`'s.
-    templates: dict[Literal["alert", "red_alert", "escalation", "case", "digest", "follow_up",
-                            "closure_check"], dict[str, ContentSid]] = {}
+    # A case's messages go by `case`'s, or else `alert`'s; a report by `report`'s, or `digest`'s.
+    templates: dict[Literal["alert", "red_alert", "escalation", "case", "digest", "report",
+                            "follow_up", "closure_check"], dict[str, ContentSid]] = {}
     # Optional quick-reply buttons: a Content API template per question and language,
     # its body {{1}} and its buttons' ids "question:option".
     quick_replies: dict[str, dict[str, ContentSid]] = {}

@@ -16,12 +16,13 @@ from apscheduler.triggers.cron import CronTrigger
 from scheduler import retention
 from scheduler.alerts import escalation
 from scheduler.app import App
-from scheduler.cases.confirm import ask_citizens
 from scheduler.cases.escalation import escalate_cases
 from scheduler.digests import queue
 from scheduler.follow_ups.ask import ask_follow_ups
+from scheduler.follow_ups.closure import ask_citizens
 from scheduler.leader import Leader
 from scheduler.outbox.dispatch import Dispatcher
+from scheduler.report.monthly import queue_monthly_reports
 
 # The running app, for jobs kept in the database: a stored job names a function, not
 # an object, so the function finds the app here.
@@ -37,6 +38,11 @@ def _weekly_digests_now() -> None:
 def _daily_digests_now() -> None:
     if _running_leader["leader"].check():
         queue.queue_daily_digests(_running["app"], datetime.now(UTC))
+
+
+def _monthly_reports_now() -> None:
+    if _running_leader["leader"].check():
+        queue_monthly_reports(_running["app"], datetime.now(UTC))
 
 
 def start(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
@@ -123,6 +129,9 @@ def keep_digest_jobs(scheduler: AsyncIOScheduler, app: App) -> None:
         "in_charge_weekly_digest": (_weekly_digests_now, CronTrigger(
             day_of_week=weekly.weekday[:3], hour=weekly.at.hour, minute=weekly.at.minute,
             timezone=app.config.zone)),
+        # Last month's report for the crime review meeting, with the 1st's daily digest.
+        "sp_office_monthly_report": (_monthly_reports_now, CronTrigger(
+            day=1, hour=at.hour, minute=at.minute, timezone=app.config.zone)),
     }
     for job_id, (function, trigger) in wanted.items():
         job = scheduler.get_job(job_id, DIGEST_STORE)

@@ -109,7 +109,7 @@ class ToAsk(NamedTuple):
 
 def citizens_to_ask(db: Db, since: datetime, limit: int = 200) -> list[ToAsk]:
     """Cases closed since `since` whose citizen agreed to be asked again and was not
-    asked since the closure (scheduler/cases/confirm.py)."""
+    asked since the closure (scheduler/follow_ups/closure.py)."""
     asked = (select(col(CaseEvent.id)).where(
         col(CaseEvent.case_id) == col(FeedbackCase.id), col(CaseEvent.event) == "citizen_asked",
         col(CaseEvent.at) >= col(FeedbackCase.updated_at)).exists())

@@ -15,7 +15,7 @@ from storage.models import Outbox
 
 # Sending order: red alerts, alerts, follow-ups, digests.
 PRIORITY = {"red_alert": 0, "alert": 1, "escalation": 1, "case": 1, "follow_up": 2,
-            "closure_check": 2, "digest": 3}
+            "closure_check": 2, "digest": 3, "report": 3}
 
 
 def queue(db: Db, kind: str, recipient: str, key: str, payload: dict[str, Any],

@@ -208,9 +208,11 @@ class WhatsAppChannel:
     async def _notice(self, message: Proactive, now: datetime) -> Outcome:
         """The approved template, its variable the message's opening; the rest waits."""
         assert self.sender is not None
-        templates = self.config.templates
-        by_lang = templates.get(message.kind) or (  # type: ignore[call-overload]
-            templates.get("alert", {}) if message.kind == "case" else {})
+        # A kind's own template, or else the one of the kind it is sent like.
+        templates: dict[str, dict[str, str]] = {str(k): v for k, v in
+                                                 self.config.templates.items()}
+        by_lang = templates.get(message.kind) or templates.get(
+            {"case": "alert", "report": "digest"}.get(message.kind, ""), {})
         sid = by_lang.get(message.reply.lang) or next(iter(by_lang.values()), None)
         # A follow-up's template is its question; the citizen's reply is their answer,
         # so nothing is held for them (and without a template they cannot be reached).

@@ -28,6 +28,9 @@ from storage.models import Media
 log = logging.getLogger(__name__)
 
 
+_TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
+
+
 class File(NamedTuple):
     name: str
     content_type: str
@@ -40,8 +43,8 @@ def files(reply: Reply) -> list[File]:
     for name, body in reply.documents:
         if name.endswith(".csv"):
             found.append(File(name.removesuffix(".csv") + ".xlsx", XLSX, as_xlsx(body)))
-        else:
-            found.append(File(name, "application/octet-stream", body))
+        else:  # Twilio checks the type: a PDF or workbook sent as bytes is refused
+            found.append(File(name, _TYPES.get(name.rsplit(".", 1)[-1], "application/pdf"), body))
     return found
 
 

@@ -16,6 +16,7 @@ from conversations.messages import N_
 from conversations.survey import Survey
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option
 from scheduler.alerts.when import when
+from scheduler.officer_lines import REASONS, REFERENCE, WHERE
 from storage.models import Alert, Feedback, Station
 from storage.models import Answer as StoredAnswer
 
@@ -23,10 +24,7 @@ RED = N_("🔴 Red alert: someone asked for money or a favour")
 NEGATIVE = N_("⚠️ Negative feedback")
 ESCALATED = N_("⏫ Not acknowledged in time: passed to the SP office")
 REOPENED = N_("🔁 Reopened: the citizen updated this feedback, still unhappy")
-REASONS = N_("Why: {reasons}")
-WHERE = N_("Station: {station}")
 WHEN = N_("Time: {time}")
-REFERENCE = N_("Feedback number: {reference}")
 ANSWER = N_("{question} — {answer}")
 COMMENT = N_("Comment: {comment}")
 VOICE = N_("The citizen sent a voice note.")

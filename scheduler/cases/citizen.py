@@ -1,5 +1,5 @@
 """The citizen's answer when their case closed, an event of the case: a poor one opens
-it again, the SP office's to look at (scheduler/cases/confirm.py asks)."""
+it again, the SP office's to look at (scheduler/follow_ups/closure.py asks)."""
 
 from __future__ import annotations
 

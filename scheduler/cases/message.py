@@ -11,8 +11,8 @@ from babel.dates import format_datetime
 
 from conversations.effects import Attached, Choice, Msg, Reply
 from conversations.messages import N_
-from scheduler.alerts.message import REASONS, REFERENCE, WHERE
 from scheduler.config import Cases
+from scheduler.officer_lines import REASONS, REFERENCE, WHERE
 from storage.models import CaseEvent, FeedbackCase, Officer
 
 CASE_QUESTION = "_case"

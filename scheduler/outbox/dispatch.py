@@ -24,11 +24,11 @@ from scheduler.alerts.message import alert_reply
 from scheduler.alerts.when import busy
 from scheduler.app import App
 from scheduler.cases.message import actions
-from scheduler.cases.outgoing import case_message
 from scheduler.digests.chart_process import ChartProcess
 from scheduler.digests.digest import Digest
 from scheduler.follow_ups.ask import opening
 from scheduler.outbox.attachments import Attachments, stored
+from scheduler.outbox.case_message import case_message
 from scheduler.outbox.message import (
     Channel,
     Proactive,
@@ -37,6 +37,7 @@ from scheduler.outbox.message import (
     Withheld,
     text_pieces,
 )
+from scheduler.report.monthly import monthly_reply
 from storage import alerts, outbox
 from storage.db import writer
 from storage.models import Alert, Answer, Feedback, FeedbackCase, Officer, Outbox, Station
@@ -178,6 +179,10 @@ class Dispatcher:
             return self._digest(db, message, digest)
         if message.kind == "case":
             return case_message(db, self.app.config, message.payload)
+        if message.kind == "report":
+            officer = db.get(Officer, message.payload["officer_id"])
+            return monthly_reply(self.app, message.payload, officer.language,
+                                 message.created_at) if officer else None
         if message.kind in ("follow_up", "closure_check"):
             feedback = db.get(Feedback, message.payload["feedback_id"])
             closure = message.kind == "closure_check"

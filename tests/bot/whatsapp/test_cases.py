@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import Session as Db
 
-from scheduler.cases.confirm import ask_citizens
+from scheduler.follow_ups.closure import ask_citizens
 from storage import officers
 from storage.cases import case_file
 from storage.db import writer

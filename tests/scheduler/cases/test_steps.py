@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session as Db
 
 from conversations.effects import Media, Text
-from scheduler.cases.confirm import ask_citizens
 from scheduler.cases.escalation import escalate_cases
 from scheduler.catalogs import Catalogs
+from scheduler.follow_ups.closure import ask_citizens
 from storage.cases import case_file
 from storage.models import Answer, CaseEvent
 from tests.conftest import T0, dispatched, telegram_sender

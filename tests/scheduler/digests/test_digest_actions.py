@@ -83,7 +83,7 @@ def test_a_negative_feedback_turned_positive_is_flagged_and_red_stays_red(  # ty
 
 
 def test_closed_cases_and_the_citizens_answers_are_counted(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
-    from scheduler.cases.confirm import ask_citizens
+    from scheduler.follow_ups.closure import ask_citizens
 
     desk = officers_enrolled
     for n, answer in enumerate(["5", "1"]):

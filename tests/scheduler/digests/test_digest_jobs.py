@@ -68,13 +68,16 @@ def test_the_digest_job_lives_in_the_database(app) -> None:  # type: ignore[no-u
         return found
 
     stored = {j.id: j for j in asyncio.run(start_twice())}
-    assert sorted(stored) == ["in_charge_weekly_digest", "sp_office_daily_digest"]
+    assert sorted(stored) == ["in_charge_weekly_digest", "sp_office_daily_digest",
+                              "sp_office_monthly_report"]
     weekly = stored["in_charge_weekly_digest"]
     assert weekly.next_run_time.strftime("%a %H:%M") == "Mon 10:00"
     job = stored["sp_office_daily_digest"]
     assert job.coalesce and job.misfire_grace_time == 12 * 3600
     assert (job.next_run_time.hour, job.next_run_time.minute) == (9, 0)  # IST
     assert str(job.next_run_time.tzinfo) == "Asia/Kolkata"
+    monthly = stored["sp_office_monthly_report"]  # with the 1st's daily digest
+    assert monthly.next_run_time.strftime("%d %H:%M") == "01 09:00"
     assert "apscheduler_jobs" in inspect(app.engine).get_table_names()
 
 
