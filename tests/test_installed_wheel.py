@@ -14,7 +14,9 @@ import time
 import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -116,6 +118,13 @@ def test_a_piped_chat_gets_a_reference_then_export_and_poster(installed: Install
     assert poster.returncode == 0, poster.stderr
     png = installed.work / "posters" / "BLB05.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    # The month so far, in the district's time: its PDF drawn with the shipped fonts.
+    month = datetime.now(ZoneInfo("Asia/Kolkata")).strftime("%Y-%m")
+    report = installed.run("report", "--month", month, "--out", "report")
+    assert report.returncode == 0, report.stderr
+    pdf = installed.work / "report" / f"prayas-report-BLB-{month}.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-" and b"NotoSansDevanagari" in pdf.read_bytes()
+    assert (installed.work / "report" / f"prayas-report-BLB-{month}.xlsx").stat().st_size
 
 
 @pytest.fixture
