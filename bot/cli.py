@@ -346,8 +346,9 @@ def officer() -> None:
 
 
 @officer.command("invite")
-@click.option("--role", required=True, type=click.Choice(["in_charge", "sp_office"]))
+@click.option("--role", required=True, type=click.Choice(["in_charge", "sdop", "sp_office"]))
 @click.option("--station", metavar="CODE", help="The station (for an in-charge).")
+@click.option("--subdivision", metavar="CODE", help="The subdivision (for an SDOP).")
 @click.option("--district", metavar="CODE", help="The district (for the SP office; default: "
               "the station's district, or the only district).")
 @click.option("--name", default="", help="The officer's name, shown in their welcome.")
@@ -355,8 +356,9 @@ def officer() -> None:
               show_default=True, help="Where the officer will receive alerts and digests.")
 @click.pass_context
 @operator_errors
-def officer_invite(ctx: click.Context, role: str, station: str | None, district: str | None,
-                   name: str, channel: str) -> None:
+def officer_invite(ctx: click.Context, role: str, station: str | None,
+                   subdivision: str | None, district: str | None, name: str,
+                   channel: str) -> None:
     """Print a one-time, expiring link; opening it enrols that Telegram or WhatsApp account.
 
     WhatsApp: the link opens a chat with the token typed in; the officer presses send.
@@ -377,7 +379,7 @@ def officer_invite(ctx: click.Context, role: str, station: str | None, district:
     if channel == "whatsapp" and not config.whatsapp.number:
         raise ConfigError(f"{ctx.obj}: whatsapp.number is empty; set it to the WhatsApp "
                           "sender number of your Twilio account")
-    scope = _officer_scope(config, role, station, district, ctx.obj)
+    scope = _officer_scope(config, role, station, district, ctx.obj, subdivision)
     engine = open_database(config, _env(ctx))
     valid = timedelta(hours=config.telegram.invite_valid_hours)
     with Db(writer(engine)) as db, db.begin():
@@ -391,7 +393,15 @@ def officer_invite(ctx: click.Context, role: str, station: str | None, district:
 
 
 def _officer_scope(config: Config, role: str, station: str | None, district: str | None,
-                   path: Path) -> str:
+                   path: Path, subdivision: str | None = None) -> str:
+    if role == "sdop":
+        codes = [s.code for d in config.districts for s in d.subdivisions]
+        if subdivision not in codes:
+            given = f"no subdivision {subdivision!r}" if subdivision else "no --subdivision"
+            raise ConfigError(f"{path}: an SDOP needs --subdivision CODE, one of the "
+                              f"districts' subdivisions ({given}; they are: "
+                              f"{', '.join(codes) or 'none yet'})")
+        return str(subdivision)
     if role == "in_charge":
         found = config.station(station or "")
         if found is None:

@@ -86,6 +86,16 @@ class Station(Strict):
     name_en: Annotated[str, Field(min_length=1)]
     kind: StationKind
     in_charge: InCharge = InCharge()
+    subdivision: str = ""  # the code of its district's subdivision (its SDOP), if any
+
+
+class Subdivision(Strict):
+    """A police subdivision: its SDOP may stand between the in-charges and the SP office
+    (cases.escalate_to)."""
+
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    name_hi: Annotated[str, Field(min_length=1)]
+    name_en: Annotated[str, Field(min_length=1)]
 
 
 class SpOffice(Strict):
@@ -98,7 +108,23 @@ class District(Strict):
     name_hi: Annotated[str, Field(min_length=1)]
     name_en: Annotated[str, Field(min_length=1)]
     sp_office: SpOffice
+    subdivisions: list[Subdivision] = []
     stations: Annotated[list[Station], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _known_subdivisions(self) -> District:
+        codes = [s.code for s in self.subdivisions]
+        if len(set(codes)) != len(codes):
+            raise ValueError("two subdivisions share a code; give each its own")
+        for n, station in enumerate(self.stations):
+            if station.subdivision and station.subdivision not in codes:
+                known = ", ".join(codes) or "none: add them under subdivisions:"
+                raise ValueError(f"stations[{n}].subdivision: {station.subdivision!r} is "
+                                 f"not a subdivision of this district ({known})")
+        return self
+
+    def subdivision(self, code: str) -> Subdivision | None:
+        return next((s for s in self.subdivisions if s.code == code), None)
 
 
 class Campaign(Strict):
@@ -212,8 +238,9 @@ class Cases(Strict):
     due_hours: CaseDeadlines = CaseDeadlines()
     presets: Annotated[list[Preset], Field(min_length=1, max_length=9)] = PRESETS
     # Who a case past its deadline goes up to, one level at a time, above its station's
-    # in-charge.
-    escalate_to: Annotated[list[Literal["sp_office"]], Field(min_length=1)] = ["sp_office"]
+    # in-charge; a level with nobody enrolled for the case's station is passed over.
+    escalate_to: Annotated[list[Literal["sdop", "sp_office"]], Field(min_length=1)] = [
+        "sp_office"]
 
     @model_validator(mode="after")
     def _distinct(self) -> Cases:
@@ -351,6 +378,10 @@ class Config(Strict):
                         " every station needs its own code"
                     )
                 seen[key] = where
+        subdivisions = [s.code for d in self.districts for s in d.subdivisions]
+        if len(set(subdivisions)) != len(subdivisions):
+            raise ValueError("two subdivisions share a code across districts; an SDOP is "
+                             "enrolled by it, so give each its own")
         if self.default_language not in self.languages:
             raise ValueError("default_language must be one of `languages`")
         if self.follow_ups.after_days * 24 <= self.sessions.update_window_hours:

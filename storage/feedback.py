@@ -29,7 +29,8 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
     An upsert, so several processes starting at once on one PostgreSQL do not collide.
     """
     rows = [{"code": s.code, "district_code": district, "name_hi": s.name_hi,
-             "name_en": s.name_en, "kind": str(s.kind), "active": True}
+             "name_en": s.name_en, "kind": str(s.kind), "active": True,
+             "subdivision_code": getattr(s, "subdivision", "") or None}
             for district, s in stations]
     table = Station.__table__  # type: ignore[attr-defined]
     # Every station inactive, then those in the file active again: one transaction, so
@@ -41,7 +42,7 @@ def sync_stations(db: Db, stations: Iterable[tuple[str, Any]]) -> None:
         db.execute(statement.on_conflict_do_update(
             index_elements=["code"],
             set_={c: statement.excluded[c] for c in ("district_code", "name_hi", "name_en",
-                                                     "kind", "active")}))
+                                                     "kind", "active", "subdivision_code")}))
 
 
 def mark_blocked(db: Db, sender: str, now: datetime) -> None:

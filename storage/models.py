@@ -28,6 +28,7 @@ class Station(SQLModel, table=True):
     name_en: str
     kind: str = Field(max_length=16)
     active: bool = True
+    subdivision_code: str | None = Field(default=None, max_length=64)  # its SDOP's
 
 
 class Conversation(SQLModel, table=True):

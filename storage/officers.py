@@ -15,7 +15,7 @@ from sqlmodel import col
 from storage.models import Enrolment, Officer, Station
 
 TOKEN_PREFIX = "enrol_"
-ROLES = ("in_charge", "sp_office")
+ROLES = ("in_charge", "sdop", "sp_office")
 
 
 def _hash(token: str) -> str:
@@ -73,9 +73,13 @@ def officer_of(db: Db, urn: str) -> Officer | None:
 
 
 def station_codes(db: Db, officer: Officer) -> list[str]:
-    """The stations an officer may see: their own, or their district's for the SP office."""
+    """The stations an officer may see: their own, their subdivision's for an SDOP, or
+    their district's for the SP office."""
     if officer.role == "in_charge":
         return [officer.scope]
+    if officer.role == "sdop":
+        return list(db.execute(select(col(Station.code))
+                               .where(col(Station.subdivision_code) == officer.scope)).scalars())
     return list(db.execute(select(col(Station.code))
                            .where(col(Station.district_code) == officer.scope)).scalars())
 
@@ -87,11 +91,16 @@ def enrolled_urns(db: Db, channel: str) -> set[str]:
 
 
 def officers_for(db: Db, roles: Iterable[str], station_code: str) -> list[Officer]:
-    """The in-charges of the station and/or the SP office of its district."""
+    """The in-charges of the station, the SDOP of its subdivision and/or the SP office of
+    its district."""
     district = district_of(db, station_code)
     wanted: list[ColumnElement[bool]] = []
     if "in_charge" in roles:
         wanted.append((col(Officer.role) == "in_charge") & (col(Officer.scope) == station_code))
+    if "sdop" in roles and (subdivision := db.execute(select(col(Station.subdivision_code))
+                                                      .where(col(Station.code) == station_code)
+                                                      ).scalar_one_or_none()):
+        wanted.append((col(Officer.role) == "sdop") & (col(Officer.scope) == subdivision))
     if "sp_office" in roles:
         wanted.append((col(Officer.role) == "sp_office") & (col(Officer.scope) == district))
     if not wanted:

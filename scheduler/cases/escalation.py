@@ -14,7 +14,7 @@ from sqlmodel import col
 from scheduler.config import Config
 from storage import outbox
 from storage.db import writer
-from storage.models import CaseEvent, FeedbackCase
+from storage.models import CaseEvent, FeedbackCase, Officer
 from storage.officers import officers_for
 
 OWED_BY_THE_STATION = ("instructed", "returned")
@@ -33,12 +33,17 @@ def escalate_cases(engine: Engine, config: Config, now: datetime) -> int:
             hours = timedelta(hours=getattr(config.cases.due_hours, case.state))
             if now < case.due_at + case.level * hours:
                 continue  # at this level for less than the state's hours
-            role = levels[case.level]
-            case.level += 1
+            # The next level with someone enrolled for this station (a station outside any
+            # subdivision, or a subdivision without its SDOP, goes to the SP office).
+            told: list[Officer] = []
+            while case.level < len(levels) and not told:
+                role = levels[case.level]
+                told = officers_for(db, [role], case.station_code)
+                case.level += 1
             event = CaseEvent(case_id=case.id, event="escalated", at=now, text=role)
             db.add(event)
             db.flush()
-            for officer in officers_for(db, [role], case.station_code):
+            for officer in told:
                 outbox.queue(db, "case", officer.urn,
                              f"case:{event.id}:officer:{officer.id}",
                              {"case_id": case.id, "officer_id": officer.id, "overdue": True},

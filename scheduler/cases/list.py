@@ -27,8 +27,8 @@ ACT_ON = N_("{action}: {reference}")
 def open_cases(db: Db, officer: Officer, config: Config) -> Reply:
     lang = officer.language
     mine = set(station_codes(db, officer))
-    rows = [row for row in list_cases(db) if row.state != "closed"
-            and row.station_code in mine and not (officer.role == "in_charge" and row.red)
+    rows = [row for row in list_cases(db, open_only=True)
+            if row.station_code in mine and not (officer.role != "sp_office" and row.red)
             and _waits_for(row, officer)]
     if not rows:
         return Reply(lang, (Msg(NO_CASES),))
@@ -42,15 +42,17 @@ def open_cases(db: Db, officer: Officer, config: Config) -> Reply:
         lines.append(Msg.of(CASE_LINE, marker="🔴" if row.red else "•",
                             reference=row.reference, station=name or row.station_code,
                             state=Msg(STATES[row.state]), due=due))
-        verb, label = _next(row, officer)
-        choices.append(Choice(case_option(verb, row.case_id), n,
-                              Msg.of(ACT_ON, action=Msg(label), reference=row.reference)))
+        if officer.role != "sdop":  # an SDOP sees his subdivision's cases; others act
+            verb, label = _next(row, officer)
+            choices.append(Choice(case_option(verb, row.case_id), n,
+                                  Msg.of(ACT_ON, action=Msg(label), reference=row.reference)))
     return Reply(lang, tuple(lines), tuple(choices), CASE_QUESTION)
 
 
 def _waits_for(row: CaseRow, officer: Officer) -> bool:
-    """The in-charge acts on a new, instructed or returned case; the SP office on any."""
-    return officer.role == "sp_office" or row.state != "reported"
+    """The in-charge acts on a new, instructed or returned case; the SP office on any; an
+    SDOP watches them all."""
+    return officer.role != "in_charge" or row.state != "reported"
 
 
 def _next(row: CaseRow, officer: Officer) -> tuple[str, str]:

@@ -48,7 +48,7 @@ def case_option(verb: str, case_id: int | None, preset: str = "") -> str:
 
 def actions(case: FeedbackCase, officer: Officer) -> tuple[Choice, ...]:
     """The buttons of what this officer may do next on this case."""
-    if case.state == "closed":
+    if case.state == "closed" or officer.role == "sdop":  # an SDOP sees; the others act
         return ()
     if officer.role == "in_charge":
         return () if case.red else (Choice(case_option("report", case.id), 1,

@@ -31,7 +31,8 @@ COMMANDS = ("menu", "today", "alerts", "cases", "comments", "language")
 
 WELCOME = N_("Welcome, {name}. You are enrolled as {role} for {scope}.")
 WELCOME_UNNAMED = N_("Welcome. You are enrolled as {role} for {scope}.")  # no --name given
-ROLE_NAMES = {"in_charge": N_("station in-charge"), "sp_office": N_("SP office")}
+ROLE_NAMES = {"in_charge": N_("station in-charge"), "sdop": N_("SDOP"),
+              "sp_office": N_("SP office")}
 # A chowki's in-charge is a "चौकी प्रभारी", not a "थाना प्रभारी"; an office's likewise.
 IN_CHARGE_OF = {"thana": ROLE_NAMES["in_charge"], "chowki": N_("chowki in-charge"),
                 "office": N_("office in-charge")}
@@ -157,6 +158,10 @@ class OfficerDesk:
     def _scope_name(self, officer: Officer, lang: str) -> str:
         if officer.role == "in_charge":
             return self._station_name(officer.scope, lang)
+        if officer.role == "sdop":
+            found = next((s for d in self.config.districts for s in d.subdivisions
+                          if s.code == officer.scope), None)
+            return (found.name_hi if lang == "hi" else found.name_en) if found else ""
         district = next((d for d in self.config.districts if d.code == officer.scope), None)
         return (district.name_hi if lang == "hi" else district.name_en) if district else ""
 
@@ -184,12 +189,12 @@ class OfficerDesk:
         return Reply(lang, (line,))
 
     def _comments(self, db: Db, officer: Officer, now: datetime) -> Reply:
-        """The week's comments, negative first. An in-charge never sees those of a
+        """The week's comments, negative first. Only the SP office sees those of a
         feedback that reported a demand: the station may be its subject."""
         lang, since = officer.language, now - timedelta(days=COMMENTS_DAYS)
         in_charge = officer.role == "in_charge"
         found = digest.station_comments(db, store.station_codes(db, officer), since, now,
-                                        MENU_COMMENTS_LISTED, red=not in_charge)
+                                        MENU_COMMENTS_LISTED, red=officer.role == "sp_office")
         if not found:
             return Reply(lang, (Msg(NO_COMMENTS),))
         lines = [Msg.of(COMMENTS, scope=self._scope_name(officer, lang))]
@@ -204,6 +209,9 @@ class OfficerDesk:
     def _alerts(self, db: Db, officer: Officer) -> Reply:
         if officer.role == "in_charge":  # never the SP office's red alerts
             found = digest.open_alerts(db, station=officer.scope, red=False)
+        elif officer.role == "sdop":  # his subdivision's, to see; the stations act on them
+            mine = set(store.station_codes(db, officer))
+            found = [a for a in digest.open_alerts(db, red=False) if a.station_code in mine]
         else:
             found = digest.open_alerts(db, district=officer.scope)
         # A feedback's alerts are one line, as they were one message: acknowledging it
@@ -229,5 +237,5 @@ class OfficerDesk:
         # Each acknowledged from the list, as from the alert itself: a button on Telegram,
         # "ack N" on WhatsApp.
         acks = tuple(Choice(ack_option(alert.id), n, Msg.of(ACK_LISTED, reference=alert.reference))
-                     for n, alert in enumerate(listed, start=1))
+                     for n, alert in enumerate(listed, start=1)) if officer.role != "sdop" else ()
         return Reply(lang, tuple(lines), acks, ALERT_QUESTION)

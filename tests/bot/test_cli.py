@@ -283,6 +283,9 @@ def test_officer_invite_list_remove() -> None:
     assert sp.returncode == 0 and "scope BLB" in sp.stderr
     _operator_error(run("officer", "invite", "--role", "in_charge", "--station", "NOPE"),
                     "--station CODE of a known station")
+    # The sample district has no subdivisions (config districts[].subdivisions) yet.
+    _operator_error(run("officer", "invite", "--role", "sdop", "--subdivision", "SIMGA"),
+                    "an SDOP needs --subdivision CODE", "they are: none yet")
     _operator_error(run("officer", "invite", "--role", "in_charge", "--station", "BLB05",
                         "--channel", "whatsapp"), "whatsapp.number is empty")
     nobody = run("officer", "list")  # nobody has opened a link yet

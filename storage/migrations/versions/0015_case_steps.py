@@ -29,10 +29,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("case_event") as batch:
-        batch.drop_column("media_kind")
-    with op.batch_alter_table("feedback_case") as batch:
-        batch.drop_column("level")
-    with op.batch_alter_table("officer") as batch:
-        batch.drop_column("pending_at")
-        batch.drop_column("pending")
+    # Not a batch: on SQLite that copies each table, and the rows that refer to it forbid
+    # dropping the old one. Both databases drop a column in place.
+    for table, column in [("case_event", "media_kind"), ("feedback_case", "level"),
+                          ("officer", "pending_at"), ("officer", "pending")]:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
