@@ -11,7 +11,10 @@ import click
 from bot.cli_common import command_env, load_config, operator_errors
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from scheduler.cases.steps import Verb
+    from storage.models import Answer, AnswerVersion
 
 STATES = ["new", "instructed", "reported", "returned", "closed"]
 REFUSED = {  # scheduler/cases/steps.py's outcomes, for the operator
@@ -72,10 +75,12 @@ def case_show(ctx: click.Context, reference: str) -> None:
     """One case: its feedback, reasons, state and deadline, and every step so far."""
     from sqlalchemy import select
     from sqlmodel import Session as Db
+    from sqlmodel import col
 
     from bot.app import open_database
     from storage.cases import case_file
-    from storage.models import Officer
+    from storage.feedback import versions_of
+    from storage.models import Answer, Officer
 
     config = load_config(ctx.obj)
     engine = open_database(config, command_env(ctx))
@@ -87,6 +92,11 @@ def case_show(ctx: click.Context, reference: str) -> None:
             ctx.exit(2)
         assert found is not None
         names = {o.id: o.name or o.role for o in db.execute(select(Officer)).scalars()}
+        reference = found.feedback.reference
+        now = answer_line(db.execute(select(Answer).where(
+            col(Answer.feedback_id) == found.feedback.id)).scalars(), reference)
+        earlier = {n: answer_line(rows, reference)
+                   for n, rows in versions_of(db, found.feedback.id or 0).items()}
     zone = config.zone
     reasons = {rule.id: rule.label("en") for rule in config.alerts.rules}
     c = found.case
@@ -96,10 +106,25 @@ def case_show(ctx: click.Context, reference: str) -> None:
                f"due {c.due_at.astimezone(zone):%Y-%m-%d %H:%M}")
     click.echo("reasons: " + ", ".join(f"{reasons.get(a.rule, a.rule)} ({a.status})"
                                        for a in found.alerts))
+    click.echo(f"answers: {now}")
+    for n, line in earlier.items():  # what an update replaced: never deleted
+        click.echo(f"answers before update {n}: {line}")
     for event in found.events:
         who = names.get(event.officer_id, "system") if event.officer_id else "system"
         said = f" — {event.text}" if event.text else ""
-        click.echo(f"{event.at.astimezone(zone):%Y-%m-%d %H:%M}  {event.event}  {who}{said}")
+        sent = f" [{event.media_kind}]" if event.media_kind else ""
+        click.echo(f"{event.at.astimezone(zone):%Y-%m-%d %H:%M}  {event.event}  {who}{said}"
+                   f"{sent}")
+
+
+def answer_line(answers: Iterable[Answer | AnswerVersion], reference: str) -> str:
+    """question=answer pairs by their stable ids; a voice note by its file's name."""
+    cells = []
+    for a in answers:
+        said = ("(skipped)" if a.skipped else a.option_id or a.text
+                or (f"voice note {reference}-voice.ogg" if a.voice_ref else ""))
+        cells.append(f"{a.question_id}={said}")
+    return ", ".join(cells)
 
 
 _AS = click.option("--as", "acting", required=True, metavar="NAME",

@@ -46,7 +46,10 @@ def header(survey: Survey) -> list[str]:
     return columns
 
 
-def _answer_cells(survey: Survey, catalogs: Catalogs, answers: dict[str, Answer]) -> list[str]:
+def _answer_cells(survey: Survey, catalogs: Catalogs, answers: dict[str, Answer],
+                  reference: str = "") -> list[str]:
+    """`reference`: the feedback's, naming a voice note's file as the officers got it (the
+    platform's reference would be a Telegram file id or a Twilio URL: never exported)."""
     cells: list[str] = []
     for q in survey.every_question:
         a = answers.get(q.id)
@@ -55,7 +58,7 @@ def _answer_cells(survey: Survey, catalogs: Catalogs, answers: dict[str, Answer]
                 cells += ["", ""]
             else:
                 said = "(skipped)" if a.skipped else (a.text or "")
-                cells += [said, "yes" if a.voice_ref else ""]
+                cells += [said, f"{reference}-voice.ogg" if a.voice_ref else ""]
             continue
         if a is None:
             cells += ["", "", ""]
@@ -82,7 +85,7 @@ def table(rows: Iterable[ExportRow], survey: Survey, catalogs: Catalogs,
             "; ".join(f"{rule}: {status}" for rule, status, _ in r.alerts),
             _stamp(max((at for _, _, at in r.alerts if at), default=None), zone),
             str(r.earlier_versions) if r.earlier_versions else "",
-            *_answer_cells(survey, catalogs, r.answers),
+            *_answer_cells(survey, catalogs, r.answers, r.reference),
         ]
 
 

@@ -32,6 +32,7 @@ CASES = N_("Cases in 7 days: {opened} opened, {closed} closed (median {median} t
            "asked.")
 CASES_OPEN = N_("Cases in 7 days: {opened} opened, none closed, {overdue} past their "
                 "deadline now.")
+SEEN = N_("{state}, acknowledged")  # every alert of it seen by whom it was sent to
 STATION_TURN = ("instructed", "returned")  # the station's to act on, not yet late
 
 
@@ -78,11 +79,15 @@ def action_lines(rows: list[CaseRow], now: datetime, config: Config, name: dict[
         lines.append(Msg.of(ROW_PRESSURE if row.pressure else ROW, marker=_marker(row, now),
                             reference=row.reference,
                             station=name.get(row.station_code, row.station_code),
-                            reasons=reasons, state=Msg(STATES.get(row.state, row.state)),
-                            age=age))
+                            reasons=reasons, state=_state(row), age=age))
     if len(rows) > most:
         lines.append(Msg.of(MORE, count=counted(len(rows) - most)))
     return lines
+
+
+def _state(row: CaseRow) -> Msg:
+    state = Msg(STATES.get(row.state, row.state))
+    return Msg.of(SEEN, state=state) if row.seen else state
 
 
 def cases_line(numbers: list[CaseNumbers], lang: str,

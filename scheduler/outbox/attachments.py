@@ -73,9 +73,12 @@ class Attachments:
         channel = self.channels.get(by)
         if not isinstance(channel, Fetches):
             return item  # not running in this process: the text says what was sent
-        missing = await asyncio.to_thread(self._missing, item.ref)
-        if missing is not None:
-            return item
+        # Kept since this batch was read (another officer's copy fetched it), or known gone.
+        kept = await asyncio.to_thread(self._kept, item.ref)
+        if kept is not None:
+            content_type, body, missing = kept
+            return item if missing is not None or body is None else replace(
+                item, body=body, content_type=content_type)
         try:
             content_type, body = await channel.fetch(item.ref)
         except Refused as exc:  # never the URL in the log: it names the message
@@ -85,10 +88,10 @@ class Attachments:
         await asyncio.to_thread(self._keep, item, now, content_type, body, None)
         return replace(item, body=body, content_type=content_type)
 
-    def _missing(self, ref: str) -> str | None:
+    def _kept(self, ref: str) -> tuple[str, bytes | None, str | None] | None:
         with Db(self.engine) as db:
             kept = recordings.find(db, ref)
-            return kept.missing if kept is not None else None
+            return (kept.content_type, kept.body, kept.missing) if kept is not None else None
 
     def _keep(self, item: Attached, now: datetime, content_type: str, body: bytes | None,
               missing: str | None) -> None:

@@ -123,7 +123,7 @@ def test_the_sp_office_instructs_and_closes_from_its_computer(app) -> None:  # t
     from storage.cases import case_file
     from storage.db import writer
     from tests.conftest import T0
-    from tests.scheduler.alerts.test_alerts import BRIBE, RUDE, feedback
+    from tests.scheduler.alerts.test_alerts import BRIBE, FINE, RUDE, feedback
 
     desk = OfficerDesk(app.engine, app.config)
     for chat, role, scope, name in [(801, "in_charge", "BLB05", "SI Verma"),
@@ -162,6 +162,7 @@ def test_the_sp_office_instructs_and_closes_from_its_computer(app) -> None:  # t
                     "the case is closed already")
     shown = run("case", "show", rude).stdout
     assert "  instruct  Reader Sahu — दो दिन में रिपोर्ट दें" in shown
+    assert "\nanswers: " in shown and "behaviour=1" in shown
     assert events(rude) == ["opened", "instruct"] and events(red) == ["opened", "close"]
     with Db(app.engine) as db:
         from sqlalchemy import select
@@ -170,6 +171,13 @@ def test_the_sp_office_instructs_and_closes_from_its_computer(app) -> None:  # t
         kinds = [(m.kind, m.recipient) for m in db.execute(
             select(Outbox).where(Outbox.kind == "case")).scalars()]
     assert kinds == [("case", "telegram:801")]  # the red case's station hears nothing
+    # Updated the same day, all fine now: both answer sets, the case flagged.
+    feedback(app, "telegram:5", FINE, start=T0 + timedelta(hours=3))
+    shown = run("case", "show", rude).stdout
+    assert "answers before update 1: " in shown and "behaviour=1" in shown.split(
+        "answers before update 1: ")[1]
+    assert "behaviour=5" in shown.split("\nanswers: ")[1].splitlines()[0]
+    assert "  pressure  system" in shown
 
 
 def test_a_formula_in_a_comment_stays_text(tmp_path: Path) -> None:

@@ -48,21 +48,33 @@ def _last(fake: FakeTwilio, number: str) -> str:
 def test_a_whole_case_in_words_and_numbers(wa_app, whatsapp_web,  # type: ignore[no-untyped-def]
                                            fake_twilio: FakeTwilio) -> None:
     clock = Clock(T0)
+    fake_twilio.media["ME9"] = ("audio/ogg", b"OggS-citizen" + bytes(64))
     with whatsapp_web(clock) as client:
         _enrol(client, wa_app, SP, "sp_office", "BLB")
         _enrol(client, wa_app, IN_CHARGE, "in_charge", "BLB05")
         clock.now = T0 + timedelta(minutes=5)
-        for line in RUDE_ASK_AGAIN:
-            Phone(client, CITIZEN).say(line)
+        citizen = Phone(client, CITIZEN)
+        for line in RUDE_ASK_AGAIN[:9]:
+            citizen.say(line)
+        citizen.say("", NumMedia="1", MediaContentType0="audio/ogg",  # the comment, spoken
+                    MediaUrl0=fake_twilio.media_url("ME9"), MessageType="audio")
+        for line in RUDE_ASK_AGAIN[10:]:
+            citizen.say(line)
     with Db(wa_app.engine) as db:
         [case] = [f for f in [case_file(db, "FB-26-000001")] if f is not None]
     number = case.case.id
     assert _dispatch(wa_app, clock.now) == 2
-    alert = _last(fake_twilio, SP)
+    # One alert each, with its reasons, and the citizen's voice note as a file after it.
+    for officer in (SP, IN_CHARGE):
+        *_, alert_text, heard = fake_twilio.to(f"whatsapp:{officer}")
+        assert "कारण: खराब व्यवहार या अनुभव" in alert_text.body
+        assert heard.media_url.endswith("/FB-26-000001-voice.ogg")
+    alert = fake_twilio.to(f"whatsapp:{SP}")[-2].body
     # Each step names the word to send, with the case's number.
     assert f"निर्देश भेजें: “निर्देश {number}” भेजें" in alert
     assert f"केस बंद करें: “बंद {number}” भेजें" in alert
-    assert f"की गई कार्रवाई बताएँ: “रिपोर्ट {number}” भेजें" in _last(fake_twilio, IN_CHARGE)
+    assert f"की गई कार्रवाई बताएँ: “रिपोर्ट {number}” भेजें" in fake_twilio.to(
+        f"whatsapp:{IN_CHARGE}")[-2].body
 
     clock.now += timedelta(minutes=30)
     with whatsapp_web(clock) as client:
@@ -91,7 +103,7 @@ def test_a_whole_case_in_words_and_numbers(wa_app, whatsapp_web,  # type: ignore
     assert f"“वापस {number}” भेजें" in report.body and "साथ में एक वॉइस मैसेज भी है।" in report.body
     # The voice note itself: fetched from Twilio with the account's credentials (its
     # store without them), kept, and sent from our address for Twilio to fetch.
-    assert [auth != "" for _, auth in fake_twilio.media_requests] == [True, False]
+    assert [auth != "" for _, auth in fake_twilio.media_requests] == [True, False] * 2
     assert audio.media_url.startswith(f"{PUBLIC}/whatsapp/media/")
     assert audio.media_url.endswith("/FB-26-000001-report-3.ogg")
     with whatsapp_web(clock) as client:
@@ -118,6 +130,16 @@ def test_a_whole_case_in_words_and_numbers(wa_app, whatsapp_web,  # type: ignore
     assert [e.event for e in found.events] == ["opened", "instruct", "report", "close",
                                                "citizen_asked", "citizen_unhappy"]
     assert found.events[2].media_kind == "voice"
+    # The export names the voice note's file as the officers got it; never Twilio's URL.
+    from scheduler import export
+    from storage.export import export_rows
+
+    header = export.header(wa_app.survey)
+    [row] = list(export.table(export_rows(wa_app.engine, None, None, None), wa_app.survey,
+                              wa_app.catalogs, wa_app.config.zone))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["comment_voice"] == "FB-26-000001-voice.ogg"
+    assert not any("twilio" in cell or "ME9" in cell for cell in row)
 
 
 def test_a_closure_question_days_later_goes_by_template(wa_app, whatsapp_web,  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session as Db
 
-from conversations.effects import Media, Text
+from conversations.effects import Media, Start, Text
 from scheduler.cases.escalation import escalate_cases
 from scheduler.catalogs import Catalogs
 from scheduler.follow_ups.closure import ask_citizens
@@ -56,11 +56,25 @@ def _events(app, reference: str) -> list[tuple[str, int | None]]:  # type: ignor
 def test_a_whole_case_from_the_alert_to_the_citizens_answer(  # type: ignore[no-untyped-def]
         app, officers_enrolled, fake_telegram: FakeTelegram) -> None:
     desk, now = officers_enrolled, T0 + timedelta(minutes=5)
-    reference = feedback(app, "telegram:5", ASK_AGAIN)
+    # Rude, the comment a voice note, and the citizen may be asked again.
+    app.service.handle("telegram:5", "telegram", Start("BLB05"), T0)
+    for answer in ASK_AGAIN[:6]:
+        app.service.handle("telegram:5", "telegram", Text(answer), T0)
+    app.service.handle("telegram:5", "telegram", Media("voice", "tg-citizen-voice"), T0)
+    for answer in ASK_AGAIN[7:]:
+        turn = app.service.handle("telegram:5", "telegram", Text(answer), T0)
+    reference = turn.completed_reference
+    assert reference is not None
     case = _case_id(app, reference)
     assert _dispatch(app, fake_telegram, now) == 2
+    # One alert each, its reasons named, the citizen's voice note after it.
+    assert [v.params["voice"] for v in fake_telegram.sent(801, "sendVoice")] == [
+        "tg-citizen-voice"]
+    assert [v.params["voice"] for v in fake_telegram.sent(900, "sendVoice")] == [
+        "tg-citizen-voice"]
     # The alert carries the case's next steps, each officer's own.
     [alert] = fake_telegram.sent(900)
+    assert "\nकारण: खराब व्यवहार या अनुभव\n" in alert.text
     assert [label for label, _ in alert.buttons] == [
         "1. देख लिया", "2. निर्देश भेजें", "3. केस बंद करें"]
     [alert] = fake_telegram.sent(801)
@@ -94,7 +108,7 @@ def test_a_whole_case_from_the_alert_to_the_citizens_answer(  # type: ignore[no-
     assert "साथ में एक वॉइस मैसेज भी है।" in report.text
     assert [label for label, _ in report.buttons] == [
         "1. और कार्रवाई के लिए लौटाएँ", "2. निर्देश भेजें", "3. केस बंद करें"]
-    [voice] = fake_telegram.sent(900, "sendVoice")  # sent again by its Telegram file id
+    voice = fake_telegram.sent(900, "sendVoice")[-1]  # sent again by its Telegram file id
     assert voice.params["voice"] == "tg-voice-1"
     desk.case_tap(SP, f"return-{case}", later)
     [sent] = desk.message(SP, Text("मुंशी का लिखित बयान भी भेजें"), later)

@@ -80,6 +80,11 @@ def test_a_negative_feedback_turned_positive_is_flagged_and_red_stays_red(  # ty
                                "बाद में अच्छा कर दिया: दबाव की आशंका · नया · ")
     english = _daily(app, T0 + timedelta(hours=4), "en")
     assert "changed to positive: possible pressure" in english
+    # The in-charge acknowledged the rude one's alert: the digest says so.
+    with Db(app.engine) as db:
+        alert = next(a for a in case_file(db, rude).alerts)  # type: ignore[union-attr]
+    officers_enrolled.acknowledge("telegram:801", alert.id, T0 + timedelta(hours=5))
+    assert " · नया, देख लिया गया · " in _daily(app, T0 + timedelta(hours=6)).splitlines()[3]
 
 
 def test_closed_cases_and_the_citizens_answers_are_counted(app, officers_enrolled) -> None:  # type: ignore[no-untyped-def]
