@@ -23,14 +23,21 @@ def _dispatch(app, fake: FakeTelegram) -> int:  # type: ignore[no-untyped-def]
     return asyncio.run(dispatched(telegram_sender(app, fake), datetime.now(UTC)))
 
 
-def test_instruct_report_and_close_by_buttons(telegram_bot, fake_telegram: FakeTelegram,  # type: ignore[no-untyped-def]
-                                              app) -> None:
-    sp, in_charge = Citizen(fake_telegram, 730), Citizen(fake_telegram, 731)
+def _complaint(app, fake: FakeTelegram, chats: tuple[int, int, int]  # type: ignore[no-untyped-def]
+               ) -> tuple[Citizen, Citizen]:
+    """The SP office and the in-charge enrolled, then a citizen's rude visit."""
+    sp, in_charge = Citizen(fake, chats[0]), Citizen(fake, chats[1])
     sp.say(f"/start {invite(app, role='sp_office', scope='BLB')}", expect=2)
     in_charge.say(f"/start {invite(app)}", expect=2)
-    citizen = Citizen(fake_telegram, 732)
+    citizen = Citizen(fake, chats[2])
     for answer in RUDE:
         citizen.say(answer)
+    return sp, in_charge
+
+
+def test_instruct_report_and_close_by_buttons(telegram_bot, fake_telegram: FakeTelegram,  # type: ignore[no-untyped-def]
+                                              app) -> None:
+    sp, in_charge = _complaint(app, fake_telegram, (730, 731, 732))
     assert _dispatch(app, fake_telegram) == 2
 
     # The alert's second button: the presets, then the third of them, then send as is.
@@ -69,12 +76,7 @@ def test_instruct_report_and_close_by_buttons(telegram_bot, fake_telegram: FakeT
 def test_the_list_of_cases_offers_each_officer_their_step(telegram_bot,  # type: ignore[no-untyped-def]
                                                           fake_telegram: FakeTelegram,
                                                           app) -> None:
-    sp, in_charge = Citizen(fake_telegram, 740), Citizen(fake_telegram, 741)
-    sp.say(f"/start {invite(app, role='sp_office', scope='BLB')}", expect=2)
-    in_charge.say(f"/start {invite(app)}", expect=2)
-    citizen = Citizen(fake_telegram, 742)
-    for answer in RUDE:
-        citizen.say(answer)
+    sp, in_charge = _complaint(app, fake_telegram, (740, 741, 742))
     listed = sp.say("/cases")[0]
     assert listed.text.startswith("कार्रवाई वाले केस: 1\n• FB-26-000001 · थाना सिमगा · नया · "
                                   "समय सीमा ")

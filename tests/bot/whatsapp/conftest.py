@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
@@ -139,3 +140,16 @@ def whatsapp_runtime(app, clock: Callable[[], datetime] | None = None) -> Runtim
     """The process's parts with the WhatsApp channel, on the fake Twilio (`fake_twilio`
     has put it in the environment)."""
     return Runtime(app, Environment.read(), whatsapp=True, retry_backoff=0.01, clock=clock)
+
+
+def dispatched_at(app, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    """What the outbox has due at `now`, sent through the WhatsApp channel at that clock."""
+    async def go() -> int:
+        runtime = whatsapp_runtime(app, lambda: now)
+        await runtime.start(scheduler=False)
+        try:
+            return await runtime.dispatcher.run_once(now)
+        finally:
+            await runtime.stop()
+
+    return asyncio.run(go())

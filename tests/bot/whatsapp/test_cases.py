@@ -13,7 +13,13 @@ from scheduler.follow_ups.closure import ask_citizens
 from storage import officers
 from storage.cases import case_file
 from storage.db import writer
-from tests.bot.whatsapp.conftest import PUBLIC, TEMPLATES, Clock, Phone, whatsapp_runtime
+from tests.bot.whatsapp.conftest import (
+    PUBLIC,
+    TEMPLATES,
+    Clock,
+    Phone,
+    dispatched_at,
+)
 from tests.conftest import T0
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -24,15 +30,7 @@ RUDE_ASK_AGAIN = ["फीडबैक BLB05", "1", "1", "1", "हाँ", "2", "
 
 
 def _dispatch(app, now) -> int:  # type: ignore[no-untyped-def]
-    async def go() -> int:
-        runtime = whatsapp_runtime(app, lambda: now)
-        await runtime.start(scheduler=False)
-        try:
-            return await runtime.dispatcher.run_once(now)
-        finally:
-            await runtime.stop()
-
-    return asyncio.run(go())
+    return dispatched_at(app, now)
 
 
 def _enrol(client, app, number: str, role: str, scope: str) -> None:  # type: ignore[no-untyped-def]

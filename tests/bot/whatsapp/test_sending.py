@@ -3,7 +3,6 @@ alerts inside and outside the 24-hour window, and Twilio's refusals."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from tests.bot.whatsapp.conftest import (
     TEMPLATES,
     Clock,
     Phone,
+    dispatched_at,
     whatsapp_config,
     whatsapp_runtime,
 )
@@ -41,15 +41,7 @@ def _invite(app, role: str = "in_charge", scope: str = "BLB05") -> str:  # type:
 
 
 def _dispatch(app, now) -> int:  # type: ignore[no-untyped-def]
-    async def go() -> int:
-        runtime = whatsapp_runtime(app, lambda: now)
-        await runtime.start(scheduler=False)
-        try:
-            return await runtime.dispatcher.run_once(now)
-        finally:
-            await runtime.stop()
-
-    return asyncio.run(go())
+    return dispatched_at(app, now)
 
 
 def _outbox(app) -> list[tuple[str, str, str | None]]:  # type: ignore[no-untyped-def]
