@@ -54,6 +54,9 @@ class Router:
             self._officers.pop(inbound.channel, None)  # one more officer, perhaps
             return Turn(await self.work.run(self.desk.enrol, urn, inbound.token, now))
         officer = urn in await self._enrolled(inbound.channel)
+        if command is not None and officer and not command.explicit and await self.work.run(
+                self.app.service.in_feedback, urn):
+            command = None  # a word typed while giving feedback ("रद्द" stops it) is theirs
         if command is not None and (officer or command.explicit):
             await self._seen(inbound)
             if command.name == "ack" and command.alert_id is not None:

@@ -45,6 +45,8 @@ MediaKind = Literal["voice", "audio", "photo", "video", "sticker", "document", "
 class Media:
     kind: MediaKind
     ref: str = ""  # the provider's file id or URL; never the file itself
+    # Words sent with it: an officer's report under his photo (a citizen's are not read)
+    caption: str = ""
 
 
 @dataclass(frozen=True)

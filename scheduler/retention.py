@@ -52,13 +52,13 @@ def forget_personal_data(db: Db, before: datetime) -> dict[str, int]:
         or_(col(AnswerVersion.text).is_not(None), col(AnswerVersion.voice_ref).is_not(None)))
         .values(text=None, voice_ref=None)).rowcount
     # What officers wrote on a case may name the citizen (a call-back): its words go too,
-    # the steps (who, when, which instruction) stay. So do citizens' voice notes.
+    # the steps (who, when, which instruction) stay. Voice notes and photos go likewise.
     words += db.exec(update(CaseEvent).where(
         col(CaseEvent.case_id).in_(select(col(FeedbackCase.id)).where(
             col(FeedbackCase.feedback_id).in_(old))), col(CaseEvent.text).is_not(None),
         col(CaseEvent.event).not_in(["citizen_answered", "citizen_unhappy"]))
         .values(text=None)).rowcount
-    recorded = recordings.forget_citizens(db, before)
+    recorded = recordings.forget_before(db, before)
     contacts = db.exec(delete(Contact).where(col(Contact.created_at) < before)).rowcount
     # A conversation's saved state repeats the answers, comment included.
     talks = db.exec(delete(Conversation).where(col(Conversation.updated_at) < before)).rowcount

@@ -67,9 +67,15 @@ def redeem(db: Db, token: str, urn: str, language: str, now: datetime) -> Redeem
 
 def officer_of(db: Db, urn: str) -> Officer | None:
     """The enrolled officer behind a chat, SP office role first when both exist."""
+    return next(iter(officers_at(db, urn)), None)
+
+
+def officers_at(db: Db, urn: str) -> list[Officer]:
+    """Every role enrolled on one chat (an in-charge of two stations, or one who is also
+    the SP office's), the SP office first."""
     rows = db.execute(select(Officer).where(col(Officer.urn) == urn,
                                             col(Officer.active))).scalars().all()
-    return min(rows, key=lambda o: (o.role != "sp_office", o.id), default=None)
+    return sorted(rows, key=lambda o: (o.role != "sp_office", o.id))
 
 
 def station_codes(db: Db, officer: Officer) -> list[str]:

@@ -32,8 +32,9 @@ def keep(db: Db, ref: str, kind: str, citizen: bool, now: datetime, content_type
                          fetched_at=now))
 
 
-def forget_citizens(db: Db, before: datetime) -> int:
-    """Delete the bodies of citizens' recordings fetched before `before`; how many."""
+def forget_before(db: Db, before: datetime) -> int:
+    """Delete the bodies of recordings fetched before `before`, citizens' and officers'
+    alike (an officer's voice note may name the citizen, as his words may); how many."""
     return db.exec(update(Recording).where(  # exec: typed as a result with a rowcount
-        col(Recording.citizen), col(Recording.fetched_at) < before,
+        col(Recording.fetched_at) < before,
         col(Recording.body).is_not(None)).values(body=None, missing=FORGOTTEN)).rowcount

@@ -54,10 +54,11 @@ def _now() -> datetime:
 
 
 def _media(message: Message) -> Media:
+    caption = message.caption or ""
     if voice := message.voice or message.audio:
-        return Media("voice", voice.file_id)
+        return Media("voice", voice.file_id, caption)
     if message.photo:  # the largest size: an officer's photo of the action taken
-        return Media("photo", message.photo[-1].file_id)
+        return Media("photo", message.photo[-1].file_id, caption)
     for kind in _UNREAD:
         if getattr(message, kind):
             return Media(kind)

@@ -79,7 +79,7 @@ def read(form: Mapping[str, str], words: ScanWords) -> TwilioMessage:
         kind = _media_kind(form.get("MediaContentType0", ""))
         # a citizen's voice note, an officer's voice note or photo of the action taken
         ref = form.get("MediaUrl0", "") if kind in ("voice", "photo") else ""
-        return TwilioMessage(urn, sid, Media(kind, ref))
+        return TwilioMessage(urn, sid, Media(kind, ref, form.get("Body", "")[:MAX_TEXT]))
     if form.get("Latitude") and form.get("Longitude"):
         return TwilioMessage(urn, sid, Media("location"))  # where they are is never kept
     body = form.get("Body", "")[:MAX_TEXT]

@@ -72,7 +72,8 @@ class _ToBaseUrl(AsyncTwilioHttpClient):
 
 
 async def _media_body(answer: aiohttp.ClientResponse) -> tuple[str, bytes]:
-    if answer.status >= 500 or answer.status == 429:
+    # 401/403: the credentials, which the operator can fix; the media is still there.
+    if answer.status >= 500 or answer.status in (401, 403, 429):
         raise RetryLater(30, f"twilio media {answer.status}")
     if answer.status != 200:
         raise Refused(f"twilio media {answer.status}")

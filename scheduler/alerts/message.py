@@ -15,8 +15,8 @@ from conversations.effects import Attached, Choice, Msg, Reply
 from conversations.messages import N_
 from conversations.survey import Survey
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option
-from scheduler.alerts.when import when
 from scheduler.officer_lines import REASONS, REFERENCE, WHERE
+from scheduler.visit_time import when
 from storage.models import Alert, Feedback, Station
 from storage.models import Answer as StoredAnswer
 
@@ -43,7 +43,7 @@ def alert_reply(alerts: Sequence[Alert], reasons: Sequence[str], feedback: Feedb
                 steps: Sequence[Choice] = (), exact_time: bool = True) -> Reply:
     """`alerts`: this feedback's, the ones for this officer; `reasons`: their labels;
     `steps`: what the officer may do on its case (scheduler/cases/message.py);
-    `exact_time`: the minute, or else the part of the day (scheduler/alerts/when.py)."""
+    `exact_time`: the minute, or else the part of the day (scheduler/visit_time.py)."""
     red = any(alert.severity == "red" for alert in alerts)
     title = ESCALATED if escalated else (RED if red else NEGATIVE)
     lines = [Msg(title), *([Msg(REOPENED)] if reopened and not escalated else []),

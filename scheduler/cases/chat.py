@@ -12,7 +12,7 @@ from sqlmodel import Session as Db
 
 from conversations.effects import Choice, Event, Media, Msg, Reply, Text
 from conversations.messages import N_
-from conversations.text import whole_number
+from conversations.text import normalize, whole_number
 from scheduler.cases.message import CASE_QUESTION, case_option
 from scheduler.cases.steps import Outcome, Step, Verb, refusal, take
 from scheduler.config import Cases
@@ -23,8 +23,9 @@ CHOOSE_PRESET = N_("Which instruction should go to the in-charge?")
 ADD_WORDS = N_("Add a few words or a voice note for the in-charge, or send it as it is.")
 SEND_AS_IS = N_("Send as it is")
 WRITE_REPORT = N_("Write what action was taken, or send a voice note or photo.")
-WRITE_CLOSE = N_("In a few words: what was done? The case closes with them.")
-WRITE_RETURN = N_("In a few words: what more must be done?")
+WRITE_CLOSE = N_("In a few words: what was done? The case closes with them; the "
+                 "station reads them too.")
+WRITE_RETURN = N_("In a few words for the station: what more must be done?")
 CANCEL = N_("Cancel")
 CANCELLED = N_("Cancelled. Nothing was sent.")
 WORDS_PLEASE = N_("Please write a few words, or send a voice note. Or send “cancel”.")
@@ -41,6 +42,10 @@ REFUSED: dict[Outcome, str] = {
     "no_words": N_("Please write a few words, or send a voice note. Or send “cancel”."),
 }
 NO_CASE = N_("There is no such case.")
+DONE_ALREADY = N_("This step is done or was cancelled. To begin again, use the case's "
+                  "message or “Cases to act on” in the menu.")
+# Typed to give up a step, on every channel (WhatsApp also shows it as the word to send).
+CANCEL_WORDS = frozenset({"cancel", "रद्द", "रद्द करें", "radd", "rad"})
 # Options as the buttons carry them (scheduler/cases/message.py): ASCII digits spelled
 # out, an id PostgreSQL's INTEGER holds.
 _OPTION = re.compile(r"(instruct|preset|send|report|close|return|cancel)-([1-9][0-9]{0,9})"
@@ -71,6 +76,11 @@ def tapped(db: Db, officer: Officer, option: str, now: datetime, cases: Cases) -
     if (why := refusal(db, case, officer, step_verb)) is not None:
         officer.pending = None
         return Reply(lang, (Msg(REFUSED[why]),))
+    # A preset or "send as it is" only while that step waits: a second tap, or a tap
+    # Telegram delivers again, finds it done and sends nothing twice.
+    expected = {"preset": f"preset:{case_id}", "send": f"instruct:{case_id}:{preset}"}
+    if verb in expected and not (waiting(officer, now) and officer.pending == expected[verb]):
+        return Reply(lang, (Msg(DONE_ALREADY),))
     if verb == "send":
         return _take(db, case, officer, Step("instruct", preset), now, cases)
     if verb == "instruct":
@@ -91,6 +101,23 @@ def tapped(db: Db, officer: Officer, option: str, now: datetime, cases: Cases) -
                  (Choice(case_option("cancel", case_id), 1, Msg(CANCEL)),), CASE_QUESTION)
 
 
+def acting(db: Db, officers: list[Officer], option: str, now: datetime) -> Officer | None:
+    """Of a chat's roles, the one this tap is for: the one whose step it continues, or
+    else the first that may take it (an in-charge who is also the SP office's reports
+    as the in-charge); the first role when none may, to be told why."""
+    read = read_option(option)
+    case = db.get(FeedbackCase, read[1]) if read else None
+    if read is None or case is None or len(officers) < 2:
+        return next(iter(officers), None)
+    verb = "instruct" if read[0] in ("preset", "send") else read[0]
+    for officer in officers:
+        if waiting(officer, now) and (officer.pending or "").split(":")[1:2] == [str(read[1])]:
+            return officer
+    return next((o for o in officers if verb == "cancel"
+                 or refusal(db, case, o, verb) is None),  # type: ignore[arg-type]
+                officers[0])
+
+
 def waiting(officer: Officer, now: datetime) -> bool:
     """Is a step of theirs waiting for this officer's next message?"""
     return bool(officer.pending) and officer.pending_at is not None \
@@ -100,6 +127,8 @@ def waiting(officer: Officer, now: datetime) -> bool:
 def wrote(db: Db, officer: Officer, event: Event, now: datetime, cases: Cases) -> Reply:
     """The officer's message, given to the step waiting for it (`waiting` is true)."""
     assert officer.pending
+    if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
+        return forget(officer)
     verb, _, rest = officer.pending.partition(":")
     case_id, _, preset = rest.partition(":")
     if verb == "preset":  # on WhatsApp, the instruction's number
@@ -114,8 +143,8 @@ def wrote(db: Db, officer: Officer, event: Event, now: datetime, cases: Cases) -
     if isinstance(event, Text) and event.text.strip():
         step = Step(verb, preset or None, event.text.strip()[:2000])  # type: ignore[arg-type]
     elif isinstance(event, Media) and event.kind in ("voice", "photo") and event.ref:
-        step = Step(verb, preset or None, media_ref=event.ref,  # type: ignore[arg-type]
-                    media_kind=event.kind)
+        step = Step(verb, preset or None,  # type: ignore[arg-type]
+                    (event.caption or "").strip()[:2000] or None, event.ref, event.kind)
     else:
         return Reply(officer.language, (Msg(WORDS_PLEASE),),
                      (Choice(case_option("cancel", case.id), 1, Msg(CANCEL)),), CASE_QUESTION)

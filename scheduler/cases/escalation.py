@@ -40,7 +40,8 @@ def escalate_cases(engine: Engine, config: Config, now: datetime) -> int:
                 role = levels[case.level]
                 told = officers_for(db, [role], case.station_code)
                 case.level += 1
-            event = CaseEvent(case_id=case.id, event="escalated", at=now, text=role)
+            event = CaseEvent(case_id=case.id, event="escalated", at=now,
+                              text=role if told else f"{role}: nobody enrolled")
             db.add(event)
             db.flush()
             for officer in told:

@@ -11,6 +11,7 @@ from conversations.effects import Choice, Msg, Reply
 from conversations.messages import N_
 from scheduler.cases.message import CASE_QUESTION, CLOSE, INSTRUCT, REPORT_ACTION, case_option
 from scheduler.config import Config
+from scheduler.visit_time import when
 from storage.cases import CaseRow, list_cases
 from storage.models import Officer
 from storage.officers import station_codes
@@ -38,7 +39,11 @@ def open_cases(db: Db, officer: Officer, config: Config) -> Reply:
     for n, row in enumerate(rows[:LISTED], start=1):
         station = config.station(row.station_code)
         name = (station.name_hi if lang == "hi" else station.name_en) if station else ""
-        due = format_datetime(row.due_at.astimezone(config.zone), "d MMM HH:mm", locale=locale)
+        # An in-charge reads the part of the day: a new case's deadline to the minute
+        # would give him the minute its feedback was given (scheduler/visit_time.py).
+        due = (format_datetime(row.due_at.astimezone(config.zone), "d MMM HH:mm",
+                               locale=locale) if officer.role == "sp_office"
+               else when(row.due_at, config.zone, exact=False))
         lines.append(Msg.of(CASE_LINE, marker="🔴" if row.red else "•",
                             reference=row.reference, station=name or row.station_code,
                             state=Msg(STATES[row.state]), due=due))

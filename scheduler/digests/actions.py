@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from babel.dates import format_datetime
-
 from conversations.effects import Msg
 from conversations.messages import N_
 from scheduler.cases.list import STATES
 from scheduler.config import Config
+from scheduler.visit_time import when
 from storage.case_numbers import CaseNumbers
 from storage.cases import CaseRow
 
@@ -26,10 +25,10 @@ HOURS = N_("{hours} hours")
 UNDER_AN_HOUR = N_("less than an hour")
 DAYS = N_("{days} days")
 LATE = N_("{age}, {late} past its deadline")
-MORE = N_("… and {count} more; the attached table lists every open case.")
+MORE = N_("… and {count} more; the attached table lists them all.")
 CASES = N_("Cases in 7 days: {opened} opened, {closed} closed (median {median} to close), "
-           "{overdue} past their deadline now; citizens satisfied: {satisfied} of {answered} "
-           "asked.")
+           "{overdue} past their deadline now; citizens satisfied: {satisfied} of the "
+           "{answered} who answered.")
 CASES_OPEN = N_("Cases in 7 days: {opened} opened, none closed, {overdue} past their "
                 "deadline now.")
 SEEN = N_("{state}, acknowledged")  # every alert of it seen by whom it was sent to
@@ -120,10 +119,11 @@ def instruction_lines(rows: list[CaseRow], presets: dict[int, str], config: Conf
                   key=lambda r: r.due_at)
     if not mine:
         return []
-    locale = "hi_IN" if lang == "hi" else "en_IN"
     lines = [Msg.of(INSTRUCTIONS, count=counted(len(mine)))]
     for row in mine:
-        due = format_datetime(row.due_at.astimezone(config.zone), "d MMM HH:mm", locale=locale)
+        # The date and the part of the day: a new case's deadline to the minute would
+        # give the in-charge the minute its feedback was given.
+        due = when(row.due_at, config.zone, exact=False)
         preset = config.cases.preset(presets.get(row.case_id, ""))
         if row.state == "returned" or preset is None:
             lines.append(Msg.of(RETURNED_ROW, reference=row.reference, due=due))

@@ -48,7 +48,7 @@ ALERTS = N_("Open alerts: {count}")
 ALERT_ROW = N_("{marker} {reference} · {station} · {reasons} · {hours} hours old")
 ALERT_ROW_FRESH = N_("{marker} {reference} · {station} · {reasons} · less than an hour old")
 MORE_ALERTS = N_("… open alerts not listed here: {count}; the attached table lists them all.")
-IN_THE_TABLE = N_("More in the attached table of stations.")
+IN_THE_TABLE = N_("The rankings are in the attached table of stations.")
 FIRST_MESSAGE = 4096  # Telegram's longest message: the digest's text is one
 MORE_IN_MENU = N_("… open alerts not listed here: {count}; see “Open alerts” in the menu.")
 AND_MORE = N_("{names} and {count} more (in the attached table)")
@@ -196,34 +196,33 @@ class Digest:
                    self._totals(WEEK, [n for c, n in week.items() if c in codes], lang)]
         if cases := actions.cases_line(list(read.case_numbers.values()), lang, counted):
             numbers.append(cases)
-        listed = self.config.digests.listed_alerts
-        while True:  # as many cases as leave room for the numbers in the first message
-            head = [Msg.of(TITLE, district=district.name_hi if lang == "hi"
-                           else district.name_en,
-                           date=format_date(day, format="long", locale=self._locale(lang))),
-                    *actions.action_lines(waiting, now, self.config, name, lang, listed,
-                                          counted), *numbers]
-            if listed <= 1 or len(self._rendered([*head, Msg(IN_THE_TABLE)], lang)) \
-                    < FIRST_MESSAGE:
-                break
-            listed = max(1, listed - 5)
         ranks: dict[str, int] = {}
-        rest = [self._rankings(stations, week, name, lang, ranks)]
+        rankings = self._rankings(stations, week, name, lang, ranks)
         most = self.config.digests.listed_per_kind
         too_few = [name[s.code] for kind in KINDS for s in stations if s.kind == kind
                    and s.code not in ranks and s.code in week]  # incomplete ones only, too
-        if too_few:
-            rest.append([Msg.of(TOO_FEW, stations=_listed(too_few, most, counted))])
+        tail = [Msg.of(TOO_FEW, stations=_listed(too_few, most, counted))] if too_few else []
         if followed.asked or followed.answered:
-            rest.append([Msg.of(FOLLOW_UPS, asked=counted(followed.asked),
-                                answered=counted(followed.answered),
-                                done=counted(followed.action_taken),
-                                informed=counted(followed.kept_informed))])
+            tail.append(Msg.of(FOLLOW_UPS, asked=counted(followed.asked),
+                               answered=counted(followed.answered),
+                               done=counted(followed.action_taken),
+                               informed=counted(followed.kept_informed)))
         silent = [name[s.code] for s in stations if s.code not in week]
         if silent:
-            rest.append([Msg.of(SILENT, stations=_listed(silent, most, counted))])
-        rest.append(self._flags(*read.flags, read.roaming, name, counted))
-        lines, cut = self._fitted(head, rest, lang)
+            tail.append(Msg.of(SILENT, stations=_listed(silent, most, counted)))
+        tail += self._flags(*read.flags, read.roaming, name, counted)
+        title = Msg.of(TITLE, district=district.name_hi if lang == "hi" else district.name_en,
+                       date=format_date(day, format="long", locale=self._locale(lang)))
+        listed = self.config.digests.listed_alerts
+        while True:  # as many cases as leave room for the rest in the first message
+            head = [title, *actions.action_lines(waiting, now, self.config, name, lang,
+                                                 listed, counted), *numbers]
+            if listed <= 1 or self._fits([*head, Msg(IN_THE_TABLE), *tail], lang):
+                break
+            listed = max(1, listed - 5)
+        # The rankings when they fit; else the line saying the table has them.
+        cut = not self._fits([*head, *rankings, *tail], lang)
+        lines = [*head, *([Msg(IN_THE_TABLE)] if cut else rankings), *tail]
         documents = []
         if cut or any(m.id == BETWEEN for m in lines) or max(len(too_few), len(silent)) > most:
             documents.append((f"stations-{district.code}-{day.isoformat()}.csv",
@@ -234,20 +233,9 @@ class Digest:
                               tables.cases(waiting, name, now, self.config.zone)))
         return lines, documents
 
-    def _fitted(self, head: list[Msg], rest: list[list[Msg]],
-                lang: str) -> tuple[list[Msg], bool]:
-        """The head, and as many of the other sections, in order, as fit one Telegram
-        message with the line saying the rest is attached; whether any was left out."""
-        lines = list(head)
-        room = FIRST_MESSAGE - len(self._rendered([*lines, Msg(IN_THE_TABLE)], lang))
-        for n, section in enumerate(rest):
-            size = len(self._rendered(section, lang)) + 1
-            if size > room:
-                left = [line for later in rest[n:] for line in later]
-                return ([*lines, Msg(IN_THE_TABLE)], True) if left else (lines, False)
-            lines += section
-            room -= size
-        return lines, False
+    def _fits(self, lines: list[Msg], lang: str) -> bool:
+        """Do these lines make one Telegram message?"""
+        return len(self._rendered(lines, lang)) <= FIRST_MESSAGE
 
     def _rendered(self, lines: list[Msg], lang: str) -> str:
         return self.catalogs.render(Reply(lang, tuple(lines))) if lines else ""

@@ -16,10 +16,10 @@ from conversations.effects import Choice, Event, Msg, Reply
 from conversations.messages import LANGUAGE_SET, N_
 from scheduler.alerts.acknowledge import ALERT_QUESTION, ack_option, acknowledge
 from scheduler.alerts.message import marker
-from scheduler.alerts.when import busy, when
 from scheduler.cases import chat
 from scheduler.cases.list import open_cases
 from scheduler.config import Config
+from scheduler.visit_time import busy, when
 from storage import digest
 from storage import officers as store
 from storage.db import writer
@@ -94,7 +94,10 @@ class OfficerDesk:
     def command(self, urn: str, name: str, now: datetime) -> list[Reply]:
         """An officer's command or menu tap; anyone else gets a polite refusal."""
         with Db(self.engine) as db, db.begin():
+            self._leave_steps(db, urn, name)
             officer = store.officer_of(db, urn)
+            if name in ("send", "cancel"):  # the role whose step waits, if one does
+                officer = self._waiting(db, urn, now) or officer
             if officer is None:
                 return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
             if name == "language":
@@ -115,10 +118,17 @@ class OfficerDesk:
                 return [chat.forget(officer), self._menu(officer)]
             return [self._menu(officer)]
 
+    def _leave_steps(self, db: Db, urn: str, name: str) -> None:
+        """Another command leaves a step waiting for words: it is given up, not taken
+        with whatever the officer writes next."""
+        if name not in ("send", "cancel"):
+            for officer in store.officers_at(db, urn):
+                officer.pending, officer.pending_at = None, None
+
     def case_tap(self, urn: str, option: str, now: datetime) -> list[Reply]:
         """A button of a case (or its word on WhatsApp): a step begins, or is taken."""
         with Db(self.engine) as db, db.begin():
-            officer = store.officer_of(db, urn)
+            officer = chat.acting(db, store.officers_at(db, urn), option, now)
             if officer is None:
                 return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
             return [chat.tapped(db, officer, option, now, self.config.cases)]
@@ -127,14 +137,17 @@ class OfficerDesk:
         """An officer's message that is no command: the words of the step waiting for
         them, or else the menu."""
         with Db(self.engine) as db, db.begin():
+            if (waiting := self._waiting(db, urn, now)) is not None:
+                return [chat.wrote(db, waiting, event, now, self.config.cases)]
+            self._leave_steps(db, urn, "menu")  # a step left waiting too long is forgotten
             officer = store.officer_of(db, urn)
             if officer is None:
                 return [Reply(self.config.default_language, (Msg(OFFICERS_ONLY),))]
-            if chat.waiting(officer, now):
-                return [chat.wrote(db, officer, event, now, self.config.cases)]
-            if officer.pending:  # a step left waiting too long is forgotten
-                officer.pending, officer.pending_at = None, None
             return [self._menu(officer)]
+
+    def _waiting(self, db: Db, urn: str, now: datetime) -> Officer | None:
+        """The role of this chat whose step waits for its next message, if any."""
+        return next((o for o in store.officers_at(db, urn) if chat.waiting(o, now)), None)
 
     def acknowledge(self, urn: str, alert_id: int, now: datetime) -> list[Reply]:
         """An officer's tap on an alert's button."""

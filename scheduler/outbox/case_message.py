@@ -21,7 +21,7 @@ def case_message(db: Db, config: Config, payload: dict[str, Any]) -> Reply | Non
     officer = db.get(Officer, payload["officer_id"])
     if case is None or officer is None:
         return None
-    if officer.role == "in_charge" and case.red:
+    if officer.role != "sp_office" and case.red:
         # Since this was queued, the feedback reported a demand: the station hears nothing.
         raise Withheld("its case is red now: the SP office's alone")
     feedback = db.get(Feedback, case.feedback_id)

@@ -21,7 +21,6 @@ from sqlmodel import col
 
 from conversations.effects import Reply
 from scheduler.alerts.message import alert_reply
-from scheduler.alerts.when import busy
 from scheduler.app import App
 from scheduler.cases.message import actions
 from scheduler.digests.chart_process import ChartProcess
@@ -38,11 +37,13 @@ from scheduler.outbox.message import (
     text_pieces,
 )
 from scheduler.report.monthly import monthly_reply
+from scheduler.visit_time import busy
 from storage import alerts, outbox
 from storage.db import writer
 from storage.models import Alert, Answer, Feedback, FeedbackCase, Officer, Outbox, Station
 
 log = logging.getLogger(__name__)
+FETCH_TRIES = 3  # a voice note or photo the platform will not give: the text goes alone
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,14 @@ class Dispatcher:
                 if job.reply is not None and not job.stale:
                     job = replace(job, reply=await self.attachments.fetched(
                         job.reply, job.recipient, now))
-            except Exception as exc:  # the platform's hiccup: the message waits for it
+            except Exception as exc:  # the platform's hiccup: the message waits a little
                 log.warning("fetching a message's voice note or photo failed: %s",
                             type(exc).__name__)
-                await asyncio.to_thread(self._settle, job.id, "pending", now, "fetching a file",
-                                        now + timedelta(seconds=30))
-                continue
+                if job.attempts < FETCH_TRIES:
+                    await asyncio.to_thread(self._settle, job.id, "pending", now,
+                                            "fetching a file", now + timedelta(seconds=30))
+                    continue
+                # then it goes without: its text says a voice note or photo was sent
             outcome, retry_at, error = await self._try(job, now)
             await asyncio.to_thread(self._settle, job.id, outcome, now, error, retry_at)
             sent += outcome == "sent"

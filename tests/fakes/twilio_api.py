@@ -47,6 +47,7 @@ class FakeTwilio:
         # Media users sent (a voice note, a photo): media sid -> (content type, bytes).
         self.media: dict[str, tuple[str, bytes]] = {}
         self.media_requests: list[tuple[str, str]] = []  # (path, Authorization)
+        self.media_down = False  # the media store answers 503 (an outage)
         self.refused: list[tuple[int, dict[str, str]]] = []  # (code, form) of planned failures
         self._failures: list[tuple[int, int]] = []  # (http status, twilio code)
         self._cond = threading.Condition()
@@ -111,6 +112,8 @@ class FakeTwilio:
         with self._cond:
             self.media_requests.append((path, auth))
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        if path.startswith(STORE) and self.media_down:
+            return 503, "text/plain", b"", ""
         if path.startswith(STORE):
             found = self.media.get(path[len(STORE):])
             return (200, *found, "") if found else (404, "text/plain", b"", "")

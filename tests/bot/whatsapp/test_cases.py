@@ -245,3 +245,42 @@ def test_a_citizens_voice_note_reaches_officers_on_either_channel(  # type: igno
     with whatsapp_web(clock) as client:
         assert client.get(media[1].removeprefix(PUBLIC)).content == fake_telegram.files[
             "tg-comment-9"]
+
+
+def test_an_officer_giving_feedback_stops_it_with_the_citizens_word(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
+    """"रद्द" is the officers' cancel word, and a citizen's stop word: an officer who
+    scanned a poster is a citizen until that feedback ends."""
+    clock = Clock(T0)
+    with whatsapp_web(clock) as client:
+        _enrol(client, wa_app, SP, "sp_office", "BLB")
+        sp = Phone(client, SP)
+        assert "थाना सिमगा" in sp.say("फीडबैक BLB05")[0]
+        sp.say("1")
+        assert sp.say("रद्द")[0].startswith("ठीक है, फीडबैक रोक दिया गया")
+
+
+def test_a_voice_note_twilio_cannot_give_for_now_holds_the_report_a_little(  # type: ignore[no-untyped-def]
+        wa_app, whatsapp_web, fake_twilio: FakeTwilio) -> None:
+    """Twilio's store down: the report waits half a minute, three times, then goes in
+    words alone; nothing is lost, and the alert is not held for a day."""
+    clock = Clock(T0)
+    fake_twilio.media["ME11"] = ("audio/ogg", VOICE)
+    fake_twilio.media_down = True
+    with whatsapp_web(clock) as client:
+        _enrol(client, wa_app, SP, "sp_office", "BLB")
+        _enrol(client, wa_app, IN_CHARGE, "in_charge", "BLB05")
+        for line in RUDE_ASK_AGAIN:
+            Phone(client, CITIZEN).say(line)
+        _dispatch(wa_app, clock.now)  # the alerts
+        in_charge = Phone(client, IN_CHARGE)
+        in_charge.say("रिपोर्ट 1")
+        in_charge.say("", NumMedia="1", MediaContentType0="audio/ogg",
+                      MediaUrl0=fake_twilio.media_url("ME11"), MessageType="audio")
+    sent_before = len(fake_twilio.to(f"whatsapp:{SP}"))
+    for n in range(3):
+        assert _dispatch(wa_app, clock.now + timedelta(seconds=31 * n)) == 0
+    assert len(fake_twilio.to(f"whatsapp:{SP}")) == sent_before
+    assert _dispatch(wa_app, clock.now + timedelta(seconds=100)) == 1
+    [report] = fake_twilio.to(f"whatsapp:{SP}")[sent_before:]
+    assert report.body.startswith("📝 थाने से कार्रवाई की रिपोर्ट\n") and not report.media_url

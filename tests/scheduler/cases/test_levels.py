@@ -60,7 +60,9 @@ def _instructed(app, desk, urn: str, station: str) -> tuple[str, int]:  # type: 
     with Db(app.engine) as db:
         found = case_file(db, reference)
     assert found is not None and found.case.id is not None
-    desk.case_tap(SP, f"send-{found.case.id}-inquire", T0 + timedelta(minutes=5))
+    for option in (f"instruct-{found.case.id}", f"preset-{found.case.id}-inquire",
+                   f"send-{found.case.id}-inquire"):
+        desk.case_tap(SP, option, T0 + timedelta(minutes=5))
     return reference, found.case.id
 
 

@@ -133,7 +133,7 @@ def test_a_whole_case_from_the_alert_to_the_citizens_answer(  # type: ignore[no-
     assert question.text.startswith(f"नमस्ते! आपने 28 नवंबर को थाना सिमगा के बारे में फीडबैक "
                                     f"नंबर {reference} दिया था। एसपी कार्यालय ने उस पर कार्रवाई "
                                     "की है।")
-    assert "जो कार्रवाई हुई, क्या आप उससे अब संतुष्ट हैं?" in question.text
+    assert "जो कार्रवाई हुई, उससे अब आप कितने संतुष्ट हैं? 1 से 5 में बताएँ।" in question.text
     for words in ("मुंशी", "समझाइश", "officer", "थाने ने"):
         assert words not in question.text
     # A poor answer: the case opens again at the SP office, which is told.
@@ -219,8 +219,9 @@ def test_an_overdue_case_goes_up_once_on_a_fixed_clock(app, officers_enrolled,  
     desk, now = officers_enrolled, T0 + timedelta(minutes=5)
     reference = feedback(app, "telegram:10", RUDE)
     case = _case_id(app, reference)
-    desk.case_tap(SP, f"preset-{case}-counsel_staff", now)
-    desk.case_tap(SP, f"send-{case}-counsel_staff", now)
+    for option in (f"instruct-{case}", f"preset-{case}-counsel_staff",
+                   f"send-{case}-counsel_staff"):
+        desk.case_tap(SP, option, now)
     _dispatch(app, fake_telegram, now)
     hours = app.config.cases.due_hours.instructed
     assert escalate_cases(app.engine, app.config, now + timedelta(hours=hours - 1)) == 0
@@ -236,3 +237,50 @@ def test_an_overdue_case_goes_up_once_on_a_fixed_clock(app, officers_enrolled,  
     with Db(app.engine) as db:
         found = case_file(db, reference)
     assert found is not None and found.case.state == "reported" and found.case.level == 0
+
+
+def test_a_step_is_taken_once_however_often_it_is_tapped(app, officers_enrolled,  # type: ignore[no-untyped-def]
+                                                        fake_telegram: FakeTelegram) -> None:
+    """The case's buttons stay under its message: a second tap, or one Telegram delivers
+    again, sends nothing twice; a menu command gives a waiting step up, and "रद्द"
+    typed on any channel cancels it rather than closing the case with that word."""
+    desk, now = officers_enrolled, T0 + timedelta(minutes=5)
+    case = _case_id(app, feedback(app, "telegram:11", RUDE))
+    _dispatch(app, fake_telegram, now)  # its alerts
+    for option in (f"instruct-{case}", f"preset-{case}-inquire", f"send-{case}-inquire"):
+        desk.case_tap(SP, option, now)
+    assert _said(desk.case_tap(SP, f"send-{case}-inquire", now)).startswith(
+        "यह काम हो चुका है या रद्द हो गया।")
+    assert _said(desk.case_tap(SP, f"preset-{case}-inquire", now)).startswith("यह काम हो चुका")
+    assert _dispatch(app, fake_telegram, now) == 1  # one instruction to the in-charge
+    desk.case_tap(SP, f"close-{case}", now)
+    assert "रद्द कर दिया" in _said(desk.message(SP, Text("रद्द"), now))
+    desk.case_tap(SP, f"close-{case}", now)
+    desk.command(SP, "today", now)  # looked at the numbers instead: the step is given up
+    assert _said(desk.message(SP, Text("ठीक है"), now)).startswith("आप क्या देखना चाहेंगे?")
+    with Db(app.engine) as db:
+        found = case_file(db, f"FB-26-{1:06d}")
+    assert found is not None and [e.event for e in found.events] == ["opened", "instruct"]
+    assert found.case.state == "instructed"
+
+
+def test_an_in_charge_who_is_also_the_sp_office_reports_as_the_in_charge(  # type: ignore[no-untyped-def]
+        app, officers_enrolled) -> None:
+    from storage import officers
+    from storage.db import writer
+
+    desk, now = officers_enrolled, T0 + timedelta(minutes=5)
+    with Db(writer(app.engine)) as db, db.begin():  # chat 900 is an in-charge too
+        token = officers.invite(db, "in_charge", "BLB05", "", T0, timedelta(days=1))
+    desk.enrol(SP, token, T0)
+    case = _case_id(app, feedback(app, "telegram:12", RUDE))
+    assert "लिखें कि क्या कार्रवाई" in _said(desk.case_tap(SP, f"report-{case}", now))
+    # A photo with its caption: the caption is the report's words.
+    [sent] = desk.message(SP, Media("photo", "tg-photo-1", "FIR नं. 123 दर्ज"), now)
+    assert _text(sent) == "आपकी रिपोर्ट एसपी कार्यालय पहुँच गई है। धन्यवाद।"
+    with Db(app.engine) as db:
+        found = case_file(db, f"FB-26-{1:06d}")
+    assert found is not None
+    report = found.events[-1]
+    assert (report.event, report.text, report.media_kind) == ("report", "FIR नं. 123 दर्ज",
+                                                             "photo")

@@ -205,7 +205,7 @@ def test_many_open_cases_the_most_urgent_listed_all_attached(  # type: ignore[no
     assert len(listed) == 2 and listed[0].startswith("🔴")  # the red one first
     # Past their deadline of a day for the SP office's instruction, the oldest first.
     assert listed[1].startswith("⏰ FB-26-000001 · थाना सिमगा · खराब व्यवहार या अनुभव · नया · ")
-    assert "… और 1; सभी खुले केस साथ लगी तालिका में हैं।" in digest
+    assert "… और 1; सभी साथ लगी तालिका में हैं।" in digest
     [sent] = fake_telegram.sent(900, "sendDocument")
     assert sent.params["document:filename"] == "open-cases-BLB-2026-11-27.csv"
     rows = sent.params["document"].decode("utf-8-sig").splitlines()
