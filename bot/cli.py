@@ -19,6 +19,7 @@ import click
 from bot.case_cli import case
 from bot.cli_common import ENV, command_env, load_config, operator_errors
 from bot.environment import Environment
+from bot.office_cli import console
 from bot.report_cli import report
 from scheduler.errors import ConfigError
 
@@ -564,3 +565,4 @@ def digest(ctx: click.Context, to_print: bool, to_send: bool, day: str | None,
 
 main.add_command(case)
 main.add_command(report)
+main.add_command(console)

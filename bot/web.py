@@ -17,12 +17,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
 from bot.app import Runtime
 from bot.environment import Environment
+from bot.office.web import Office
 from bot.telegram import updates
 from bot.telegram.adapter import TURN_FAILED
 from bot.telegram.runner import ALLOWED_UPDATES, settle_memory
@@ -69,13 +70,15 @@ def create_web_app(runtime: Runtime, secret: str = "", register_webhook: bool = 
                    scheduler: bool = False) -> Starlette:
     """The webhooks of the runtime's channels, /healthz, and (`scheduler`) the jobs."""
     app = runtime.app
-    routes = [Route("/healthz", _healthz(app), methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", _healthz(app), methods=["GET"])]
     if runtime.telegram is not None:
         routes.append(telegram_route(runtime.telegram, secret, app.config.telegram.webhook_path))
     if runtime.whatsapp is not None:
         creds = runtime.whatsapp.creds
         routes += whatsapp_routes(app.config.whatsapp, runtime.whatsapp, creds.auth_token,
                                   creds.webhook_key)
+    if app.config.console.enabled:  # the SP office's pages (bot/office)
+        routes += Office(app, app.config.console.path).routes()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -331,6 +331,13 @@ class Web(Strict):
     read_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 15
 
 
+class Console(Strict):
+    """The SP office's web console, served by `prayas serve` (bot/office)."""
+
+    enabled: bool = True
+    path: Annotated[str, Field(pattern=PATH_PATTERN)] = "/console"
+
+
 class Database(Strict):
     url: str = ""
 
@@ -352,6 +359,7 @@ class Config(Strict):
     telegram: Telegram = Telegram()
     whatsapp: WhatsApp = WhatsApp()
     web: Web = Web()
+    console: Console = Console()
     districts: Annotated[list[District], Field(min_length=1)]
 
     @field_validator("timezone")
@@ -401,7 +409,8 @@ class Config(Strict):
         for key, path in (("telegram.webhook_path", self.telegram.webhook_path),
                           ("whatsapp.webhook_path", self.whatsapp.webhook_path),
                           ("whatsapp.status_path", self.whatsapp.status_path),
-                          ("whatsapp.media_path", self.whatsapp.media_path)):
+                          ("whatsapp.media_path", self.whatsapp.media_path),
+                          ("console.path", self.console.path)):
             if path in seen:
                 raise ValueError(f"{key}: {path!r} is already {seen[path]}'s path; "
                                  "give each its own")

@@ -350,3 +350,47 @@ class Recording(SQLModel, table=True):
     # None while kept; why it could not be fetched ("twilio 404"), or that it was forgotten
     missing: str | None = Field(default=None, max_length=200)
     fetched_at: datetime = _utc(nullable=False, index=True)
+
+
+class ConsoleUser(SQLModel, table=True):
+    """An account of the SP office's web console (bot/office): a reader reads, the SP
+    office acts too; with a district, only that district. Only the password's Argon2
+    hash is kept."""
+
+    __tablename__ = "console_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)  # sp_office | reader
+    district: str | None = Field(default=None, max_length=64)  # None: every district
+    password_hash: str = Field(max_length=200)
+    failed_logins: int = 0
+    locked_until: datetime | None = _utc(nullable=True)
+    active: bool = True
+    created_at: datetime = _utc(nullable=False)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser: only the hash of its cookie is kept, so a copy of the
+    database lets nobody in; ended by signing out, by its age, or by revoking."""
+
+    __tablename__ = "console_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="console_user.id", index=True)
+    csrf: str = Field(max_length=64)  # every form of the session carries it
+    created_at: datetime = _utc(nullable=False)
+    expires_at: datetime = _utc(nullable=False)
+    revoked_at: datetime | None = _utc(nullable=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who in the console did or read what, when: the SP office reads it; never deleted."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(nullable=False, index=True)
+    user_id: int | None = Field(default=None, foreign_key="console_user.id")
+    action: str = Field(max_length=40)  # signed_in | refused | locked | viewed | ...
+    target: str = Field(default="", max_length=120)  # a feedback's reference, a name

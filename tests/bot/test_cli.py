@@ -23,7 +23,7 @@ SUBCOMMANDS = [[], ["chat"], ["export"], ["stations"], ["check"], ["contact"], [
                ["db", "upgrade"],
                ["db", "current"], ["serve"], ["poll"], ["officer", "invite"], ["digest"],
                ["case"], ["case", "list"], ["case", "show"], ["case", "instruct"],
-               ["case", "close"], ["case", "return"], ["report"]]
+               ["case", "close"], ["case", "return"], ["report"], ["console", "user", "add"]]
 
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,

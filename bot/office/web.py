@@ -1,0 +1,210 @@
+"""The SP office's web console, served by `prayas serve` under `console.path`: signing
+in and out, and the overview of what needs action first. Server-rendered (Jinja2), no
+script, no CDN: the Devanagari font ships with Prayas.
+
+Every form carries a CSRF token: the session's, or before signing in a random one also
+set as a cookie. Cookies are HttpOnly, SameSite=Lax, and Secure except on loopback.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlmodel import Session as Db
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from bot.office import accounts, words
+from bot.posters.fonts import FONT_DIR
+from conversations.effects import Msg, Reply
+from scheduler.app import App
+from scheduler.digests import actions
+from storage import console as store
+from storage import digest
+from storage.cases import list_cases
+from storage.db import writer
+from storage.models import ConsoleUser
+
+HERE = Path(__file__).parent
+SESSION_COOKIE, LOGIN_COOKIE, LANG_COOKIE = "prayas_console", "prayas_login", "prayas_lang"
+ADDRESS_TRIES, ADDRESS_WINDOW = 20, 15 * 60.0  # sign-in attempts per address, seconds
+MAX_FORM = 4096  # a sign-in form is small; anything bigger is refused unread
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Office:
+    def __init__(self, app: App, root: str, clock_: Clock = _now) -> None:
+        self.app, self.root, self.clock = app, root.rstrip("/"), clock_
+        self.engine = writer(app.engine)
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self._tries: dict[str, list[float]] = {}  # address: monotonic times of failures
+
+    def routes(self) -> list[Route | Mount]:
+        return [Route(self.root + "/", self.overview, methods=["GET"]),
+                Route(self.root + "/login", self.login_page, methods=["GET"]),
+                Route(self.root + "/login", self.login, methods=["POST"]),
+                Route(self.root + "/logout", self.logout, methods=["POST"]),
+                Mount(self.root + "/static/fonts", StaticFiles(directory=str(FONT_DIR))),
+                Mount(self.root + "/static", StaticFiles(directory=str(HERE / "static")))]
+
+    # ---- pages ------------------------------------------------------------------------
+
+    async def overview(self, request: Request) -> Response:
+        found = await run_in_threadpool(self._session, request)
+        if found is None:
+            return RedirectResponse(self.root + "/login", status_code=303)
+        user, csrf = found
+        lang = self._lang(request)
+        waiting, today = await run_in_threadpool(self._overview, user, lang)
+        return self._page(request, "overview.html", lang, user=user, csrf=csrf,
+                          waiting=waiting, today=today)
+
+    async def login_page(self, request: Request, error: str | None = None,
+                         status: int = 200, name: str = "") -> Response:
+        token = secrets.token_urlsafe(24)
+        response = self._page(request, "login.html", self._lang(request), csrf=token,
+                              error=error, name=name, status=status)
+        self._cookie(request, response, LOGIN_COOKIE, token, 3600)
+        return response
+
+    async def login(self, request: Request) -> Response:
+        form = await self._form(request)
+        if form is None or not secrets.compare_digest(
+                form.get("csrf", ""), request.cookies.get(LOGIN_COOKIE, "") or "-"):
+            return await self.login_page(request, words.EXPIRED_FORM, 400)
+        address = request.client.host if request.client else ""
+        name = form.get("name", "")[:64]
+        if self._too_many(address):
+            return await self.login_page(request, words.SLOW_DOWN, 429, name)
+        done = await run_in_threadpool(self._sign_in, name, form.get("password", "")[:200])
+        if done.outcome != "signed_in":
+            self._tries.setdefault(address, []).append(time.monotonic())
+            error = words.LOCKED if done.outcome == "locked" else words.WRONG
+            return await self.login_page(request, error, 403 if done.outcome == "locked"
+                                         else 401, name)
+        response = RedirectResponse(self.root + "/", status_code=303)
+        self._cookie(request, response, SESSION_COOKIE, done.token,
+                     int(accounts.SESSION_FOR.total_seconds()))
+        response.delete_cookie(LOGIN_COOKIE, path=self.root)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        form = await self._form(request)
+        found = await run_in_threadpool(self._session, request)
+        if found is None or form is None or not secrets.compare_digest(
+                form.get("csrf", ""), found[1]):
+            return self._page(request, "refused.html", self._lang(request),
+                              message=words.REFUSED, status=403)
+        await run_in_threadpool(self._sign_out, request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse(self.root + "/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path=self.root)
+        return response
+
+    # ---- the database -------------------------------------------------------------------
+
+    def _session(self, request: Request) -> tuple[ConsoleUser, str] | None:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            return None
+        with Db(self.engine) as db:
+            found = store.session_of(db, token, self.clock())
+            if found is None:
+                return None
+            session, user = found
+            db.expunge(user)
+            return user, session.csrf
+
+    def _sign_in(self, name: str, password: str) -> accounts.SignIn:
+        with Db(self.engine) as db, db.begin():
+            return accounts.sign_in(db, name, password, self.clock())
+
+    def _sign_out(self, token: str) -> None:
+        with Db(self.engine) as db, db.begin():
+            found = store.session_of(db, token, self.clock())
+            if found is not None:
+                found[0].revoked_at = self.clock()
+                store.audit(db, self.clock(), found[1].id, "signed_out")
+
+    def _overview(self, user: ConsoleUser, lang: str) -> tuple[list[str], str]:
+        config, now = self.app.config, self.clock()
+        districts = [d for d in config.districts if user.district in (None, d.code)]
+        start = datetime.combine(now.astimezone(config.zone).date(), clock(0), config.zone)
+        with Db(self.engine) as db:
+            rows = [r for d in districts for r in list_cases(db, district=d.code,
+                                                                 open_only=True)]
+            numbers = digest.station_numbers(db, start, start + timedelta(days=1))
+        codes = {s.code for d in districts for s in d.stations}
+        name = {s.code: (s.name_hi if lang == "hi" else s.name_en)
+                for d in districts for s in d.stations}
+        lines = actions.action_lines(actions.waiting(rows, now), now, config, name, lang,
+                                     50, str)
+        total = digest.combined([n for code, n in numbers.items() if code in codes])
+        today = self._t(lang, words.TODAY, complete=str(total.complete),
+                        incomplete=str(total.incomplete), negative=str(total.negative))
+        listed = [self._t(lang, line) for line in lines[1:]] if rows else []
+        return listed, today
+
+    # ---- the web's details --------------------------------------------------------------
+
+    def _t(self, lang: str, msgid: str | Msg, **params: Any) -> str:
+        line = msgid if isinstance(msgid, Msg) else Msg.of(msgid, **params)
+        return self.app.catalogs.render(Reply(lang, (line,)))
+
+    def _lang(self, request: Request) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE, "")
+        return asked if asked in self.app.config.languages else self.app.config.default_language
+
+    def _page(self, request: Request, template: str, lang: str, status: int = 200,
+              **context: Any) -> Response:
+        context = {"lang": lang, "root": self.root, "words": words, "user": None,
+                   "t": lambda msgid, **p: self._t(lang, msgid, **p), **context}
+        response = self.templates.TemplateResponse(request, template, context,
+                                                   status_code=status)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "default-src 'self'"
+        if request.query_params.get("lang") == lang:
+            self._cookie(request, response, LANG_COOKIE, lang, 365 * 86400)
+        return response
+
+    def _cookie(self, request: Request, response: Response, name: str, value: str,
+                seconds: int) -> None:
+        loopback = request.url.hostname in ("127.0.0.1", "localhost", "::1")
+        response.set_cookie(name, value, max_age=seconds, path=self.root, httponly=True,
+                            samesite="lax", secure=not loopback)
+
+    async def _form(self, request: Request) -> dict[str, str] | None:
+        """The form's fields; None for anything but a small urlencoded form (the pages
+        post nothing else; a big body is not read)."""
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded":
+            return None
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM:
+                return None
+        try:
+            return dict(parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=10))
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    def _too_many(self, address: str) -> bool:
+        recent = [t for t in self._tries.get(address, []) if time.monotonic() - t < ADDRESS_WINDOW]
+        self._tries[address] = recent
+        return len(recent) >= ADDRESS_TRIES

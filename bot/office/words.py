@@ -1,0 +1,23 @@
+"""The console's words, as catalog message ids (the templates call `t`)."""
+
+from __future__ import annotations
+
+from conversations.messages import N_
+
+TITLE = N_("Prayas · SP office console")
+SIGN_IN = N_("Sign in")
+NAME = N_("Name")
+PASSWORD = N_("Password")
+WRONG = N_("The name or the password is not right. Please try again.")
+LOCKED = N_("Too many wrong passwords: this account is locked for 15 minutes.")
+SLOW_DOWN = N_("Too many attempts from this computer. Please wait 15 minutes.")
+EXPIRED_FORM = N_("This form had expired. Please try again.")
+SIGN_OUT = N_("Sign out")
+SIGNED_IN_AS = N_("Signed in as {name}")
+OVERVIEW = N_("What needs action first")
+NOTHING = N_("Nothing waiting for the SP office.")
+TODAY = N_("Today: {complete} feedback completed, {incomplete} left incomplete, "
+           "{negative} negative.")
+LANGUAGE = N_("हिंदी / English")
+REFUSED = N_("This request was refused: the form was not this session's. Open the page "
+             "again and retry.")

@@ -1,0 +1,134 @@
+"""The SP office's console in a real browser: Debian's Chromium, driven by Playwright,
+against a real `prayas serve` on 127.0.0.1 with a seeded case. Signing in (a wrong
+password, a locked account), the overview, the language switch, forms without their
+CSRF token refused, cookies a script cannot read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot.whatsapp.conftest import whatsapp_config
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN
+from tests.serving import PRAYAS, free_port, serving
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As this machine needs them (../.library/env): no sandbox as root, no calls home.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+RUDE = ["शिकायत", "तुरंत", "1", "नहीं", "चल रही है", "हाँ", "नहीं", "1", "कुछ नहीं", "नहीं",
+        "नहीं"]
+PASSWORD = "saat-phere-2026"
+
+
+def _prayas(env: dict[str, str], config: Path, *args: str, stdin: str = "") -> str:
+    done = subprocess.run([PRAYAS, "--config", str(config), *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} not found; .ci/run must install Debian's chromium")
+        pytest.skip("Debian's chromium is not installed")
+    tmp = tmp_path_factory.mktemp("console")
+    port = free_port()
+    config = whatsapp_config(tmp, public_url=f"http://127.0.0.1:{port}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp / 'prayas.db'}", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+               TWILIO_AUTH_TOKEN=AUTH_TOKEN, PRAYAS_DATA_DIR=str(tmp / "data"),
+               PRAYAS_HMAC_KEY="test-key-" + "0" * 40)
+    chat = _prayas(env, config, "chat", "--station", "BLB05", stdin="\n".join(RUDE) + "\n")
+    assert "फीडबैक नंबर: FB-26-000001" in chat  # the case the overview lists
+    _prayas(env, config, "console", "user", "add", "reader.sahu", "--role", "sp_office",
+            "--password-stdin", stdin=PASSWORD + "\n")
+    _prayas(env, config, "console", "user", "add", "clerk", "--role", "reader",
+            "--password-stdin", stdin=PASSWORD + "\n")
+    with serving(config, env, port):
+        yield f"http://127.0.0.1:{port}/console", tmp
+
+
+@pytest.fixture(scope="module")
+def browser(console):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(page, base: str, name: str, password: str):  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.get_by_label("नाम").fill(name)
+    page.get_by_label("पासवर्ड").fill(password)
+    with page.expect_response(f"{base}/login") as answered:
+        page.get_by_role("button", name="साइन इन करें").click()
+    return answered.value
+
+
+def test_signing_in_shows_what_needs_action_first(console, browser) -> None:  # type: ignore[no-untyped-def]
+    base, tmp = console
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{base}/")
+    assert page.url == f"{base}/login"  # not signed in: the sign-in page
+    assert _sign_in(page, base, "reader.sahu", "wrong-password-1").status == 401
+    assert page.get_by_role("alert").inner_text() == (
+        "नाम या पासवर्ड सही नहीं है। कृपया फिर से कोशिश करें।")
+    _sign_in(page, base, "reader.sahu", PASSWORD)
+    assert page.url == f"{base}/"
+    assert page.get_by_role("heading", name="पहले इन पर कार्रवाई करें").is_visible()
+    listed = page.locator("ul.cases li").all_inner_texts()
+    assert len(listed) == 1 and listed[0].startswith("🆕 FB-26-000001 · थाना सिमगा · ")
+    assert "reader.sahu के रूप में साइन इन" in page.inner_text("header")
+    page.screenshot(path=str(tmp / "overview-hi.png"), full_page=True)
+    # The cookie: no script reads it; sent to this site's pages only.
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "prayas_console"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+    assert page.evaluate("document.cookie").find("prayas_console") == -1
+    # English, and back; the Devanagari font is the one shipped with Prayas.
+    page.get_by_role("link", name="हिंदी / English").click()
+    assert page.get_by_role("heading", name="What needs action first").is_visible()
+    page.screenshot(path=str(tmp / "overview-en.png"), full_page=True)
+    font = page.request.get(f"{base}/static/fonts/NotoSansDevanagari-Regular.ttf")
+    assert font.status == 200 and len(font.body()) > 100_000
+    page.get_by_role("button", name="Sign out").click()
+    assert page.url == f"{base}/login"
+    page.goto(f"{base}/")
+    assert page.url == f"{base}/login"  # the session ended with signing out
+    page.close()
+
+
+def test_five_wrong_passwords_lock_the_account(console, browser) -> None:  # type: ignore[no-untyped-def]
+    base, _ = console
+    page = browser.new_page()
+    for _ in range(4):
+        assert _sign_in(page, base, "clerk", "not-the-password").status == 401
+    assert _sign_in(page, base, "clerk", "not-the-password").status == 403
+    assert "15 मिनट के लिए बंद" in page.get_by_role("alert").inner_text()
+    # Locked: even the right password does not open it now.
+    assert _sign_in(page, base, "clerk", PASSWORD).status == 403
+    page.close()
+
+
+def test_a_form_without_its_csrf_token_is_refused(console, browser) -> None:  # type: ignore[no-untyped-def]
+    base, _ = console
+    page = browser.new_page()
+    page.goto(f"{base}/login")
+    forged = page.request.post(f"{base}/login", form={"name": "reader.sahu",
+                                                     "password": PASSWORD})
+    assert forged.status == 400 and "फ़ॉर्म पुराना हो गया" in forged.text()
+    _sign_in(page, base, "reader.sahu", PASSWORD)
+    refused = page.request.post(f"{base}/logout", form={"csrf": "made-up"})
+    assert refused.status == 403 and "अनुरोध नहीं माना गया" in refused.text()
+    page.goto(f"{base}/")
+    assert page.url == f"{base}/"  # still signed in: the forged sign-out did nothing
+    page.close()
