@@ -8,6 +8,7 @@ set as a cookie. Cookies are HttpOnly, SameSite=Lax, and Secure except on loopba
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy import select
 from sqlmodel import Session as Db
+from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -29,18 +32,22 @@ from bot.office import accounts, words
 from bot.posters.fonts import FONT_DIR
 from conversations.effects import Msg, Reply
 from scheduler.app import App
+from scheduler.cases.list import STATES
 from scheduler.digests import actions
 from storage import console as store
-from storage import digest
-from storage.cases import list_cases
+from storage import digest, recordings
+from storage.cases import case_file, list_cases
 from storage.db import writer
-from storage.models import ConsoleUser
+from storage.feedback import by_reference, versions_of
+from storage.models import Answer, ConsoleUser, Feedback, Officer
 
 HERE = Path(__file__).parent
 SESSION_COOKIE, LOGIN_COOKIE, LANG_COOKIE = "prayas_console", "prayas_login", "prayas_lang"
 ADDRESS_TRIES, ADDRESS_WINDOW = 20, 15 * 60.0  # sign-in attempts per address, seconds
+LISTED = 50  # cases on the overview; the cases queue (to come) has them all
 MAX_FORM = 4096  # a sign-in form is small; anything bigger is refused unread
 Clock = Callable[[], datetime]
+REFERENCE = re.compile(r"FB-[0-9]{2}-[0-9]{6}")
 
 
 def _now() -> datetime:
@@ -59,6 +66,8 @@ class Office:
                 Route(self.root + "/login", self.login_page, methods=["GET"]),
                 Route(self.root + "/login", self.login, methods=["POST"]),
                 Route(self.root + "/logout", self.logout, methods=["POST"]),
+                Route(self.root + "/feedback/{reference}", self.feedback, methods=["GET"]),
+                Route(self.root + "/feedback/{reference}/voice", self.voice, methods=["GET"]),
                 Mount(self.root + "/static/fonts", StaticFiles(directory=str(FONT_DIR))),
                 Mount(self.root + "/static", StaticFiles(directory=str(HERE / "static")))]
 
@@ -73,6 +82,33 @@ class Office:
         waiting, today = await run_in_threadpool(self._overview, user, lang)
         return self._page(request, "overview.html", lang, user=user, csrf=csrf,
                           waiting=waiting, today=today)
+
+    async def feedback(self, request: Request) -> Response:
+        """A feedback: every answer and every earlier set an update replaced, its voice
+        note to play, its case's steps. Each view is in the audit log."""
+        found = await run_in_threadpool(self._session, request)
+        if found is None:
+            return RedirectResponse(self.root + "/login", status_code=303)
+        user, csrf = found
+        lang = self._lang(request)
+        page = await run_in_threadpool(self._feedback, user, request.path_params["reference"],
+                                       lang)
+        if isinstance(page, str):  # why not: a clear page in the account's language
+            return self._page(request, "refused.html", lang, user=user, csrf=csrf,
+                              message=page, status=404 if page == words.NOT_FOUND else 403)
+        return self._page(request, "feedback.html", lang, user=user, csrf=csrf, **page)
+
+    async def voice(self, request: Request) -> Response:
+        found = await run_in_threadpool(self._session, request)
+        if found is None:
+            return Response(status_code=403)
+        body = await run_in_threadpool(self._voice, found[0], request.path_params["reference"])
+        if isinstance(body, str):
+            return self._page(request, "refused.html", self._lang(request), user=found[0],
+                              csrf=found[1], message=body, status=404)
+        content_type, data = body
+        return Response(data, media_type=content_type or "audio/ogg",
+                        headers={"Cache-Control": "private, no-store"})
 
     async def login_page(self, request: Request, error: str | None = None,
                          status: int = 200, name: str = "") -> Response:
@@ -140,7 +176,77 @@ class Office:
                 found[0].revoked_at = self.clock()
                 store.audit(db, self.clock(), found[1].id, "signed_out")
 
-    def _overview(self, user: ConsoleUser, lang: str) -> tuple[list[str], str]:
+    def _visible(self, db: Db, user: ConsoleUser, reference: str) -> Feedback | str:
+        """The feedback, if this account may read it; else why not."""
+        if not REFERENCE.fullmatch(reference.strip().upper()):
+            return words.NOT_FOUND
+        feedback = by_reference(db, reference)
+        if feedback is None or feedback.status != "complete":
+            return words.NOT_FOUND
+        if user.district and self.app.config.district_of(feedback.station_code) != user.district:
+            return words.NOT_YOURS
+        return feedback
+
+    def _feedback(self, user: ConsoleUser, reference: str, lang: str) -> dict[str, Any] | str:
+        # Read after the commit that writes the audit entry: not expired by it.
+        with Db(self.engine, expire_on_commit=False) as db, db.begin():
+            feedback = self._visible(db, user, reference)
+            if isinstance(feedback, str):
+                return feedback
+            store.audit(db, self.clock(), user.id, "viewed", feedback.reference)
+            answers = list(db.execute(select(Answer).where(
+                col(Answer.feedback_id) == feedback.id)).scalars())
+            earlier = versions_of(db, feedback.id or 0)
+            found = case_file(db, feedback.reference)
+            names = {o.id: o.name or o.role for o in db.execute(select(Officer)).scalars()}
+        station = self.app.config.station(feedback.station_code)
+        zone, voice = self.app.config.zone, f"{self.root}/feedback/{feedback.reference}/voice"
+        steps = [" · ".join(part for part in (
+            f"{e.at.astimezone(zone):%d-%m-%Y %H:%M}", e.event,
+            names.get(e.officer_id, "") if e.officer_id else "", e.text or "") if part)
+            for e in (found.events if found else [])]
+        return {"reference": feedback.reference,
+                "station": (station.name_hi if lang == "hi" else station.name_en)
+                if station else feedback.station_code,
+                "given": f"{feedback.completed_at.astimezone(zone):%d-%m-%Y %H:%M}"
+                if feedback.completed_at else "",
+                "answers": self._answers(answers, lang, voice),
+                "earlier": [(n, self._answers(rows, lang, "")) for n, rows in earlier.items()],
+                "case": self._t(lang, words.CASE, state=Msg(STATES.get(
+                    found.case.state, found.case.state))) if found else "",
+                "steps": steps}
+
+    def _answers(self, answers: list[Any], lang: str, voice: str
+                 ) -> list[tuple[str, str, str]]:
+        """(question, answer, the voice note's address) in the survey's order."""
+        by_question = {a.question_id: a for a in answers}
+        rows = []
+        for question in self.app.survey.every_question:
+            a = by_question.get(question.id)
+            if a is None:
+                continue
+            option = question.option(a.option_id or "")
+            said = (self._t(lang, words.SKIPPED) if a.skipped else
+                    self._t(lang, Msg(option.label)) if option else a.text or "")
+            rows.append((self._t(lang, question.prompt), said,
+                         voice if a.voice_ref and voice else ""))
+        return rows
+
+    def _voice(self, user: ConsoleUser, reference: str) -> tuple[str, bytes] | str:
+        with Db(self.engine) as db, db.begin():
+            feedback = self._visible(db, user, reference)
+            if isinstance(feedback, str):
+                return feedback
+            ref = db.execute(select(col(Answer.voice_ref)).where(
+                col(Answer.feedback_id) == feedback.id,
+                col(Answer.voice_ref).is_not(None))).scalars().first()
+            kept = recordings.find(db, ref) if ref else None
+            if kept is None or kept.body is None:
+                return words.NOT_FETCHED
+            store.audit(db, self.clock(), user.id, "listened", feedback.reference)
+            return kept.content_type, kept.body
+
+    def _overview(self, user: ConsoleUser, lang: str) -> tuple[list[tuple[str, str]], str]:
         config, now = self.app.config, self.clock()
         districts = [d for d in config.districts if user.district in (None, d.code)]
         start = datetime.combine(now.astimezone(config.zone).date(), clock(0), config.zone)
@@ -151,12 +257,14 @@ class Office:
         codes = {s.code for d in districts for s in d.stations}
         name = {s.code: (s.name_hi if lang == "hi" else s.name_en)
                 for d in districts for s in d.stations}
-        lines = actions.action_lines(actions.waiting(rows, now), now, config, name, lang,
-                                     50, str)
+        waiting = actions.waiting(rows, now)[:LISTED]
+        lines = actions.action_lines(waiting, now, config, name, lang, LISTED, str)
         total = digest.combined([n for code, n in numbers.items() if code in codes])
         today = self._t(lang, words.TODAY, complete=str(total.complete),
                         incomplete=str(total.incomplete), negative=str(total.negative))
-        listed = [self._t(lang, line) for line in lines[1:]] if rows else []
+        # Each case's line, and its feedback's reference for the link to its page.
+        listed = [(row.reference, self._t(lang, line))
+                  for row, line in zip(waiting, lines[1:], strict=False)]
         return listed, today
 
     # ---- the web's details --------------------------------------------------------------

@@ -21,3 +21,15 @@ TODAY = N_("Today: {complete} feedback completed, {incomplete} left incomplete, 
 LANGUAGE = N_("हिंदी / English")
 REFUSED = N_("This request was refused: the form was not this session's. Open the page "
              "again and retry.")
+FEEDBACK = N_("Feedback {reference}")
+STATION = N_("Station: {station}")
+GIVEN = N_("Given: {time}")
+ANSWERS = N_("Answers")
+EARLIER = N_("Answers before update {n} (kept: never deleted)")
+VOICE = N_("Voice note")
+NOT_FETCHED = N_("The voice note has not been fetched yet, or was forgotten by the "
+                 "retention rule.")
+CASE = N_("Case: {state}")
+SKIPPED = N_("(skipped)")
+NOT_FOUND = N_("There is no such feedback.")
+NOT_YOURS = N_("This feedback is another district's.")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.bot.whatsapp.conftest import whatsapp_config
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN
@@ -42,6 +43,14 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     tmp = tmp_path_factory.mktemp("console")
     port = free_port()
     config = whatsapp_config(tmp, public_url=f"http://127.0.0.1:{port}")
+    # A second district, for an account that must not see it.
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+    loaded["districts"].append({
+        "code": "RPR", "name_hi": "रायपुर", "name_en": "Raipur",
+        "sp_office": {"name_hi": "पुलिस अधीक्षक कार्यालय, रायपुर", "name_en": "SP Office Raipur"},
+        "stations": [{"code": "RPR01", "kind": "thana", "name_hi": "थाना कोतवाली रायपुर",
+                      "name_en": "Kotwali Raipur"}]})
+    config.write_text(yaml.safe_dump(loaded, allow_unicode=True), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(DATABASE_URL=f"sqlite:///{tmp / 'prayas.db'}", TWILIO_ACCOUNT_SID=ACCOUNT_SID,
                TWILIO_AUTH_TOKEN=AUTH_TOKEN, PRAYAS_DATA_DIR=str(tmp / "data"),
@@ -52,8 +61,45 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
             "--password-stdin", stdin=PASSWORD + "\n")
     _prayas(env, config, "console", "user", "add", "clerk", "--role", "reader",
             "--password-stdin", stdin=PASSWORD + "\n")
+    _prayas(env, config, "console", "user", "add", "blb.reader", "--role", "reader",
+            "--district", "BLB", "--password-stdin", stdin=PASSWORD + "\n")
+    raipur = _prayas(env, config, "chat", "--station", "RPR01",
+                     stdin="\n".join(RUDE) + "\n")
+    assert "फीडबैक नंबर: FB-26-000002" in raipur
     with serving(config, env, port):
+        _spoken_feedback(f"http://127.0.0.1:{port}", env["DATABASE_URL"])
         yield f"http://127.0.0.1:{port}/console", tmp
+
+
+def _spoken_feedback(public: str, database: str) -> None:
+    """FB-26-000003 by WhatsApp, its comment a voice note, kept as if fetched for an
+    officer (the outbox fetches it, bot/whatsapp/twilio_api.py)."""
+    from datetime import UTC, datetime
+
+    import httpx
+    from sqlalchemy import create_engine
+    from sqlmodel import Session as Db
+    from twilio.request_validator import RequestValidator
+
+    from storage import recordings
+
+    voice = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM7/Media/ME7"
+    for n, (body, media) in enumerate([("फीडबैक BLB05", ""), *((a, "") for a in RUDE[:8]),
+                                       ("", voice), ("नहीं", ""), ("नहीं", "")]):
+        form = {"MessageSid": f"SM{n:032d}", "From": "whatsapp:+919800000777",
+                "To": "whatsapp:+917700012345", "Body": body, "AccountSid": ACCOUNT_SID,
+                "NumMedia": "1" if media else "0"}
+        if media:
+            form.update(MediaUrl0=media, MediaContentType0="audio/ogg")
+        url = f"{public}/whatsapp/webhook"
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+        assert httpx.post(url, data=form, headers={"X-Twilio-Signature": signature},
+                          timeout=30).status_code == 200
+    engine = create_engine(database)
+    with Db(engine) as db, db.begin():
+        recordings.keep(db, voice, "voice", True, datetime.now(UTC), "audio/ogg",
+                        b"OggS" + bytes(500))
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +133,8 @@ def test_signing_in_shows_what_needs_action_first(console, browser) -> None:  # 
     assert page.url == f"{base}/"
     assert page.get_by_role("heading", name="पहले इन पर कार्रवाई करें").is_visible()
     listed = page.locator("ul.cases li").all_inner_texts()
-    assert len(listed) == 1 and listed[0].startswith("🆕 FB-26-000001 · थाना सिमगा · ")
+    # Three new cases: Simga's two (one by WhatsApp) and Raipur's, the oldest first.
+    assert len(listed) == 3 and listed[0].startswith("🆕 FB-26-000001 · थाना सिमगा · ")
     assert "reader.sahu के रूप में साइन इन" in page.inner_text("header")
     page.screenshot(path=str(tmp / "overview-hi.png"), full_page=True)
     # The cookie: no script reads it; sent to this site's pages only.
@@ -132,3 +179,31 @@ def test_a_form_without_its_csrf_token_is_refused(console, browser) -> None:  # 
     page.goto(f"{base}/")
     assert page.url == f"{base}/"  # still signed in: the forged sign-out did nothing
     page.close()
+
+
+def test_a_feedback_page_with_its_voice_note_and_district_walls(console, browser) -> None:  # type: ignore[no-untyped-def]
+    base, tmp = console
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    _sign_in(page, base, "reader.sahu", PASSWORD)
+    page.get_by_role("link", name="FB-26-000003", exact=False).click()
+    assert page.url == f"{base}/feedback/FB-26-000003"
+    assert page.get_by_role("heading", name="फीडबैक FB-26-000003").is_visible()
+    assert "स्टाफ का व्यवहार" in page.inner_text("dl.answers") or page.locator("dt").count() > 5
+    audio = page.locator("audio")
+    assert audio.count() == 1
+    heard = page.request.get(base.removesuffix("/console") + audio.get_attribute("src"))
+    assert heard.status == 200 and heard.body().startswith(b"OggS")
+    assert "9800000777" not in page.content()  # never the citizen's number
+    page.screenshot(path=str(tmp / "feedback-hi.png"), full_page=True)
+    missing = page.goto(f"{base}/feedback/FB-26-999999")
+    assert missing is not None and missing.status == 404
+    assert page.get_by_role("alert").inner_text() == "ऐसा कोई फीडबैक नहीं है।"
+    assert page.goto(f"{base}/feedback/garbage%3Cscript%3E").status == 404  # type: ignore[union-attr]
+    page.close()
+    scoped = browser.new_page()
+    _sign_in(scoped, base, "blb.reader", PASSWORD)
+    other = scoped.goto(f"{base}/feedback/FB-26-000002")  # Raipur's, by its URL
+    assert other is not None and other.status == 403
+    assert "दूसरे जिले" in scoped.get_by_role("alert").inner_text()
+    assert scoped.goto(f"{base}/feedback/FB-26-000001").status == 200  # type: ignore[union-attr]
+    scoped.close()
