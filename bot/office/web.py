@@ -202,7 +202,8 @@ class Office:
         station = self.app.config.station(feedback.station_code)
         zone, voice = self.app.config.zone, f"{self.root}/feedback/{feedback.reference}/voice"
         steps = [" · ".join(part for part in (
-            f"{e.at.astimezone(zone):%d-%m-%Y %H:%M}", e.event,
+            f"{e.at.astimezone(zone):%d-%m-%Y %H:%M}",
+            self._t(lang, words.STEPS[e.event]) if e.event in words.STEPS else e.event,
             names.get(e.officer_id, "") if e.officer_id else "", e.text or "") if part)
             for e in (found.events if found else [])]
         return {"reference": feedback.reference,

@@ -33,3 +33,11 @@ CASE = N_("Case: {state}")
 SKIPPED = N_("(skipped)")
 NOT_FOUND = N_("There is no such feedback.")
 NOT_YOURS = N_("This feedback is another district's.")
+# A case's steps, as the feedback's page lists them (case_event.event).
+STEPS = {"opened": N_("opened"), "reopened": N_("opened again"),
+         "instruct": N_("instruction sent"), "report": N_("action reported"),
+         "return": N_("returned for more action"), "close": N_("closed"),
+         "citizen_asked": N_("citizen asked"), "citizen_answered": N_("citizen answered"),
+         "citizen_unhappy": N_("citizen not satisfied: opened again"),
+         "escalated": N_("gone up past its deadline"),
+         "pressure": N_("changed to positive: possible pressure")}

@@ -194,6 +194,7 @@ def test_a_feedback_page_with_its_voice_note_and_district_walls(console, browser
     heard = page.request.get(base.removesuffix("/console") + audio.get_attribute("src"))
     assert heard.status == 200 and heard.body().startswith(b"OggS")
     assert "9800000777" not in page.content()  # never the citizen's number
+    assert page.locator("ol.steps li").all_inner_texts()[0].endswith(" · खुला")
     page.screenshot(path=str(tmp / "feedback-hi.png"), full_page=True)
     missing = page.goto(f"{base}/feedback/FB-26-999999")
     assert missing is not None and missing.status == 404
