@@ -217,6 +217,9 @@ class CaseEvent(SQLModel, table=True):
     event: str = Field(max_length=16)  # opened | reopened | instructed | reported | ...
     at: datetime = _utc(nullable=False)
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    # or the SP office's console account that took it (bot/office); a console_user id,
+    # not declared a foreign key: SQLite could not drop the column again on a downgrade
+    console_user_id: int | None = None
     preset: str | None = Field(default=None, max_length=40)
     text: str | None = None
     media_ref: str | None = None  # a Telegram file id, or a file kept under data_dir

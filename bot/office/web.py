@@ -32,14 +32,16 @@ from bot.office import accounts, words
 from bot.posters.fonts import FONT_DIR
 from conversations.effects import Msg, Reply
 from scheduler.app import App
+from scheduler.cases.chat import REFUSED
 from scheduler.cases.list import STATES
+from scheduler.cases.steps import ConsoleActor, Step, take
 from scheduler.digests import actions
 from storage import console as store
 from storage import digest, recordings
-from storage.cases import case_file, list_cases
+from storage.cases import CaseFile, case_file, list_cases
 from storage.db import writer
 from storage.feedback import by_reference, versions_of
-from storage.models import Answer, ConsoleUser, Feedback, Officer
+from storage.models import Answer, ConsoleUser, Feedback, FeedbackCase, Officer
 
 HERE = Path(__file__).parent
 SESSION_COOKIE, LOGIN_COOKIE, LANG_COOKIE = "prayas_console", "prayas_login", "prayas_lang"
@@ -68,6 +70,7 @@ class Office:
                 Route(self.root + "/logout", self.logout, methods=["POST"]),
                 Route(self.root + "/feedback/{reference}", self.feedback, methods=["GET"]),
                 Route(self.root + "/feedback/{reference}/voice", self.voice, methods=["GET"]),
+                Route(self.root + "/feedback/{reference}/step", self.step, methods=["POST"]),
                 Mount(self.root + "/static/fonts", StaticFiles(directory=str(FONT_DIR))),
                 Mount(self.root + "/static", StaticFiles(directory=str(HERE / "static")))]
 
@@ -97,6 +100,55 @@ class Office:
             return self._page(request, "refused.html", lang, user=user, csrf=csrf,
                               message=page, status=404 if page == words.NOT_FOUND else 403)
         return self._page(request, "feedback.html", lang, user=user, csrf=csrf, **page)
+
+    async def step(self, request: Request) -> Response:
+        """Instruct, close or return a case from its feedback's page: the SP office's
+        accounts only, through the same code as the chat and the CLI."""
+        form = await self._form(request)
+        found = await run_in_threadpool(self._session, request)
+        lang = self._lang(request)
+        if found is None or form is None or not secrets.compare_digest(
+                form.get("csrf", ""), found[1]):
+            return self._page(request, "refused.html", lang, message=words.REFUSED,
+                              status=403)
+        user, csrf = found
+        if user.role != "sp_office":
+            return self._page(request, "refused.html", lang, user=user, csrf=csrf,
+                              message=words.READ_ONLY, status=403)
+        reference = request.path_params["reference"]
+        why = await run_in_threadpool(self._step, user, reference, form)
+        if why is not None:
+            page = await run_in_threadpool(self._feedback, user, reference, lang)
+            if isinstance(page, str):
+                return self._page(request, "refused.html", lang, user=user, csrf=csrf,
+                                  message=page, status=404 if page == words.NOT_FOUND
+                                  else 403)
+            return self._page(request, "feedback.html", lang, user=user, csrf=csrf,
+                              error=why, status=409, **page)
+        return RedirectResponse(f"{self.root}/feedback/{reference}", status_code=303)
+
+    def _step(self, user: ConsoleUser, reference: str, form: dict[str, str]) -> str | None:
+        """None when taken; else the msgid saying why not (nothing changed)."""
+        verb = form.get("verb", "")
+        if verb not in ("instruct", "close", "return"):
+            return words.NOT_FOUND
+        with Db(self.engine) as db, db.begin():
+            feedback = self._visible(db, user, reference)
+            if isinstance(feedback, str):
+                return feedback
+            found = case_file(db, feedback.reference)
+            case = db.get(FeedbackCase, found.case.id, with_for_update=True) if found else None
+            if case is None:
+                return words.NOT_FOUND
+            actor = ConsoleActor("sp_office", self.app.config.district_of(
+                case.station_code) or "", user.id or 0)
+            step = Step(verb, form.get("preset") or None,  # type: ignore[arg-type]
+                        form.get("text", "").strip()[:2000])
+            outcome = take(db, case, actor, step, self.clock(), self.app.config.cases)
+            if outcome != "done":  # refused before anything was written
+                return REFUSED[outcome]
+            store.audit(db, self.clock(), user.id, f"step:{verb}", feedback.reference)
+        return None
 
     async def voice(self, request: Request) -> Response:
         found = await run_in_threadpool(self._session, request)
@@ -199,12 +251,15 @@ class Office:
             earlier = versions_of(db, feedback.id or 0)
             found = case_file(db, feedback.reference)
             names = {o.id: o.name or o.role for o in db.execute(select(Officer)).scalars()}
+            at_console = {u.id: u.name for u in db.execute(select(ConsoleUser)).scalars()}
         station = self.app.config.station(feedback.station_code)
         zone, voice = self.app.config.zone, f"{self.root}/feedback/{feedback.reference}/voice"
         steps = [" · ".join(part for part in (
             f"{e.at.astimezone(zone):%d-%m-%Y %H:%M}",
             self._t(lang, words.STEPS[e.event]) if e.event in words.STEPS else e.event,
-            names.get(e.officer_id, "") if e.officer_id else "", e.text or "") if part)
+            names.get(e.officer_id, "") if e.officer_id
+            else at_console.get(e.console_user_id, "") if e.console_user_id else "",
+            e.text or "") if part)
             for e in (found.events if found else [])]
         return {"reference": feedback.reference,
                 "station": (station.name_hi if lang == "hi" else station.name_en)
@@ -215,7 +270,17 @@ class Office:
                 "earlier": [(n, self._answers(rows, lang, "")) for n, rows in earlier.items()],
                 "case": self._t(lang, words.CASE, state=Msg(STATES.get(
                     found.case.state, found.case.state))) if found else "",
-                "steps": steps}
+                "steps": steps, "actions": self._actions(user, found),
+                "presets": [(p.id, p.label(lang)) for p in self.app.config.cases.presets]}
+
+    def _actions(self, user: ConsoleUser, found: CaseFile | None) -> list[tuple[str, str]]:
+        """The forms this account may use on this case (a reader's: none)."""
+        if user.role != "sp_office" or found is None or found.case.state == "closed":
+            return []
+        forms = [] if found.case.red else [("instruct", words.INSTRUCT)]
+        if found.case.state == "reported":
+            forms.append(("return", words.RETURN))
+        return [*forms, ("close", words.CLOSE)]
 
     def _answers(self, answers: list[Any], lang: str, voice: str
                  ) -> list[tuple[str, str, str]]:

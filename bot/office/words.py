@@ -41,3 +41,10 @@ STEPS = {"opened": N_("opened"), "reopened": N_("opened again"),
          "citizen_unhappy": N_("citizen not satisfied: opened again"),
          "escalated": N_("gone up past its deadline"),
          "pressure": N_("changed to positive: possible pressure")}
+INSTRUCT = N_("Send the in-charge an instruction")
+INSTRUCTION = N_("Instruction")
+WORDS = N_("A few words (the station reads them)")
+SEND = N_("Send")
+CLOSE = N_("Close the case")
+RETURN = N_("Return it for more action")
+READ_ONLY = N_("This account can read, not act.")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlmodel import Session as Db
 
 from scheduler.config import Cases
 from storage import outbox
-from storage.models import CaseEvent, FeedbackCase, Officer
+from storage.models import CaseEvent, FeedbackCase
 from storage.officers import district_of, officers_for
 
 Verb = Literal["instruct", "report", "close", "return"]
@@ -31,6 +31,28 @@ TOLD: dict[Verb, str] = {"instruct": "in_charge", "return": "in_charge",
                          "close": "in_charge", "report": "sp_office"}
 
 
+class Acting(Protocol):
+    """Who takes a step: an enrolled officer, or a console account acting as the SP
+    office of a district (bot/office: `ConsoleActor`)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class ConsoleActor:
+    """A console account of the SP office, acting on one district's case."""
+
+    role: str
+    scope: str
+    console_user_id: int
+    id: None = None  # no officer row: the event names the console account
+
+
 @dataclass(frozen=True)
 class Step:
     verb: Verb
@@ -40,7 +62,7 @@ class Step:
     media_kind: str | None = None  # voice | photo
 
 
-def refusal(db: Db, case: FeedbackCase, officer: Officer, verb: Verb) -> Outcome | None:
+def refusal(db: Db, case: FeedbackCase, officer: Acting, verb: Verb) -> Outcome | None:
     """Why this officer may not take such a step on this case now; None when they may
     (asked before the chat asks them for the words)."""
     if case.state == "closed":
@@ -67,15 +89,18 @@ def _incomplete(step: Step, cases: Cases) -> Outcome | None:
     return None
 
 
-def take(db: Db, case: FeedbackCase, officer: Officer, step: Step, now: datetime,
+def take(db: Db, case: FeedbackCase, officer: Acting, step: Step, now: datetime,
          cases: Cases) -> Outcome:
     """Take the step: the event, the case's new state and deadline, and the messages to
     whoever must act next."""
     why = refusal(db, case, officer, step.verb) or _incomplete(step, cases)
     if why is not None:
         return why
-    assert case.id is not None and officer.id is not None
+    assert case.id is not None
+    console = officer.console_user_id if isinstance(officer, ConsoleActor) else None
+    assert officer.id is not None or console is not None
     event = CaseEvent(case_id=case.id, event=step.verb, at=now, officer_id=officer.id,
+                      console_user_id=console,
                       preset=step.preset if step.verb == "instruct" else None,
                       text=(step.text or "").strip() or None, media_ref=step.media_ref,
                       media_kind=step.media_kind)

@@ -13,7 +13,15 @@ from conversations.effects import Reply
 from scheduler.cases.message import overdue_reply, step_reply
 from scheduler.config import Config
 from scheduler.outbox.message import Withheld
-from storage.models import Alert, CaseEvent, Feedback, FeedbackCase, Officer, Station
+from storage.models import (
+    Alert,
+    CaseEvent,
+    ConsoleUser,
+    Feedback,
+    FeedbackCase,
+    Officer,
+    Station,
+)
 
 
 def case_message(db: Db, config: Config, payload: dict[str, Any]) -> Reply | None:
@@ -39,5 +47,8 @@ def case_message(db: Db, config: Config, payload: dict[str, Any]) -> Reply | Non
     if event is None:
         return None
     by = db.get(Officer, event.officer_id) if event.officer_id else None
+    # or the SP office's console account (bot/office) that took the step
+    at_console = db.get(ConsoleUser, event.console_user_id) if event.console_user_id else None
     return step_reply(event, case, feedback.reference, name, reasons,
-                      by.name if by else "", officer, config.cases)
+                      by.name if by else at_console.name if at_console else "", officer,
+                      config.cases)

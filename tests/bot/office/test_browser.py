@@ -208,3 +208,52 @@ def test_a_feedback_page_with_its_voice_note_and_district_walls(console, browser
     assert "दूसरे जिले" in scoped.get_by_role("alert").inner_text()
     assert scoped.goto(f"{base}/feedback/FB-26-000001").status == 200  # type: ignore[union-attr]
     scoped.close()
+
+
+def test_the_sp_office_instructs_from_the_page_and_a_reader_cannot(console, browser) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, select
+    from sqlmodel import Session as Db
+
+    from storage.models import CaseEvent
+
+    base, tmp = console
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    _sign_in(page, base, "reader.sahu", PASSWORD)
+    page.goto(f"{base}/feedback/FB-26-000001")
+    page.get_by_label("निर्देश", exact=True).select_option("register_fir")
+    page.locator("#text-instruct").fill("आज ही एफ़आईआर दर्ज करें")
+    page.locator("form.step").first.get_by_role("button", name="भेजें").click()
+    assert page.url == f"{base}/feedback/FB-26-000001"
+    steps = page.locator("ol.steps li").all_inner_texts()
+    assert steps[-1].endswith(" · निर्देश भेजा गया · reader.sahu · आज ही एफ़आईआर दर्ज करें")
+    # Closing needs its words: the browser asks for them before anything is sent.
+    assert page.locator("#text-close").get_attribute("required") is not None
+    page.screenshot(path=str(tmp / "case-hi.png"), full_page=True)
+    csrf = page.locator("form.step input[name=csrf]").first.get_attribute("value")
+    page.close()
+    # Another browser, signed in as nobody, posting the token it saw: refused.
+    clerk = browser.new_page()
+    clerk.goto(f"{base}/login")
+    forged = clerk.request.post(f"{base}/feedback/FB-26-000001/step",
+                                form={"csrf": csrf or "", "verb": "close", "text": "x"})
+    assert forged.status == 403  # another browser's token: refused
+    engine = create_engine(f"sqlite:///{tmp / 'prayas.db'}")
+    with Db(engine) as db:
+        events = [e.event for e in db.execute(select(CaseEvent).order_by(CaseEvent.id))
+                  .scalars()]
+    engine.dispose()
+    assert events.count("instruct") == 1 and "close" not in events
+    clerk.close()
+
+
+def test_a_reader_account_reads_and_cannot_act(console, browser) -> None:  # type: ignore[no-untyped-def]
+    base, _ = console
+    page = browser.new_page()
+    _sign_in(page, base, "blb.reader", PASSWORD)
+    page.goto(f"{base}/feedback/FB-26-000003")
+    assert page.locator("form.step").count() == 0
+    token = page.locator("header input[name=csrf]").get_attribute("value")
+    refused = page.request.post(f"{base}/feedback/FB-26-000003/step",
+                                form={"csrf": token or "", "verb": "close", "text": "x"})
+    assert refused.status == 403 and "सिर्फ़ पढ़ सकता है" in refused.text()
+    page.close()
