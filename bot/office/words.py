@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conversations.messages import N_
+from scheduler.cases.message import CLOSE as CASE_CLOSE
 
 TITLE = N_("Prayas · SP office console")
 SIGN_IN = N_("Sign in")
@@ -45,6 +46,6 @@ INSTRUCT = N_("Send the in-charge an instruction")
 INSTRUCTION = N_("Instruction")
 WORDS = N_("A few words (the station reads them)")
 SEND = N_("Send")
-CLOSE = N_("Close the case")
+CLOSE = CASE_CLOSE  # the chat's button says the same
 RETURN = N_("Return it for more action")
 READ_ONLY = N_("This account can read, not act.")
